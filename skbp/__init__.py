@@ -1,0 +1,14 @@
+"""skbp: scikit-learn neural-network estimators on a hand-written backprop core.
+
+- :class:`BPRegressor` and :class:`BPClassifier`: drop-in replacements for
+  scikit-learn's ``MLPRegressor`` and ``MLPClassifier``.
+- :mod:`skbp.core`: the backpropagation math in plain numpy, one concept per
+  module, every forward and backward equation written out.
+"""
+
+from ._classifier import BPClassifier
+from ._regressor import BPRegressor
+
+__all__ = ["BPClassifier", "BPRegressor", "__version__"]
+
+__version__ = "0.1.0"

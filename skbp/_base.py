@@ -1,0 +1,466 @@
+"""What the two estimators share: parameters, the training loops, bookkeeping.
+
+No math lives here: every forward/backward equation is in :mod:`skbp.core`.
+``fit`` = validate -> build the network -> loop -> store fitted attributes.
+"""
+
+import warnings
+from abc import ABC, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state, gen_batches, shuffle
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._validation import check_hidden_layer_sizes, check_sample_weight
+from .core import (
+    HIDDEN_ACTIVATIONS,
+    SGD,
+    Adam,
+    Workspace,
+    backprop,
+    forward_output,
+    get_activation,
+    initialize_parameters,
+    minimize_lbfgs,
+)
+
+_STOCHASTIC_SOLVERS = ("sgd", "adam")
+
+
+class BaseBackprop(BaseEstimator, ABC):
+    """Base class of :class:`~skbp.BPRegressor` and :class:`~skbp.BPClassifier`.
+
+    Not to be used directly.
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
+        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    # ------------------------------------------------------------------
+    # What each estimator defines
+    # ------------------------------------------------------------------
+    @abstractmethod
+    def _validate_input(self, X, y, incremental, reset):
+        """Return ``X`` and the 2-D float target matrix ``Y`` (dtype of X)."""
+
+    @abstractmethod
+    def _output_loss(self):
+        """The :class:`~skbp.core.Loss` of the fitted output layer."""
+
+    @abstractmethod
+    def _out_activation(self):
+        """Name of the output activation for the targets seen at fit."""
+
+    @abstractmethod
+    def _validation_score(self, X, y, sample_weight):
+        """Score on the held-out set used by early stopping."""
+
+    @abstractmethod
+    def _targets_for_scoring(self, Y):
+        """Turn the training target matrix back into what ``score`` takes."""
+
+    # ------------------------------------------------------------------
+    # The network
+    # ------------------------------------------------------------------
+    def _activations(self):
+        """Activation objects of every layer, output layer last."""
+        n_hidden = len(self.coefs_) - 1
+        hidden = [get_activation(self.activation) for _ in range(n_hidden)]
+        return hidden + [self._output_loss().output_activation]
+
+    def _forward(self, X):
+        """Network output for already validated ``X``; writes nothing shared."""
+        return forward_output(X, self.coefs_, self.intercepts_, self._activations())
+
+    def _predict_raw(self, X):
+        """Validate ``X`` and return the output layer's activations."""
+        check_is_fitted(self)
+        X = validate_data(
+            self,
+            X,
+            accept_sparse=["csr", "csc"],
+            dtype=(np.float64, np.float32),
+            reset=False,
+        )
+        return self._forward(X)
+
+    # ------------------------------------------------------------------
+    # fit
+    # ------------------------------------------------------------------
+    def _fit(self, X, y, sample_weight=None, incremental=False):
+        hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
+        first_pass = not hasattr(self, "coefs_") or (
+            not self.warm_start and not incremental
+        )
+        X, Y = self._validate_input(X, y, incremental, reset=first_pass)
+        sample_weight = check_sample_weight(sample_weight, X)
+        layer_units = [X.shape[1], *hidden_layer_sizes, Y.shape[1]]
+
+        self._random_state = check_random_state(self.random_state)
+        if first_pass:
+            self._initialize(layer_units, X.dtype)
+        else:
+            self._check_warm_start_shapes(layer_units)
+
+        if self.solver in _STOCHASTIC_SOLVERS:
+            self._fit_stochastic(X, Y, sample_weight, layer_units, incremental)
+        else:
+            self._fit_lbfgs(X, Y, sample_weight, layer_units)
+        self._check_finite_weights()
+        return self
+
+    def _initialize(self, layer_units, dtype):
+        """Draw fresh weights and reset every fitted attribute."""
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_outputs_ = layer_units[-1]
+        self.n_layers_ = len(layer_units)
+        self.out_activation_ = self._out_activation()
+        # Glorot's advice: a smaller range for logistic units.
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        self.coefs_, self.intercepts_ = initialize_parameters(
+            layer_units, self._random_state, dtype, factor
+        )
+        self._best_coefs = [W.copy() for W in self.coefs_]
+        self._best_intercepts = [b.copy() for b in self.intercepts_]
+        self.loss_curve_ = []
+        self._no_improvement_count = 0
+        if self.early_stopping and self.solver in _STOCHASTIC_SOLVERS:
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
+            self.best_loss_ = None
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+            self.best_loss_ = np.inf
+        self._optimizer = None
+
+    def _check_warm_start_shapes(self, layer_units):
+        expected = list(zip(layer_units[:-1], layer_units[1:]))
+        found = [W.shape for W in self.coefs_]
+        if found != expected:
+            raise ValueError(
+                "The network's fitted weights have shapes "
+                f"{found}, but the data and hidden_layer_sizes call for "
+                f"{expected}. Set warm_start=False (or refit) to train a new "
+                "network."
+            )
+
+    def _check_finite_weights(self):
+        for array in (*self.coefs_, *self.intercepts_):
+            if not np.isfinite(array).all():
+                raise ValueError(
+                    "Solver produced non-finite parameter weights. The input data "
+                    "may contain large values and need to be preprocessed."
+                )
+
+    # ------------------------------------------------------------------
+    # Stochastic solvers: fit -> _fit_stochastic -> _run_epoch -> _train_step
+    # ------------------------------------------------------------------
+    def _make_optimizer(self):
+        params = self.coefs_ + self.intercepts_
+        if self.solver == "sgd":
+            return SGD(
+                params,
+                self.learning_rate_init,
+                self.learning_rate,
+                self.momentum,
+                self.nesterovs_momentum,
+                self.power_t,
+            )
+        return Adam(
+            params, self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon
+        )
+
+    def _fit_stochastic(self, X, Y, sample_weight, layer_units, incremental):
+        if not incremental or getattr(self, "_optimizer", None) is None:
+            self._optimizer = self._make_optimizer()
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        train, validation = self._split_validation(X, Y, sample_weight)
+        n_samples = train[0].shape[0]
+        batch_size = self._batch_size(n_samples)
+        workspace = Workspace(layer_units, batch_size, X.dtype)
+
+        self.n_iter_ = 0
+        order = np.arange(n_samples)
+        try:
+            for _ in range(self.max_iter):
+                if self.shuffle:
+                    # Shuffle indices, not the data: no copy of X per epoch.
+                    # Each epoch reshuffles the last order, as scikit-learn does.
+                    order = shuffle(order, random_state=self._random_state)
+                epoch_loss = self._run_epoch(*train, order, batch_size, workspace)
+                if self._end_epoch(epoch_loss, n_samples, validation):
+                    break
+                if incremental:
+                    break
+                if self.n_iter_ == self.max_iter:
+                    warnings.warn(
+                        f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                        "reached and the optimization hasn't converged yet.",
+                        ConvergenceWarning,
+                        stacklevel=2,
+                    )
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by user.", stacklevel=2)
+
+        if self.early_stopping:
+            # The weights of the best validation score are the model.
+            self.coefs_ = self._best_coefs
+            self.intercepts_ = self._best_intercepts
+
+    def _batch_size(self, n_samples):
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size > n_samples:
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than sample size. It is "
+                "going to be clipped",
+                stacklevel=2,
+            )
+        return int(np.clip(self.batch_size, 1, n_samples))
+
+    def _run_epoch(self, X, Y, sample_weight, order, batch_size, workspace):
+        """One pass over the rows in ``order``; returns the mean batch loss."""
+        n_samples = X.shape[0]
+        total_loss, total_weight = 0.0, 0.0
+        for batch in gen_batches(n_samples, batch_size):
+            rows = order[batch] if self.shuffle else batch
+            weight = None if sample_weight is None else sample_weight[rows]
+            batch_weight = batch.stop - batch.start if weight is None else weight.sum()
+            if batch_weight == 0:
+                continue  # rows of zero weight carry no gradient
+            batch_loss = self._train_step(X[rows], Y[rows], weight, workspace)
+            total_loss += batch_loss * batch_weight
+            total_weight += batch_weight
+        if total_weight == 0:
+            raise ValueError("Every training row has a sample_weight of zero.")
+        return total_loss / total_weight
+
+    def _train_step(self, X, Y, sample_weight, workspace):
+        """Backprop on one batch, then one optimizer step; returns the loss."""
+        loss, coef_grads, intercept_grads = backprop(
+            X,
+            Y,
+            self.coefs_,
+            self.intercepts_,
+            self._activations(),
+            self._output_loss(),
+            self.alpha,
+            sample_weight,
+            workspace,
+        )
+        self._optimizer.update(
+            self.coefs_ + self.intercepts_, coef_grads + intercept_grads
+        )
+        return loss
+
+    def _end_epoch(self, epoch_loss, n_samples, validation):
+        """Bookkeeping after an epoch; returns True when training should stop."""
+        self.n_iter_ += 1
+        self.t_ += n_samples
+        self.loss_ = epoch_loss
+        self.loss_curve_.append(epoch_loss)
+        if self.verbose:
+            print(f"Iteration {self.n_iter_}, loss = {epoch_loss:.8f}")
+        self._update_no_improvement_count(validation)
+        self._optimizer.iteration_ends(self.t_)
+        if self._no_improvement_count <= self.n_iter_no_change:
+            return False
+        what = "Validation score" if self.early_stopping else "Training loss"
+        msg = (
+            f"{what} did not improve more than tol={self.tol:f} for "
+            f"{self.n_iter_no_change} consecutive epochs."
+        )
+        if self._optimizer.trigger_stopping(msg, self.verbose):
+            return True
+        self._no_improvement_count = 0
+        return False
+
+    # ------------------------------------------------------------------
+    # Early stopping
+    # ------------------------------------------------------------------
+    def _split_validation(self, X, Y, sample_weight):
+        """Hold out ``validation_fraction`` of the rows when early stopping."""
+        if not self.early_stopping:
+            return (X, Y, sample_weight), None
+        stratify = self._stratify_labels(Y)
+        arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
+        split = train_test_split(
+            *arrays,
+            random_state=self._random_state,
+            test_size=self.validation_fraction,
+            stratify=stratify,
+        )
+        train, val = split[0::2], split[1::2]
+        if val[0].shape[0] < 2:
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' "
+                "or the size of your dataset."
+            )
+        if sample_weight is None:
+            train, val = (*train, None), (*val, None)
+        X_val, Y_val, sw_val = val
+        return tuple(train), (X_val, self._targets_for_scoring(Y_val), sw_val)
+
+    def _stratify_labels(self, Y):
+        """Labels to stratify the validation split by (None: random split)."""
+        return None
+
+    def _update_no_improvement_count(self, validation):
+        if self.early_stopping:
+            score = self._validation_score(*validation)
+            self.validation_scores_.append(score)
+            if self.verbose:
+                print(f"Validation score: {score:f}")
+            if score < self.best_validation_score_ + self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if score > self.best_validation_score_:
+                self.best_validation_score_ = score
+                self._best_coefs = [W.copy() for W in self.coefs_]
+                self._best_intercepts = [b.copy() for b in self.intercepts_]
+        else:
+            loss = self.loss_curve_[-1]
+            if loss > self.best_loss_ - self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if loss < self.best_loss_:
+                self.best_loss_ = loss
+
+    def _score_predictions(self, y_pred, y, sample_weight, metric):
+        """``metric`` of the predictions, or NaN if the network diverged."""
+        if np.issubdtype(np.asarray(y_pred).dtype, np.floating) and not np.all(
+            np.isfinite(y_pred)
+        ):
+            return np.nan
+        return metric(y, y_pred, sample_weight=sample_weight)
+
+    # ------------------------------------------------------------------
+    # L-BFGS
+    # ------------------------------------------------------------------
+    def _fit_lbfgs(self, X, Y, sample_weight, layer_units):
+        activations, loss = self._activations(), self._output_loss()
+        workspace = Workspace(layer_units, X.shape[0], X.dtype)
+        last = {}
+
+        def loss_and_grads():
+            last["loss"], coef_grads, intercept_grads = backprop(
+                X,
+                Y,
+                self.coefs_,
+                self.intercepts_,
+                activations,
+                loss,
+                self.alpha,
+                sample_weight,
+                workspace,
+            )
+            return last["loss"], coef_grads, intercept_grads
+
+        def callback(intermediate_result):
+            self.loss_curve_.append(float(intermediate_result.fun))
+            if self.verbose:
+                n, loss = len(self.loss_curve_), self.loss_curve_[-1]
+                print(f"Iteration {n}, loss = {loss:.8f}")
+
+        self.loss_curve_ = []
+        result = minimize_lbfgs(
+            loss_and_grads,
+            self.coefs_,
+            self.intercepts_,
+            max_iter=self.max_iter,
+            max_fun=self.max_fun,
+            tol=self.tol,
+            callback=callback,
+        )
+        self.n_iter_ = min(int(result.nit), self.max_iter)
+        self.loss_ = float(result.fun)
+        self.best_loss_ = min(self.loss_curve_, default=self.loss_)
+        if result.status != 0:
+            warnings.warn(
+                f"lbfgs failed to converge after {self.n_iter_} iteration(s) "
+                f"(status={result.status}): {result.message}. Increase the number "
+                f"of iterations (max_iter={self.max_iter}) or the number of loss "
+                f"evaluations (max_fun={self.max_fun}), or scale the data.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+
+    # ------------------------------------------------------------------
+    # Public API shared by both estimators
+    # ------------------------------------------------------------------
+    def fit(self, X, y, sample_weight=None):
+        """Fit the network to ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data (rows are samples).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets: class labels (classification) or real values
+            (regression).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row; ``None`` weighs all rows
+            equally.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._validate_params()
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+
+    def _check_solver(self):
+        if self.solver not in _STOCHASTIC_SOLVERS:
+            raise AttributeError(
+                "partial_fit is only available for stochastic optimizers. "
+                f"{self.solver} is not stochastic."
+            )
+        return True
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

@@ -1,0 +1,264 @@
+"""BPClassifier: a multi-layer perceptron classifier on the hand-written core."""
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.metrics import accuracy_score
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import type_of_target, unique_labels
+from sklearn.utils.validation import column_or_1d, validate_data
+
+from ._base import BaseBackprop
+from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS
+from .core import BinaryLogLoss, MulticlassLogLoss
+
+
+class BPClassifier(ClassifierMixin, BaseBackprop):
+    __doc__ = f"""Multi-layer perceptron classifier trained by hand-written backprop.
+
+    A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`:
+    same parameters, attributes and methods. Binary and multilabel targets
+    get independent logistic outputs and the binary log-loss; multiclass
+    targets a softmax output and the multiclass log-loss.
+
+    Parameters
+    ----------
+{COMMON_PARAMETERS}
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels (for multilabel ``y``, the column indices).
+
+{COMMON_ATTRIBUTES}
+    See Also
+    --------
+    BPRegressor : The regressor.
+    sklearn.neural_network.MLPClassifier : scikit-learn's implementation.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skbp import BPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = make_pipeline(StandardScaler(),
+    ...                     BPClassifier(max_iter=500, random_state=0))
+    >>> clf.fit(X, y).score(X, y) > 0.95
+    True
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+
+    # -- labels ----------------------------------------------------------
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
+            self._label_binarizer = LabelBinarizer().fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            self._check_known_classes(y)
+        Y = self._label_binarizer.transform(y)
+        return X, Y.astype(X.dtype, copy=False)
+
+    def _check_known_classes(self, y):
+        classes = unique_labels(y)
+        if self.warm_start:
+            if set(classes) != set(self.classes_):
+                raise ValueError(
+                    "warm_start can only be used where `y` has the same classes as "
+                    f"in the previous call to fit. Previously got {self.classes_}, "
+                    f"`y` has {classes}"
+                )
+        elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+            raise ValueError(
+                f"`y` has classes not in `self.classes_`. `self.classes_` has "
+                f"{self.classes_}. 'y' has {classes}."
+            )
+
+    def _is_multiclass(self):
+        return self._label_binarizer.y_type_ == "multiclass"
+
+    def _out_activation(self):
+        return "softmax" if self._is_multiclass() else "logistic"
+
+    def _output_loss(self):
+        if self.out_activation_ == "softmax":
+            return MulticlassLogLoss()
+        return BinaryLogLoss()
+
+    def _stratify_labels(self, Y):
+        # Multilabel rows cannot be stratified by one label.
+        return None if self._label_binarizer.y_type_.startswith("multilabel") else Y
+
+    def _targets_for_scoring(self, Y):
+        return self._label_binarizer.inverse_transform(Y)
+
+    def _validation_score(self, X, y, sample_weight):
+        proba = self._forward(X)
+        if not np.all(np.isfinite(proba)):
+            return np.nan
+        return accuracy_score(y, self._labels(proba), sample_weight=sample_weight)
+
+    def _labels(self, output):
+        if self.n_outputs_ == 1:
+            output = output.ravel()
+        return self._label_binarizer.inverse_transform(output)
+
+    # -- public API ------------------------------------------------------
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Predicted labels (an indicator matrix for multilabel ``y``).
+        """
+        return self._labels(self._predict_raw(X))
+
+    def predict_proba(self, X):
+        """Probability of each class.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``. Rows sum to one, except for
+            multilabel targets (independent probabilities per label).
+        """
+        proba = self._predict_raw(X)
+        if self.n_outputs_ == 1:
+            p = proba.ravel()
+            return np.column_stack([1 - p, p])
+        return proba
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        proba = self.predict_proba(X)
+        with np.errstate(divide="ignore"):
+            return np.log(proba, out=proba)
+
+    @available_if(lambda est: est._check_solver())
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Update the network with one epoch over ``X`` and ``y``.
+
+        Only for the stochastic solvers (``'sgd'``, ``'adam'``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+        sample_weight : array-like of shape (n_samples,), default=None
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the whole stream. Required on the first call
+            (except for multilabel ``y``), ignored afterwards.
+
+        Returns
+        -------
+        self : object
+        """
+        self._validate_params()
+        if self._first_partial_fit(classes):
+            target_type = type_of_target(y)
+            self._label_binarizer = LabelBinarizer()
+            self._label_binarizer.fit(
+                y if target_type.startswith("multilabel") else classes
+            )
+            self.classes_ = self._label_binarizer.classes_
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+
+    def _first_partial_fit(self, classes):
+        """True on the first call; checks ``classes`` against what is known."""
+        known = getattr(self, "classes_", None)
+        if known is None and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        if classes is None:
+            return False
+        if known is not None:
+            if not np.array_equal(known, unique_labels(classes)):
+                raise ValueError(
+                    f"`classes={classes!r}` is not the same as on the last call to "
+                    f"partial_fit, was: {known!r}"
+                )
+            return False
+        return True
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags

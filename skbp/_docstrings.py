@@ -1,0 +1,117 @@
+"""Parameter documentation shared by both estimators' docstrings."""
+
+COMMON_PARAMETERS = """\
+    hidden_layer_sizes : array-like of shape (n_layers - 2,) or int, default=(100,)
+        Number of units of each hidden layer; ``()`` means no hidden layer.
+
+    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+        Activation of the hidden layers.
+
+    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
+        Weight optimizer: L-BFGS on the flattened parameters, stochastic
+        gradient descent, or Adam.
+
+    alpha : float, default=0.0001
+        Strength of the L2 penalty on the weights.
+
+    batch_size : int or 'auto', default='auto'
+        Rows per mini-batch for the stochastic solvers; ``'auto'`` is
+        ``min(200, n_samples)``.
+
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Learning-rate schedule of ``solver='sgd'``.
+
+    learning_rate_init : float, default=0.001
+        Initial learning rate (sgd and adam).
+
+    power_t : float, default=0.5
+        Exponent of the ``'invscaling'`` schedule.
+
+    max_iter : int, default=200
+        Epochs (stochastic solvers) or iterations (lbfgs), per call to fit.
+
+    shuffle : bool, default=True
+        Shuffle the rows every epoch (stochastic solvers).
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and the early-stopping split.
+
+    tol : float, default=1e-4
+        Improvement below which an epoch counts as no improvement.
+
+    verbose : bool, default=False
+        Print the loss after every iteration.
+
+    warm_start : bool, default=False
+        Continue from the fitted weights on the next call to fit.
+
+    momentum : float, default=0.9
+        Momentum of ``solver='sgd'``, in [0, 1].
+
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum (``solver='sgd'``, ``momentum > 0``).
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data and stop when
+        its score stops improving; the best weights are kept.
+
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping.
+
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Decay rates of Adam's first and second moment estimates, in [0, 1).
+
+    epsilon : float, default=1e-8
+        Numerical-stability term of Adam.
+
+    n_iter_no_change : int, default=10
+        Epochs without improvement of at least ``tol`` before stopping.
+
+    max_fun : int, default=15000
+        Maximum number of loss evaluations (``solver='lbfgs'``).
+"""
+
+COMMON_ATTRIBUTES = """\
+    coefs_ : list of ndarray of shape (n_in, n_out)
+        Weight matrix of each layer. Assigning it changes the predictions.
+
+    intercepts_ : list of ndarray of shape (n_out,)
+        Bias vector of each layer.
+
+    loss_ : float
+        Loss (data term plus L2 penalty) at the end of fitting.
+
+    best_loss_ : float or None
+        Lowest training loss reached; ``None`` with early stopping.
+
+    loss_curve_ : list of float
+        Loss after each iteration (for every solver, lbfgs included).
+
+    validation_scores_ : list of float or None
+        Score on the held-out set after each epoch with early stopping.
+
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``.
+
+    t_ : int
+        Number of training rows seen by the stochastic solver.
+
+    n_iter_ : int
+        Iterations run by the solver in the last call.
+
+    n_layers_ : int
+        Number of layers, input and output included.
+
+    n_outputs_ : int
+        Number of output units.
+
+    out_activation_ : str
+        Name of the output activation.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during fit, when ``X`` has string column
+        names.
+"""

@@ -1,0 +1,184 @@
+"""BPRegressor: a multi-layer perceptron regressor on the hand-written core."""
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.metrics import r2_score
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import column_or_1d, validate_data
+
+from ._base import BaseBackprop
+from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS
+from .core import get_loss
+
+
+class BPRegressor(RegressorMixin, BaseBackprop):
+    __doc__ = f"""Multi-layer perceptron regressor trained by hand-written backprop.
+
+    A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`:
+    same parameters, attributes and methods.
+
+    Parameters
+    ----------
+    loss : {{'squared_error', 'poisson'}}, default='squared_error'
+        ``'squared_error'`` (half squared error, identity output) or
+        ``'poisson'`` (half Poisson deviance, exponential output; targets
+        must be non-negative).
+
+{COMMON_PARAMETERS}
+    Attributes
+    ----------
+{COMMON_ATTRIBUTES}
+    See Also
+    --------
+    BPClassifier : The classifier.
+    sklearn.neural_network.MLPRegressor : scikit-learn's implementation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbp import BPRegressor
+    >>> x = np.arange(0.0, 1.0, 0.01).reshape(-1, 1)
+    >>> y = 20 * np.sin(2 * np.pi * x).ravel()
+    >>> reg = BPRegressor(hidden_layer_sizes=(25,), activation="tanh",
+    ...                   solver="lbfgs", max_iter=2000, random_state=0)
+    >>> reg.fit(x, y).score(x, y) > 0.99
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseBackprop._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "poisson"})],
+    }
+
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
+        self.loss = loss
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+
+    # -- what BaseBackprop asks of an estimator ------------------------
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            y_numeric=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if self.loss == "poisson" and np.any(y < 0):
+            raise ValueError(
+                "loss='poisson' requires non-negative targets; y has negative values."
+            )
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        return X, Y.astype(X.dtype, copy=False)
+
+    def _out_activation(self):
+        return get_loss(self.loss).output_activation.name
+
+    def _output_loss(self):
+        return get_loss(self.loss)
+
+    def _targets_for_scoring(self, Y):
+        return Y.ravel() if Y.shape[1] == 1 else Y
+
+    def _validation_score(self, X, y, sample_weight):
+        return self._score_predictions(
+            self._predict_validated(X), y, sample_weight, r2_score
+        )
+
+    def _predict_validated(self, X):
+        y_pred = self._forward(X)
+        return y_pred.ravel() if y_pred.shape[1] == 1 else y_pred
+
+    # -- public API ----------------------------------------------------
+    def predict(self, X):
+        """Predict with the fitted network.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predicted values, in the dtype of the training data.
+        """
+        y_pred = self._predict_raw(X)
+        return y_pred.ravel() if y_pred.shape[1] == 1 else y_pred
+
+    @available_if(lambda est: est._check_solver())
+    def partial_fit(self, X, y, sample_weight=None):
+        """Update the network with one epoch over ``X`` and ``y``.
+
+        Only for the stochastic solvers (``'sgd'``, ``'adam'``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        self._validate_params()
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags

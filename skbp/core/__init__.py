@@ -1,0 +1,96 @@
+"""The hand-written backpropagation core: plain numpy, rows are samples.
+
+Modules, one concept each:
+
+- :mod:`~skbp.core.activations`: activation functions and their derivatives.
+- :mod:`~skbp.core.losses`: output losses with their gradient.
+- :mod:`~skbp.core.regularization`: the L2 penalty.
+- :mod:`~skbp.core.layers`: one layer's forward and backward building blocks.
+- :mod:`~skbp.core.network`: initialisation, whole-network forward/backward.
+- :mod:`~skbp.core.optimizers`: SGD (momentum, Nesterov, schedules) and Adam.
+- :mod:`~skbp.core.lbfgs`: L-BFGS on the flattened parameters.
+- :mod:`~skbp.core.gradient_check`: finite-difference gradient check.
+- :mod:`~skbp.core.workspace`: preallocated training buffers.
+
+Nothing here imports scikit-learn.
+"""
+
+from .activations import (
+    ACTIVATIONS,
+    HIDDEN_ACTIVATIONS,
+    Activation,
+    Exp,
+    Identity,
+    Logistic,
+    ReLU,
+    Softmax,
+    Tanh,
+    get_activation,
+)
+from .gradient_check import gradient_check, numerical_gradients, relative_error
+from .layers import (
+    linear_activation_backward,
+    linear_activation_forward,
+    linear_backward,
+    linear_forward,
+)
+from .lbfgs import minimize_lbfgs, pack, unpack
+from .losses import (
+    LOSSES,
+    BinaryLogLoss,
+    Loss,
+    MulticlassLogLoss,
+    PoissonLoss,
+    SquaredError,
+    get_loss,
+)
+from .network import (
+    L_model_backward,
+    L_model_forward,
+    backprop,
+    forward_output,
+    initialize_parameters,
+)
+from .optimizers import SGD, Adam
+from .regularization import add_l2_gradient, l2_penalty
+from .workspace import Workspace
+
+__all__ = [
+    "ACTIVATIONS",
+    "HIDDEN_ACTIVATIONS",
+    "LOSSES",
+    "Activation",
+    "Adam",
+    "BinaryLogLoss",
+    "Exp",
+    "Identity",
+    "L_model_backward",
+    "L_model_forward",
+    "Logistic",
+    "Loss",
+    "MulticlassLogLoss",
+    "PoissonLoss",
+    "ReLU",
+    "SGD",
+    "Softmax",
+    "SquaredError",
+    "Tanh",
+    "Workspace",
+    "add_l2_gradient",
+    "backprop",
+    "forward_output",
+    "get_activation",
+    "get_loss",
+    "gradient_check",
+    "initialize_parameters",
+    "l2_penalty",
+    "linear_activation_backward",
+    "linear_activation_forward",
+    "linear_backward",
+    "linear_forward",
+    "minimize_lbfgs",
+    "numerical_gradients",
+    "pack",
+    "relative_error",
+    "unpack",
+]

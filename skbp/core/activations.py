@@ -1,0 +1,243 @@
+"""Activation functions and their derivatives.
+
+Each activation is one small object with the function and its derivative side
+by side. Arrays have rows as samples: ``Z`` and ``A`` are
+``(n_samples, n_units)``.
+
+Convention, kept by every activation: ``derivative(Z, A)`` receives both the
+pre-activation ``Z`` and the output ``A = f(Z)`` and uses whichever gives the
+cheaper, numerically stable formula (``A`` for logistic and tanh, ``Z`` for
+relu). ``A`` may be ``None``; it is then recomputed from ``Z``.
+"""
+
+import numpy as np
+
+__all__ = [
+    "Activation",
+    "Identity",
+    "Logistic",
+    "Tanh",
+    "ReLU",
+    "Softmax",
+    "Exp",
+    "ACTIVATIONS",
+    "HIDDEN_ACTIVATIONS",
+    "get_activation",
+]
+
+
+class Activation:
+    """Base class: an elementwise function ``A = f(Z)`` and its derivative.
+
+    Subclasses implement :meth:`forward` and :meth:`derivative`;
+    :meth:`backward` (the chain rule ``dZ = dA * f'(Z)``) is shared.
+    """
+
+    name = "activation"
+
+    def forward(self, Z, out=None):
+        """Return ``A = f(Z)``, written into ``out`` when given.
+
+        Parameters
+        ----------
+        Z : ndarray of shape (n_samples, n_units)
+            Pre-activation.
+        out : ndarray of shape (n_samples, n_units), optional
+            Buffer for the result; may be ``Z`` itself.
+
+        Returns
+        -------
+        A : ndarray of shape (n_samples, n_units)
+        """
+        raise NotImplementedError
+
+    def derivative(self, Z, A=None):
+        """Return ``f'(Z)`` elementwise, shape ``(n_samples, n_units)``."""
+        raise NotImplementedError
+
+    def backward(self, dA, Z, A=None, out=None):
+        """Chain rule through the activation: ``dZ = dA * f'(Z)``.
+
+        Parameters
+        ----------
+        dA : ndarray of shape (n_samples, n_units)
+            Gradient of the loss with respect to the output ``A``.
+        Z : ndarray of shape (n_samples, n_units)
+            Pre-activation cached by the forward pass.
+        A : ndarray of shape (n_samples, n_units), optional
+            Output ``f(Z)`` when already at hand (saves recomputing it).
+        out : ndarray of shape (n_samples, n_units), optional
+            Buffer for the result; may be ``dA`` itself.
+
+        Returns
+        -------
+        dZ : ndarray of shape (n_samples, n_units)
+        """
+        return np.multiply(dA, self.derivative(Z, A), out=out)
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+    # Activations hold no state: any two instances of a class are equal, which
+    # keeps estimators that hold them comparable and picklable.
+    def __eq__(self, other):
+        return type(self) is type(other)
+
+    def __hash__(self):
+        return hash(type(self))
+
+
+class Identity(Activation):
+    r"""Identity: :math:`f(z) = z`, :math:`f'(z) = 1`."""
+
+    name = "identity"
+
+    def forward(self, Z, out=None):
+        if out is None or out is Z:
+            return Z
+        out[...] = Z
+        return out
+
+    def derivative(self, Z, A=None):
+        return np.ones_like(Z)
+
+    def backward(self, dA, Z, A=None, out=None):
+        # f' = 1: the gradient passes through unchanged (no multiply needed).
+        if out is None or out is dA:
+            return dA
+        out[...] = dA
+        return out
+
+
+class Logistic(Activation):
+    r"""Logistic sigmoid: :math:`f(z) = 1 / (1 + e^{-z})`, :math:`f' = f (1 - f)`.
+
+    Computed as :math:`1/(1+e^{-|z|})` for :math:`z \ge 0` and
+    :math:`e^{-|z|}/(1+e^{-|z|})` otherwise, so ``exp`` never overflows and
+    small probabilities keep their relative precision.
+    """
+
+    name = "logistic"
+
+    def forward(self, Z, out=None):
+        negative = Z < 0  # computed first: out may be Z itself
+        e = np.exp(-np.abs(Z))
+        out = np.divide(1.0, 1.0 + e, out=out)
+        np.multiply(out, e, out=out, where=negative)
+        return out
+
+    def derivative(self, Z, A=None):
+        if A is None:
+            A = self.forward(Z)
+        return A * (1.0 - A)
+
+
+class Tanh(Activation):
+    r"""Hyperbolic tangent: :math:`f(z) = \tanh z`, :math:`f'(z) = 1 - f(z)^2`."""
+
+    name = "tanh"
+
+    def forward(self, Z, out=None):
+        return np.tanh(Z, out=out)
+
+    def derivative(self, Z, A=None):
+        if A is None:
+            A = self.forward(Z)
+        return 1.0 - A * A
+
+
+class ReLU(Activation):
+    r"""Rectified linear unit: :math:`f(z) = \max(z, 0)`, :math:`f'(z) = [z > 0]`.
+
+    The derivative at exactly 0 is taken as 0, as scikit-learn does.
+    """
+
+    name = "relu"
+
+    def forward(self, Z, out=None):
+        return np.maximum(Z, 0, out=out)
+
+    def derivative(self, Z, A=None):
+        return (Z > 0).astype(Z.dtype)
+
+    def backward(self, dA, Z, A=None, out=None):
+        # Multiplying by a boolean mask avoids materialising f' as floats.
+        return np.multiply(dA, Z > 0, out=out)
+
+
+class Softmax(Activation):
+    r"""Softmax over each row: :math:`f(z)_k = e^{z_k} / \sum_j e^{z_j}`.
+
+    Not elementwise: its Jacobian is :math:`\mathrm{diag}(a) - a a^T` per row.
+    It is only used as an output paired with the multiclass log-loss, whose
+    gradient with respect to ``Z`` is computed directly (``A - Y``), so
+    :meth:`backward` applies the Jacobian-vector product for completeness
+    (and for the gradient check).
+    """
+
+    name = "softmax"
+
+    def forward(self, Z, out=None):
+        # Subtracting the row maximum leaves the result unchanged and keeps
+        # exp from overflowing.
+        out = np.subtract(Z, Z.max(axis=1, keepdims=True), out=out)
+        np.exp(out, out=out)
+        out /= out.sum(axis=1, keepdims=True)
+        return out
+
+    def derivative(self, Z, A=None):
+        raise NotImplementedError(
+            "softmax has a full Jacobian per row; use backward() for dA -> dZ."
+        )
+
+    def backward(self, dA, Z, A=None, out=None):
+        r""":math:`dZ = A \odot (dA - \sum_k dA_k A_k)`, row by row."""
+        if A is None:
+            A = self.forward(Z)
+        inner = np.sum(dA * A, axis=1, keepdims=True)
+        out = np.subtract(dA, inner, out=out)
+        out *= A
+        return out
+
+
+class Exp(Activation):
+    r"""Exponential (log link, for the Poisson loss): :math:`f(z) = e^z = f'(z)`."""
+
+    name = "exp"
+
+    def forward(self, Z, out=None):
+        # Overflow gives inf, which the estimators report as divergence.
+        with np.errstate(over="ignore"):
+            return np.exp(Z, out=out)
+
+    def derivative(self, Z, A=None):
+        return self.forward(Z) if A is None else A
+
+
+#: Every activation by name.
+ACTIVATIONS = {cls.name: cls for cls in (Identity, Logistic, Tanh, ReLU, Softmax, Exp)}
+
+#: Names accepted for hidden layers (elementwise activations).
+HIDDEN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
+
+
+def get_activation(activation):
+    """Return an :class:`Activation` instance from a name or an instance.
+
+    Parameters
+    ----------
+    activation : str or Activation
+        A name from :data:`ACTIVATIONS`, or an instance (returned as is).
+
+    Returns
+    -------
+    Activation
+    """
+    if isinstance(activation, Activation):
+        return activation
+    try:
+        return ACTIVATIONS[activation]()
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"Unknown activation {activation!r}; expected one of {sorted(ACTIVATIONS)}."
+        ) from None

@@ -1,0 +1,153 @@
+r"""The building blocks of one fully connected layer (the seed's names).
+
+Rows are samples: ``A_prev`` is ``(m, n_in)``, ``W`` is ``(n_in, n_out)``,
+``b`` is ``(n_out,)`` and ``Z``, ``A`` are ``(m, n_out)``.
+
+Forward:  :math:`Z = A_{prev} W + b`, then :math:`A = f(Z)`.
+
+Backward, given :math:`dZ = \partial \ell / \partial Z` row by row:
+
+.. math::
+
+    dW = A_{prev}^T \, dZ / m, \qquad
+    db = \textstyle\sum_i dZ_i / m, \qquad
+    dA_{prev} = dZ \, W^T
+
+``A_prev`` may be a scipy sparse matrix (the input layer); no other array is.
+"""
+
+import numpy as np
+
+__all__ = [
+    "linear_forward",
+    "linear_backward",
+    "linear_activation_forward",
+    "linear_activation_backward",
+]
+
+
+def _is_dense(A):
+    return isinstance(A, np.ndarray)
+
+
+def linear_forward(A_prev, W, b, out=None):
+    """Affine part of a layer: ``Z = A_prev @ W + b``.
+
+    Parameters
+    ----------
+    A_prev : ndarray or sparse matrix of shape (m, n_in)
+        Previous layer's activations (or the input ``X``).
+    W : ndarray of shape (n_in, n_out)
+    b : ndarray of shape (n_out,)
+    out : ndarray of shape (m, n_out), optional
+        Buffer for ``Z``.
+
+    Returns
+    -------
+    Z : ndarray of shape (m, n_out)
+    """
+    if _is_dense(A_prev):
+        Z = np.matmul(A_prev, W, out=out)
+    elif out is None:
+        Z = np.asarray(A_prev @ W)
+    else:
+        out[...] = A_prev @ W
+        Z = out
+    Z += b
+    return Z
+
+
+def linear_backward(dZ, A_prev, W, out=None, compute_dA_prev=True):
+    """Gradients of the affine part, averaged over the ``m`` rows.
+
+    ``dW = A_prev.T @ dZ / m``, ``db = dZ.sum(axis=0) / m``,
+    ``dA_prev = dZ @ W.T``.
+
+    Parameters
+    ----------
+    dZ : ndarray of shape (m, n_out)
+        Gradient of each row's loss with respect to ``Z``.
+    A_prev : ndarray or sparse matrix of shape (m, n_in)
+    W : ndarray of shape (n_in, n_out)
+    out : tuple (dA_prev, dW, db) of ndarrays, optional
+        Buffers for the results (``dA_prev`` may be ``None``).
+    compute_dA_prev : bool, default=True
+        The input layer's ``dA_prev`` is never used: skipping it saves one
+        matrix product per batch.
+
+    Returns
+    -------
+    dA_prev : ndarray of shape (m, n_in), or None
+    dW : ndarray of shape (n_in, n_out)
+    db : ndarray of shape (n_out,)
+    """
+    dA_prev_out, dW_out, db_out = (None, None, None) if out is None else out
+    m = dZ.shape[0]
+    if _is_dense(A_prev):
+        dW = np.matmul(A_prev.T, dZ, out=dW_out)
+    else:
+        dW = np.asarray(A_prev.T @ dZ)
+        if dW_out is not None:
+            dW_out[...] = dW
+            dW = dW_out
+    dW /= m
+    db = np.sum(dZ, axis=0, out=db_out)
+    db /= m
+    dA_prev = np.matmul(dZ, W.T, out=dA_prev_out) if compute_dA_prev else None
+    return dA_prev, dW, db
+
+
+def linear_activation_forward(A_prev, W, b, activation, out=None):
+    """One layer: ``Z = A_prev @ W + b`` then ``A = f(Z)``.
+
+    Parameters
+    ----------
+    A_prev : ndarray or sparse matrix of shape (m, n_in)
+    W : ndarray of shape (n_in, n_out)
+    b : ndarray of shape (n_out,)
+    activation : Activation
+    out : tuple (Z, A) of ndarrays of shape (m, n_out), optional
+
+    Returns
+    -------
+    A : ndarray of shape (m, n_out)
+    cache : tuple
+        ``((A_prev, W, b), Z)``: exactly what the backward pass reads.
+    """
+    Z_out, A_out = (None, None) if out is None else out
+    Z = linear_forward(A_prev, W, b, out=Z_out)
+    A = activation.forward(Z, out=A_out)
+    return A, ((A_prev, W, b), Z)
+
+
+def linear_activation_backward(
+    dA, cache, activation, A=None, out=None, compute_dA_prev=True
+):
+    """Backward through one layer: ``dZ = dA * f'(Z)``, then the affine part.
+
+    Parameters
+    ----------
+    dA : ndarray of shape (m, n_out)
+        Gradient of each row's loss with respect to this layer's output.
+    cache : tuple
+        ``((A_prev, W, b), Z)`` from :func:`linear_activation_forward`.
+    activation : Activation
+    A : ndarray of shape (m, n_out), optional
+        This layer's output ``f(Z)`` when at hand (it is the next layer's
+        ``A_prev``); saves recomputing it for logistic and tanh.
+    out : tuple (dZ, dA_prev, dW, db) of ndarrays, optional
+        Buffers; ``dZ`` may be ``dA`` itself.
+    compute_dA_prev : bool, default=True
+
+    Returns
+    -------
+    dA_prev : ndarray of shape (m, n_in), or None
+    dW : ndarray of shape (n_in, n_out)
+    db : ndarray of shape (n_out,)
+    """
+    (A_prev, W, _), Z = cache
+    dZ_out, *grad_out = (None,) * 4 if out is None else out
+    dZ = activation.backward(dA, Z, A, out=dZ_out)
+    return linear_backward(
+        dZ, A_prev, W, out=tuple(grad_out), compute_dA_prev=compute_dA_prev
+    )

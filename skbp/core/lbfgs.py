@@ -1,0 +1,78 @@
+"""L-BFGS on the flattened parameters, through ``scipy.optimize.minimize``.
+
+L-BFGS works on one vector; the network on lists of arrays. :func:`pack` and
+:func:`unpack` convert between the two (weights first, then biases, each
+flattened in C order, as scikit-learn's MLP does).
+"""
+
+import numpy as np
+import scipy.optimize
+
+__all__ = ["pack", "unpack", "minimize_lbfgs"]
+
+
+def pack(coefs, intercepts):
+    """Concatenate weights then biases into one flat vector."""
+    return np.concatenate([a.ravel() for a in (*coefs, *intercepts)])
+
+
+def unpack(theta, coefs, intercepts):
+    """Copy the flat vector ``theta`` into ``coefs`` and ``intercepts`` in place.
+
+    Parameters
+    ----------
+    theta : ndarray of shape (n_parameters,)
+    coefs, intercepts : lists of ndarray
+        Arrays whose shapes define the layout; overwritten.
+    """
+    start = 0
+    for array in (*coefs, *intercepts):
+        stop = start + array.size
+        array[...] = theta[start:stop].reshape(array.shape)
+        start = stop
+    if start != theta.size:
+        raise ValueError(f"expected {start} parameters, got {theta.size}")
+
+
+def minimize_lbfgs(
+    loss_and_grads, coefs, intercepts, max_iter, max_fun, tol, callback=None
+):
+    """Minimise a network's loss with L-BFGS-B, updating the parameters in place.
+
+    Parameters
+    ----------
+    loss_and_grads : callable
+        ``loss_and_grads() -> (J, coef_grads, intercept_grads)`` evaluated at
+        the current contents of ``coefs`` and ``intercepts``.
+    coefs, intercepts : lists of ndarray
+        Starting point; hold the solution on return.
+    max_iter, max_fun : int
+        Limits on iterations and on loss evaluations.
+    tol : float
+        Projected-gradient tolerance (scipy's ``gtol``).
+    callback : callable, optional
+        Called after each iteration with the flat parameter vector.
+
+    Returns
+    -------
+    scipy.optimize.OptimizeResult
+    """
+    dtype = coefs[0].dtype
+
+    def fun(theta):
+        unpack(theta, coefs, intercepts)
+        J, coef_grads, intercept_grads = loss_and_grads()
+        # scipy's L-BFGS-B works in float64 whatever the parameters' dtype.
+        return J, pack(coef_grads, intercept_grads).astype(np.float64)
+
+    options = {"maxfun": max_fun, "maxiter": max_iter, "gtol": tol}
+    result = scipy.optimize.minimize(
+        fun,
+        pack(coefs, intercepts).astype(np.float64),
+        method="L-BFGS-B",
+        jac=True,
+        options=options,
+        callback=callback,
+    )
+    unpack(result.x.astype(dtype, copy=False), coefs, intercepts)
+    return result

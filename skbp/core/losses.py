@@ -1,0 +1,202 @@
+r"""Output losses, each paired with its output activation.
+
+Rows are samples: ``Y``, ``Z`` and ``A`` are ``(n_samples, n_outputs)``,
+where ``Z`` is the output layer's pre-activation and ``A = g(Z)`` its output.
+
+Every loss here is written per sample and summed over the outputs; the
+network's loss is the (sample-weighted) mean over the rows:
+
+.. math:: J = \frac{\sum_i s_i \, \ell(y_i, z_i)}{\sum_i s_i}
+
+Each loss is paired with the output activation ``g`` that makes it a
+*canonical link*, so that the gradient with respect to the pre-activation
+collapses to
+
+.. math:: \frac{\partial \ell}{\partial z} = g(z) - y = a - y
+
+which is why the pairing is explicit here rather than a shortcut hidden in
+the training loop. :meth:`Loss.gradient` returns the per-sample gradient,
+scaled by the normalised weights ``s_i n / sum(s)`` so that the plain mean
+over rows taken by :func:`skbp.core.layers.linear_backward` is the gradient
+of ``J``.
+"""
+
+import numpy as np
+
+from .activations import Exp, Identity, Logistic, Softmax
+
+__all__ = [
+    "Loss",
+    "SquaredError",
+    "BinaryLogLoss",
+    "MulticlassLogLoss",
+    "PoissonLoss",
+    "LOSSES",
+    "get_loss",
+    "weighted_mean",
+]
+
+
+def weighted_mean(per_sample, sample_weight=None):
+    """Mean of ``per_sample`` (shape ``(n_samples,)``), weighted if given.
+
+    Returns a Python float.
+    """
+    if sample_weight is None:
+        return float(np.mean(per_sample))
+    return float(np.dot(per_sample, sample_weight) / np.sum(sample_weight))
+
+
+def _softplus(Z):
+    """``log(1 + e^z)`` without overflow: ``max(z, 0) + log1p(e^{-|z|})``."""
+    return np.maximum(Z, 0) + np.log1p(np.exp(-np.abs(Z)))
+
+
+class Loss:
+    """Base class: a per-sample loss paired with its output activation.
+
+    Subclasses set :attr:`output_activation` and implement
+    :meth:`per_sample`. The canonical-link gradient ``A - Y`` is shared.
+    """
+
+    name = "loss"
+    output_activation = Identity()
+
+    def per_sample(self, Y, Z, A):
+        """Loss of each row, summed over outputs: shape ``(n_samples,)``."""
+        raise NotImplementedError
+
+    def value(self, Y, Z, A, sample_weight=None):
+        """Mean loss over the rows, weighted by ``sample_weight`` if given.
+
+        Parameters
+        ----------
+        Y : ndarray of shape (n_samples, n_outputs)
+            Targets (0/1 indicators for classification).
+        Z : ndarray of shape (n_samples, n_outputs)
+            Output pre-activation.
+        A : ndarray of shape (n_samples, n_outputs)
+            Output activation ``g(Z)``.
+        sample_weight : ndarray of shape (n_samples,), optional
+
+        Returns
+        -------
+        float
+        """
+        return weighted_mean(self.per_sample(Y, Z, A), sample_weight)
+
+    def gradient(self, Y, Z, A, sample_weight=None, out=None):
+        """Gradient of each row's loss with respect to ``Z``: ``dZ = A - Y``.
+
+        With ``sample_weight``, row ``i`` is scaled by
+        ``s_i * n_samples / sum(s)``, so the mean over rows is the gradient of
+        the weighted mean loss.
+
+        Parameters
+        ----------
+        Y, Z, A : ndarray of shape (n_samples, n_outputs)
+        sample_weight : ndarray of shape (n_samples,), optional
+        out : ndarray of shape (n_samples, n_outputs), optional
+
+        Returns
+        -------
+        dZ : ndarray of shape (n_samples, n_outputs)
+        """
+        dZ = np.subtract(A, Y, out=out, dtype=A.dtype)
+        if sample_weight is not None:
+            scale = sample_weight * (len(sample_weight) / np.sum(sample_weight))
+            dZ *= scale.astype(dZ.dtype, copy=False)[:, np.newaxis]
+        return dZ
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class SquaredError(Loss):
+    r"""Half squared error, identity output.
+
+    .. math:: \ell(y, z) = \tfrac12 \sum_k (z_k - y_k)^2, \qquad
+              \partial \ell / \partial z = z - y
+    """
+
+    name = "squared_error"
+    output_activation = Identity()
+
+    def per_sample(self, Y, Z, A):
+        diff = A - Y
+        return 0.5 * np.einsum("ij,ij->i", diff, diff)
+
+
+class BinaryLogLoss(Loss):
+    r"""Binary (and multilabel) log-loss, logistic outputs.
+
+    Each output is an independent Bernoulli; written with the logit ``z`` so
+    that no probability is ever clipped or overflows:
+
+    .. math:: \ell(y, z) = \sum_k \left[\log(1 + e^{z_k}) - y_k z_k\right],
+              \qquad \partial \ell / \partial z = \sigma(z) - y
+    """
+
+    name = "binary_log_loss"
+    output_activation = Logistic()
+
+    def per_sample(self, Y, Z, A):
+        return np.sum(_softplus(Z) - Y * Z, axis=1)
+
+
+class MulticlassLogLoss(Loss):
+    r"""Multiclass log-loss (cross-entropy), softmax output.
+
+    Written with the log-sum-exp of the logits, shifted by the row maximum:
+
+    .. math:: \ell(y, z) = \log \sum_j e^{z_j} - \sum_k y_k z_k, \qquad
+              \partial \ell / \partial z = \mathrm{softmax}(z) - y
+    """
+
+    name = "log_loss"
+    output_activation = Softmax()
+
+    def per_sample(self, Y, Z, A):
+        z_max = Z.max(axis=1, keepdims=True)
+        log_sum_exp = z_max[:, 0] + np.log(np.sum(np.exp(Z - z_max), axis=1))
+        return log_sum_exp - np.sum(Y * Z, axis=1)
+
+
+class PoissonLoss(Loss):
+    r"""Half Poisson deviance, exponential output (log link).
+
+    .. math:: \ell(y, z) = \sum_k \left[y_k \log y_k - y_k - y_k z_k
+              + e^{z_k}\right], \qquad \partial \ell / \partial z = e^z - y
+
+    (:math:`0 \log 0 = 0`.) Targets must be non-negative.
+    """
+
+    name = "poisson"
+    output_activation = Exp()
+
+    def per_sample(self, Y, Z, A):
+        y_log_y = np.where(Y > 0, Y * np.log(np.where(Y > 0, Y, 1)), 0)
+        return np.sum(y_log_y - Y - Y * Z + A, axis=1)
+
+
+#: Every loss by name. ``"multilabel_log_loss"`` is the binary log-loss
+#: applied to each output independently.
+LOSSES = {
+    "squared_error": SquaredError,
+    "poisson": PoissonLoss,
+    "log_loss": MulticlassLogLoss,
+    "binary_log_loss": BinaryLogLoss,
+    "multilabel_log_loss": BinaryLogLoss,
+}
+
+
+def get_loss(loss):
+    """Return a :class:`Loss` instance from a name or an instance."""
+    if isinstance(loss, Loss):
+        return loss
+    try:
+        return LOSSES[loss]()
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"Unknown loss {loss!r}; expected one of {sorted(LOSSES)}."
+        ) from None

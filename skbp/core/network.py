@@ -1,0 +1,213 @@
+r"""A whole network: initialisation, forward pass, backward pass, loss and gradients.
+
+A network of ``L`` layers is held as three lists of length ``L``:
+``coefs`` (``W_l`` of shape ``(n_{l-1}, n_l)``), ``intercepts`` (``b_l`` of
+shape ``(n_l,)``) and ``activations`` (:class:`~skbp.core.activations.Activation`
+objects, the last one being the output activation paired with the loss).
+``L = 1`` (no hidden layer) is a linear or generalised linear model.
+
+Every equation lives in the building blocks of :mod:`skbp.core.layers`; this
+module only chains them, layer after layer.
+"""
+
+import numpy as np
+
+from .layers import (
+    linear_activation_backward,
+    linear_activation_forward,
+    linear_backward,
+    linear_forward,
+)
+from .regularization import add_l2_gradient, l2_penalty
+
+__all__ = [
+    "initialize_parameters",
+    "L_model_forward",
+    "L_model_backward",
+    "forward_output",
+    "backprop",
+]
+
+
+def initialize_parameters(layer_units, random_state, dtype=np.float64, factor=6.0):
+    r"""Glorot-uniform initialisation, drawn as scikit-learn's MLP draws it.
+
+    For each layer, weights then biases are drawn from
+    :math:`U(-r, r)` with :math:`r = \sqrt{\text{factor} / (n_{in} + n_{out})}`
+    (``factor=2`` is Glorot's advice for logistic units, 6 otherwise).
+
+    Parameters
+    ----------
+    layer_units : sequence of int
+        ``[n_features, n_hidden_1, ..., n_outputs]``.
+    random_state : numpy.random.RandomState or numpy.random.Generator
+        Source of randomness (anything with ``uniform(low, high, size)``).
+    dtype : numpy dtype, default=np.float64
+    factor : float, default=6.0
+
+    Returns
+    -------
+    coefs : list of ndarray of shape (n_in, n_out)
+    intercepts : list of ndarray of shape (n_out,)
+    """
+    coefs, intercepts = [], []
+    for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
+        bound = np.sqrt(factor / (fan_in + fan_out))
+        W = random_state.uniform(-bound, bound, (fan_in, fan_out))
+        b = random_state.uniform(-bound, bound, fan_out)
+        coefs.append(W.astype(dtype, copy=False))
+        intercepts.append(b.astype(dtype, copy=False))
+    return coefs, intercepts
+
+
+def L_model_forward(X, coefs, intercepts, activations, out=None):
+    """Forward pass through every layer, keeping what backward needs.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (m, n_features)
+    coefs, intercepts : lists of ndarray, length L
+    activations : list of Activation, length L
+    out : list of (Z, A) buffer pairs, length L, optional
+        Preallocated arrays of shape ``(m, n_l)`` (views of larger buffers
+        are fine). Saves allocating them on every batch.
+
+    Returns
+    -------
+    AL : ndarray of shape (m, n_outputs)
+        Output of the last layer.
+    caches : list of tuples ``((A_prev, W, b), Z)``, length L
+    """
+    A = X
+    caches = []
+    for layer, (W, b, activation) in enumerate(zip(coefs, intercepts, activations)):
+        buffers = None if out is None else out[layer]
+        A, cache = linear_activation_forward(A, W, b, activation, out=buffers)
+        caches.append(cache)
+    return A, caches
+
+
+def L_model_backward(dZL, caches, activations, out=None):
+    """Backward pass from the output pre-activation gradient to every layer.
+
+    Parameters
+    ----------
+    dZL : ndarray of shape (m, n_outputs)
+        Gradient of each row's loss with respect to the output
+        pre-activation (from :meth:`skbp.core.losses.Loss.gradient`).
+    caches : list of tuples ``((A_prev, W, b), Z)``, from :func:`L_model_forward`
+    activations : list of Activation, length L
+    out : tuple (coef_grads, intercept_grads, dA_buffers), optional
+        Preallocated gradient arrays (shapes of ``coefs`` and ``intercepts``)
+        and, per layer ``l >= 1``, a buffer of shape ``(m, n_{l-1})`` for the
+        gradient flowing into layer ``l - 1``.
+
+    Returns
+    -------
+    coef_grads : list of ndarray of shape (n_in, n_out)
+    intercept_grads : list of ndarray of shape (n_out,)
+    """
+    n_layers = len(caches)
+    if out is None:
+        coef_grads, intercept_grads = [None] * n_layers, [None] * n_layers
+        dA_buffers = [None] * n_layers
+    else:
+        coef_grads, intercept_grads, dA_buffers = out
+
+    def buffers(layer):
+        return dA_buffers[layer], coef_grads[layer], intercept_grads[layer]
+
+    # Output layer: the loss already gave dZ, so only the affine part remains.
+    (A_prev, W, _), _ = caches[-1]
+    dA, coef_grads[-1], intercept_grads[-1] = linear_backward(
+        dZL, A_prev, W, out=buffers(-1), compute_dA_prev=n_layers > 1
+    )
+    for layer in range(n_layers - 2, -1, -1):
+        A = caches[layer + 1][0][0]  # this layer's output is the next one's input
+        # dA is ours alone, so dZ may overwrite it.
+        dA, coef_grads[layer], intercept_grads[layer] = linear_activation_backward(
+            dA,
+            caches[layer],
+            activations[layer],
+            A=A,
+            out=(dA, *buffers(layer)),
+            compute_dA_prev=layer > 0,
+        )
+    return coef_grads, intercept_grads
+
+
+def forward_output(X, coefs, intercepts, activations):
+    """Output of the network, keeping no cache (for prediction).
+
+    Allocates fresh arrays on every call and writes to nothing shared, so a
+    fitted network can predict from several threads at once.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (m, n_features)
+    coefs, intercepts, activations : lists of length L
+
+    Returns
+    -------
+    AL : ndarray of shape (m, n_outputs)
+    """
+    A = X
+    for W, b, activation in zip(coefs, intercepts, activations):
+        Z = linear_forward(A, W, b)
+        A = activation.forward(Z, out=Z)  # Z is not needed again: reuse it
+    return A
+
+
+def backprop(
+    X,
+    Y,
+    coefs,
+    intercepts,
+    activations,
+    loss,
+    alpha=0.0,
+    sample_weight=None,
+    workspace=None,
+):
+    r"""Loss of the network on ``(X, Y)`` and its gradient for every parameter.
+
+    .. math:: J = \frac{\sum_i s_i \ell(y_i, z^L_i)}{\sum_i s_i}
+              + \frac{\alpha}{2 \sum_i s_i} \sum_l \lVert W_l \rVert^2
+
+    (``s_i = 1`` without sample weights.)
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (m, n_features)
+    Y : ndarray of shape (m, n_outputs)
+    coefs, intercepts : lists of ndarray, length L
+    activations : list of Activation, length L
+        The last must be ``loss.output_activation``.
+    loss : Loss
+    alpha : float, default=0.0
+        L2 penalty strength.
+    sample_weight : ndarray of shape (m,), optional
+        Non-negative, with a positive sum.
+    workspace : Workspace, optional
+        Preallocated buffers (see :class:`skbp.core.workspace.Workspace`).
+
+    Returns
+    -------
+    J : float
+    coef_grads : list of ndarray, shapes of ``coefs``
+    intercept_grads : list of ndarray, shapes of ``intercepts``
+    """
+    m = X.shape[0]
+    forward_out = backward_out = dZ_out = None
+    if workspace is not None:
+        forward_out, backward_out, dZ_out = workspace.views(m)
+    AL, caches = L_model_forward(X, coefs, intercepts, activations, out=forward_out)
+    ZL = caches[-1][1]
+    n = m if sample_weight is None else float(np.sum(sample_weight))
+    J = loss.value(Y, ZL, AL, sample_weight) + l2_penalty(coefs, alpha, n)
+    dZL = loss.gradient(Y, ZL, AL, sample_weight, out=dZ_out)
+    coef_grads, intercept_grads = L_model_backward(
+        dZL, caches, activations, out=backward_out
+    )
+    add_l2_gradient(coef_grads, coefs, alpha, n)
+    return J, coef_grads, intercept_grads

@@ -1,0 +1,166 @@
+r"""Stochastic optimizers: update the parameters in place from their gradients.
+
+Same interface and update rules as scikit-learn's MLP optimizers:
+``update(params, grads)`` after each batch, ``iteration_ends(t)`` after each
+epoch (``t`` = samples seen), ``trigger_stopping(msg, verbose)`` when the
+loss stalls. Parameters are updated in place and keep their dtype.
+"""
+
+import numpy as np
+
+__all__ = ["SGD", "Adam", "LEARNING_RATE_SCHEDULES"]
+
+LEARNING_RATE_SCHEDULES = ("constant", "invscaling", "adaptive")
+
+
+class _Optimizer:
+    def __init__(self, learning_rate_init):
+        self.learning_rate_init = float(learning_rate_init)
+        self.learning_rate = float(learning_rate_init)
+
+    def update(self, params, grads):
+        """Apply one step to each array of ``params`` in place.
+
+        Parameters
+        ----------
+        params : list of ndarray
+            Weights then biases, updated in place.
+        grads : list of ndarray
+            Gradient of the loss for each array of ``params``, same shapes.
+        """
+        raise NotImplementedError
+
+    def iteration_ends(self, time_step):
+        """Hook called at the end of each epoch; ``time_step`` = samples seen."""
+
+    def trigger_stopping(self, msg, verbose):
+        """Decide whether a stalled loss stops training; returns True to stop."""
+        if verbose:
+            print(msg + " Stopping.")
+        return True
+
+
+class SGD(_Optimizer):
+    r"""Stochastic gradient descent with (Nesterov) momentum.
+
+    With learning rate :math:`\eta` and momentum :math:`\mu`:
+
+    .. math::
+
+        v \leftarrow \mu v - \eta g, \qquad
+        \theta \leftarrow \theta + \begin{cases}
+            \mu v - \eta g & \text{Nesterov} \\ v & \text{otherwise}
+        \end{cases}
+
+    Schedules: ``constant``; ``invscaling``,
+    :math:`\eta_t = \eta_0 / (t + 1)^{p}` after each epoch; ``adaptive``,
+    :math:`\eta \leftarrow \eta / 5` each time the loss stalls, stopping
+    once :math:`\eta \le 10^{-6}`.
+
+    Parameters
+    ----------
+    params : list of ndarray
+    learning_rate_init : float, default=0.1
+    lr_schedule : {'constant', 'invscaling', 'adaptive'}, default='constant'
+    momentum : float, default=0.9
+    nesterov : bool, default=True
+    power_t : float, default=0.5
+    """
+
+    def __init__(
+        self,
+        params,
+        learning_rate_init=0.1,
+        lr_schedule="constant",
+        momentum=0.9,
+        nesterov=True,
+        power_t=0.5,
+    ):
+        super().__init__(learning_rate_init)
+        if lr_schedule not in LEARNING_RATE_SCHEDULES:
+            raise ValueError(f"Unknown learning-rate schedule {lr_schedule!r}.")
+        self.lr_schedule = lr_schedule
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+        self.power_t = float(power_t)
+        self.velocities = [np.zeros_like(p) for p in params]
+
+    def update(self, params, grads):
+        lr, mu = self.learning_rate, self.momentum
+        for param, grad, velocity in zip(params, grads, self.velocities):
+            if mu == 0:
+                # Plain gradient descent: no velocity to keep.
+                param -= lr * grad
+                continue
+            velocity *= mu
+            velocity -= lr * grad
+            if self.nesterov:
+                param += mu * velocity - lr * grad
+            else:
+                param += velocity
+
+    def iteration_ends(self, time_step):
+        if self.lr_schedule == "invscaling":
+            self.learning_rate = (
+                self.learning_rate_init / (time_step + 1) ** self.power_t
+            )
+
+    def trigger_stopping(self, msg, verbose):
+        if self.lr_schedule != "adaptive":
+            return super().trigger_stopping(msg, verbose)
+        if self.learning_rate <= 1e-6:
+            if verbose:
+                print(msg + " Learning rate too small. Stopping.")
+            return True
+        self.learning_rate /= 5.0
+        if verbose:
+            print(msg + f" Setting learning rate to {self.learning_rate:f}")
+        return False
+
+
+class Adam(_Optimizer):
+    r"""Adam (Kingma & Ba, 2014).
+
+    .. math::
+
+        m \leftarrow \beta_1 m + (1 - \beta_1) g, \qquad
+        v \leftarrow \beta_2 v + (1 - \beta_2) g^2, \\
+        \eta_t = \eta_0 \sqrt{1 - \beta_2^t} / (1 - \beta_1^t), \qquad
+        \theta \leftarrow \theta - \eta_t \, m / (\sqrt{v} + \epsilon)
+
+    Parameters
+    ----------
+    params : list of ndarray
+    learning_rate_init : float, default=0.001
+    beta_1, beta_2 : float, default=0.9, 0.999
+    epsilon : float, default=1e-8
+    """
+
+    def __init__(
+        self, params, learning_rate_init=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8
+    ):
+        super().__init__(learning_rate_init)
+        self.beta_1 = float(beta_1)
+        self.beta_2 = float(beta_2)
+        self.epsilon = float(epsilon)
+        self.t = 0
+        self.ms = [np.zeros_like(p) for p in params]
+        self.vs = [np.zeros_like(p) for p in params]
+
+    def update(self, params, grads):
+        self.t += 1
+        b1, b2 = self.beta_1, self.beta_2
+        # A Python float keeps float32 parameters in float32.
+        self.learning_rate = float(
+            self.learning_rate_init * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        )
+        for param, grad, m, v in zip(params, grads, self.ms, self.vs):
+            m *= b1
+            m += (1 - b1) * grad
+            v *= b2
+            v += (1 - b2) * (grad * grad)
+            step = np.sqrt(v)
+            step += self.epsilon
+            np.divide(m, step, out=step)
+            step *= self.learning_rate
+            param -= step

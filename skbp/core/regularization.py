@@ -1,0 +1,43 @@
+r"""L2 penalty on the weights (not the biases).
+
+.. math:: R(W) = \frac{\alpha}{2 n} \sum_l \lVert W_l \rVert_F^2, \qquad
+          \frac{\partial R}{\partial W_l} = \frac{\alpha}{n} W_l
+
+``n`` is the number of samples (or the sum of the sample weights), so that the
+penalty keeps its strength relative to the mean data loss, as in
+scikit-learn's MLP.
+"""
+
+import numpy as np
+
+__all__ = ["l2_penalty", "add_l2_gradient"]
+
+
+def l2_penalty(coefs, alpha, n):
+    """Value of the L2 penalty.
+
+    Parameters
+    ----------
+    coefs : list of ndarray of shape (n_in, n_out)
+    alpha : float
+    n : float
+        Number of samples, or sum of sample weights.
+
+    Returns
+    -------
+    float
+    """
+    if alpha == 0:
+        return 0.0
+    squares = sum(float(np.dot(W.ravel(), W.ravel())) for W in coefs)
+    return 0.5 * alpha * squares / n
+
+
+def add_l2_gradient(coef_grads, coefs, alpha, n):
+    """Add ``alpha / n * W`` to each weight gradient, in place."""
+    if alpha == 0:
+        return coef_grads
+    scale = alpha / n
+    for dW, W in zip(coef_grads, coefs):
+        dW += scale * W
+    return coef_grads

@@ -1,0 +1,61 @@
+"""Preallocated buffers for training, so a batch allocates (almost) nothing.
+
+The math does not change: :func:`skbp.core.network.backprop` runs the same
+building blocks, only writing into these arrays through their ``out=``
+arguments. A workspace belongs to one training loop; prediction never uses
+one, which keeps a fitted model safe to share between threads.
+"""
+
+import numpy as np
+
+__all__ = ["Workspace"]
+
+
+class Workspace:
+    """Buffers for the forward and backward pass of one network.
+
+    Parameters
+    ----------
+    layer_units : sequence of int
+        ``[n_features, n_hidden_1, ..., n_outputs]``.
+    max_rows : int
+        Largest batch the buffers must hold; smaller batches use leading
+        row slices (contiguous views).
+    dtype : numpy dtype
+
+    Attributes
+    ----------
+    coef_grads, intercept_grads : lists of ndarray
+        Gradient arrays, reused from batch to batch: copy them if you need to
+        keep a batch's gradient.
+    """
+
+    def __init__(self, layer_units, max_rows, dtype):
+        widths = list(layer_units[1:])
+        self.max_rows = int(max_rows)
+        self._Z = [np.empty((max_rows, n), dtype) for n in widths]
+        self._A = [np.empty((max_rows, n), dtype) for n in widths]
+        # Gradient flowing into layer l-1 has layer l's input width.
+        self._dA = [None] + [np.empty((max_rows, n), dtype) for n in widths[:-1]]
+        self._dZL = np.empty((max_rows, widths[-1]), dtype)
+        self.coef_grads = [
+            np.empty((n_in, n_out), dtype)
+            for n_in, n_out in zip(layer_units[:-1], layer_units[1:])
+        ]
+        self.intercept_grads = [np.empty(n, dtype) for n in widths]
+
+    def views(self, m):
+        """Buffers for a batch of ``m`` rows.
+
+        Returns
+        -------
+        forward_out : list of (Z, A) pairs, for ``L_model_forward``
+        backward_out : tuple, for ``L_model_backward``
+        dZL : ndarray of shape (m, n_outputs), for ``Loss.gradient``
+        """
+        if m > self.max_rows:
+            raise ValueError(f"batch of {m} rows exceeds workspace of {self.max_rows}")
+        forward_out = [(Z[:m], A[:m]) for Z, A in zip(self._Z, self._A)]
+        dA = [None if buf is None else buf[:m] for buf in self._dA]
+        backward_out = (self.coef_grads, self.intercept_grads, dA)
+        return forward_out, backward_out, self._dZL[:m]
