@@ -4,11 +4,14 @@
   scikit-learn's ``MLPRegressor`` and ``MLPClassifier``.
 - :mod:`skbp.core`: the backpropagation math in plain numpy, one concept per
   module, every forward and backward equation written out.
+- :func:`check_gradients`: compare an estimator's backprop gradients with
+  finite differences on your own data.
 """
 
+from ._check_gradients import check_gradients
 from ._classifier import BPClassifier
 from ._regressor import BPRegressor
 
-__all__ = ["BPClassifier", "BPRegressor", "__version__"]
+__all__ = ["BPClassifier", "BPRegressor", "check_gradients", "__version__"]
 
 __version__ = "0.1.0"

@@ -16,17 +16,24 @@ from sklearn.utils import check_random_state, gen_batches, shuffle
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._validation import check_hidden_layer_sizes, check_sample_weight
+from ._validation import (
+    check_dropout,
+    check_hidden_activations,
+    check_hidden_layer_sizes,
+    check_sample_weight,
+)
 from .core import (
     HIDDEN_ACTIVATIONS,
     SGD,
     Adam,
     Workspace,
     backprop,
+    dropout_masks,
     forward_output,
     get_activation,
     initialize_parameters,
     minimize_lbfgs,
+    row_keys,
 )
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
@@ -43,7 +50,7 @@ class BaseBackprop(BaseEstimator, ABC):
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
+        "activation": [StrOptions(set(HIDDEN_ACTIVATIONS)), list, tuple],
         "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
@@ -71,6 +78,8 @@ class BaseBackprop(BaseEstimator, ABC):
             Options(Real, {np.inf}),
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left"), list, tuple, np.ndarray],
+        "restore_best_weights": ["boolean"],
     }
 
     # ------------------------------------------------------------------
@@ -96,14 +105,37 @@ class BaseBackprop(BaseEstimator, ABC):
     def _targets_for_scoring(self, Y):
         """Turn the training target matrix back into what ``score`` takes."""
 
+    def _sample_weight_hook(self, Y, sample_weight, incremental):
+        """Final training weights of the rows (the classifier adds class weights)."""
+        return sample_weight
+
     # ------------------------------------------------------------------
     # The network
     # ------------------------------------------------------------------
     def _activations(self):
         """Activation objects of every layer, output layer last."""
-        n_hidden = len(self.coefs_) - 1
-        hidden = [get_activation(self.activation) for _ in range(n_hidden)]
+        names = check_hidden_activations(self.activation, len(self.coefs_) - 1)
+        hidden = [get_activation(name) for name in names]
         return hidden + [self._output_loss().output_activation]
+
+    def _dropout_masks(self, X):
+        """Dropout masks for one training batch ``X``, or None (no dropout).
+
+        Each call is a new training step, hence fresh masks.
+        """
+        rates = check_dropout(self.dropout, len(self.coefs_) - 1)
+        if not any(rates):
+            return None
+        masks = dropout_masks(
+            row_keys(X, self._dropout_salt),
+            [W.shape[1] for W in self.coefs_[:-1]],
+            rates,
+            self._dropout_seed,
+            self._dropout_step,
+            X.dtype,
+        )
+        self._dropout_step += 1
+        return masks
 
     def _forward(self, X):
         """Network output for already validated ``X``; writes nothing shared."""
@@ -125,12 +157,37 @@ class BaseBackprop(BaseEstimator, ABC):
     # fit
     # ------------------------------------------------------------------
     def _fit(self, X, y, sample_weight=None, incremental=False):
+        X, Y, sample_weight, layer_units = self._prepare_fit(
+            X, y, sample_weight, incremental
+        )
+        if self.solver in _STOCHASTIC_SOLVERS:
+            self._fit_stochastic(X, Y, sample_weight, layer_units, incremental)
+        else:
+            self._fit_lbfgs(X, Y, sample_weight, layer_units)
+        self._check_finite_weights()
+        return self
+
+    def _prepare_fit(self, X, y, sample_weight, incremental):
+        """Validate everything and build (or check) the network; no training.
+
+        Returns ``X``, the target matrix ``Y``, the final row weights and the
+        layer widths ``[n_features, *hidden, n_outputs]``.
+        """
         hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
+        n_hidden = len(hidden_layer_sizes)
+        check_hidden_activations(self.activation, n_hidden)
+        rates = check_dropout(self.dropout, n_hidden)
+        if any(rates) and self.solver not in _STOCHASTIC_SOLVERS:
+            raise ValueError(
+                "dropout makes the loss random, which L-BFGS's line search cannot "
+                f"handle: use solver='sgd' or 'adam' with dropout={self.dropout!r}."
+            )
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
         X, Y = self._validate_input(X, y, incremental, reset=first_pass)
         sample_weight = check_sample_weight(sample_weight, X)
+        sample_weight = self._sample_weight_hook(Y, sample_weight, incremental)
         layer_units = [X.shape[1], *hidden_layer_sizes, Y.shape[1]]
 
         self._random_state = check_random_state(self.random_state)
@@ -138,13 +195,16 @@ class BaseBackprop(BaseEstimator, ABC):
             self._initialize(layer_units, X.dtype)
         else:
             self._check_warm_start_shapes(layer_units)
-
-        if self.solver in _STOCHASTIC_SOLVERS:
-            self._fit_stochastic(X, Y, sample_weight, layer_units, incremental)
-        else:
-            self._fit_lbfgs(X, Y, sample_weight, layer_units)
-        self._check_finite_weights()
-        return self
+        if any(rates) and getattr(self, "_dropout_seed", None) is None:
+            # Drawn only when dropout is on, so that without it the random
+            # stream (and every result) is scikit-learn's; drawn before any
+            # shuffling, whose use of the stream depends on n_samples.
+            self._dropout_salt = self._random_state.randint(
+                0, 2**62, size=X.shape[1], dtype=np.int64
+            ).astype(np.uint64)
+            self._dropout_seed = int(self._random_state.randint(2**31))
+            self._dropout_step = 0
+        return X, Y, sample_weight, layer_units
 
     def _initialize(self, layer_units, dtype):
         """Draw fresh weights and reset every fitted attribute."""
@@ -153,13 +213,11 @@ class BaseBackprop(BaseEstimator, ABC):
         self.n_outputs_ = layer_units[-1]
         self.n_layers_ = len(layer_units)
         self.out_activation_ = self._out_activation()
-        # Glorot's advice: a smaller range for logistic units.
-        factor = 2.0 if self.activation == "logistic" else 6.0
         self.coefs_, self.intercepts_ = initialize_parameters(
-            layer_units, self._random_state, dtype, factor
+            layer_units, self._random_state, dtype, self._init_factors(layer_units)
         )
-        self._best_coefs = [W.copy() for W in self.coefs_]
-        self._best_intercepts = [b.copy() for b in self.intercepts_]
+        self._store_best_weights()
+        self._dropout_seed = None  # drawn on the first step that drops units
         self.loss_curve_ = []
         self._no_improvement_count = 0
         if self.early_stopping and self.solver in _STOCHASTIC_SOLVERS:
@@ -171,6 +229,21 @@ class BaseBackprop(BaseEstimator, ABC):
             self.best_validation_score_ = None
             self.best_loss_ = np.inf
         self._optimizer = None
+
+    def _init_factors(self, layer_units):
+        """Glorot's factor of each layer: 2 for logistic units, 6 otherwise.
+
+        A layer's weights take the factor of the activation they feed, and
+        the output layer that of the last hidden layer (scikit-learn uses the
+        one hidden activation for every layer; a single name gives the same).
+        """
+        n_hidden = len(layer_units) - 2
+        if isinstance(self.activation, str):
+            names = [self.activation] * (n_hidden + 1)
+        else:
+            names = list(self.activation)
+            names.append(names[-1] if names else "identity")
+        return [2.0 if name == "logistic" else 6.0 for name in names]
 
     def _check_warm_start_shapes(self, layer_units):
         expected = list(zip(layer_units[:-1], layer_units[1:]))
@@ -242,8 +315,9 @@ class BaseBackprop(BaseEstimator, ABC):
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.", stacklevel=2)
 
-        if self.early_stopping:
-            # The weights of the best validation score are the model.
+        if self.early_stopping or (self.restore_best_weights and not incremental):
+            # The weights of the best validation score (or training loss) are
+            # the model.
             self.coefs_ = self._best_coefs
             self.intercepts_ = self._best_intercepts
 
@@ -269,11 +343,13 @@ class BaseBackprop(BaseEstimator, ABC):
             if batch_weight == 0:
                 continue  # rows of zero weight carry no gradient
             batch_loss = self._train_step(X[rows], Y[rows], weight, workspace)
-            total_loss += batch_loss * batch_weight
+            # As scikit-learn: batch losses averaged by batch size, so that
+            # tol and n_iter_no_change read the same numbers.
+            total_loss += batch_loss * (batch.stop - batch.start)
             total_weight += batch_weight
         if total_weight == 0:
             raise ValueError("Every training row has a sample_weight of zero.")
-        return total_loss / total_weight
+        return total_loss / n_samples
 
     def _train_step(self, X, Y, sample_weight, workspace):
         """Backprop on one batch, then one optimizer step; returns the loss."""
@@ -287,6 +363,7 @@ class BaseBackprop(BaseEstimator, ABC):
             self.alpha,
             sample_weight,
             workspace,
+            dropout_masks=self._dropout_masks(X),
         )
         self._optimizer.update(
             self.coefs_ + self.intercepts_, coef_grads + intercept_grads
@@ -357,8 +434,7 @@ class BaseBackprop(BaseEstimator, ABC):
                 self._no_improvement_count = 0
             if score > self.best_validation_score_:
                 self.best_validation_score_ = score
-                self._best_coefs = [W.copy() for W in self.coefs_]
-                self._best_intercepts = [b.copy() for b in self.intercepts_]
+                self._store_best_weights()
         else:
             loss = self.loss_curve_[-1]
             if loss > self.best_loss_ - self.tol:
@@ -367,6 +443,12 @@ class BaseBackprop(BaseEstimator, ABC):
                 self._no_improvement_count = 0
             if loss < self.best_loss_:
                 self.best_loss_ = loss
+                if self.restore_best_weights:
+                    self._store_best_weights()
+
+    def _store_best_weights(self):
+        self._best_coefs = [W.copy() for W in self.coefs_]
+        self._best_intercepts = [b.copy() for b in self.intercepts_]
 
     def _score_predictions(self, y_pred, y, sample_weight, metric):
         """``metric`` of the predictions, or NaN if the network diverged."""

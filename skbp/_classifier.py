@@ -4,6 +4,8 @@ import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import column_or_1d, validate_data
@@ -14,6 +16,11 @@ from .core import BinaryLogLoss, MulticlassLogLoss
 
 
 class BPClassifier(ClassifierMixin, BaseBackprop):
+    _parameter_constraints: dict = {
+        **BaseBackprop._parameter_constraints,
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+    }
+
     __doc__ = f"""Multi-layer perceptron classifier trained by hand-written backprop.
 
     A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`:
@@ -24,6 +31,14 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
     Parameters
     ----------
 {COMMON_PARAMETERS}
+    class_weight : dict, 'balanced' or None, default=None
+        Weight of each class, multiplying ``sample_weight``: ``{{label:
+        weight}}``, or ``'balanced'`` for ``n_samples / (n_classes *
+        np.bincount(y))`` (computed from the ``y`` given to ``fit``; for
+        ``partial_fit`` pass a dict, e.g. from
+        :func:`sklearn.utils.class_weight.compute_class_weight`). Classes
+        absent from a dict weigh 1. Not for multilabel targets.
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -74,6 +89,9 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        dropout=0.0,
+        restore_best_weights=False,
+        class_weight=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -98,6 +116,9 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.dropout = dropout
+        self.restore_best_weights = restore_best_weights
+        self.class_weight = class_weight
 
     # -- labels ----------------------------------------------------------
     def _validate_input(self, X, y, incremental, reset):
@@ -119,6 +140,66 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
             self._check_known_classes(y)
         Y = self._label_binarizer.transform(y)
         return X, Y.astype(X.dtype, copy=False)
+
+    def _sample_weight_hook(self, Y, sample_weight, incremental):
+        """Multiply ``sample_weight`` by each row's class weight.
+
+        'balanced' counts the classes weighted by ``sample_weight``, so that a
+        row of weight ``k`` counts as ``k`` rows. Multilabel targets (only
+        'balanced') multiply the weights of each label column, as
+        :func:`sklearn.utils.class_weight.compute_sample_weight` does for
+        multi-output targets.
+        """
+        if self.class_weight is None:
+            return sample_weight
+        if incremental and isinstance(self.class_weight, str):
+            raise ValueError(
+                "class_weight='balanced' needs the class frequencies of the whole "
+                "data, which partial_fit does not see. Compute the weights once "
+                "with sklearn.utils.class_weight.compute_class_weight('balanced', "
+                "classes=classes, y=y) and pass them as a dict."
+            )
+        if self._label_binarizer.y_type_.startswith("multilabel"):
+            if not isinstance(self.class_weight, str):
+                raise ValueError(
+                    "For multilabel targets class_weight must be 'balanced' or "
+                    f"None; got {self.class_weight!r}."
+                )
+            columns = [
+                (np.array([0, 1]), Y[:, k].astype(np.intp)) for k in range(Y.shape[1])
+            ]
+        else:
+            # Row i's class index: the hot column, or the one binary column.
+            index = Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0].astype(np.intp)
+            columns = [(self.classes_, index)]
+        weight = np.ones(Y.shape[0], dtype=Y.dtype)
+        for classes, index in columns:
+            if isinstance(self.class_weight, dict):
+                per_class = compute_class_weight(
+                    self.class_weight, classes=classes, y=classes[index]
+                )
+            else:  # 'balanced', from the (weighted) counts of the classes present
+                counts = np.bincount(index, sample_weight, minlength=len(classes))
+                present = np.flatnonzero(counts > 0)
+                rows = np.isin(index, present)  # rows of weight > 0 or of no weight
+                per_class = np.ones(len(classes))
+                per_class[present] = compute_class_weight(
+                    "balanced",
+                    classes=classes[present],
+                    y=classes[index[rows]],
+                    sample_weight=None
+                    if sample_weight is None
+                    else sample_weight[rows],
+                )
+            weight *= per_class[index].astype(Y.dtype)
+        if sample_weight is not None:
+            weight *= sample_weight
+        if not weight.sum() > 0:
+            raise ValueError(
+                f"class_weight={self.class_weight!r} and sample_weight give every "
+                "row a weight of zero."
+            )
+        return weight
 
     def _check_known_classes(self, y):
         classes = unique_labels(y)
@@ -225,8 +306,8 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
         y : array-like of shape (n_samples,) or (n_samples, n_classes)
         sample_weight : array-like of shape (n_samples,), default=None
         classes : array-like of shape (n_classes,), default=None
-            Every class of the whole stream. Required on the first call
-            (except for multilabel ``y``), ignored afterwards.
+            Every class of the whole stream (the label columns for multilabel
+            ``y``). Required on the first call, ignored afterwards.
 
         Returns
         -------

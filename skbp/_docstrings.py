@@ -4,8 +4,11 @@ COMMON_PARAMETERS = """\
     hidden_layer_sizes : array-like of shape (n_layers - 2,) or int, default=(100,)
         Number of units of each hidden layer; ``()`` means no hidden layer.
 
-    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
-        Activation of the hidden layers.
+    activation : str or list of str, default='relu'
+        Activation of the hidden layers: one of ``'identity'``,
+        ``'logistic'``, ``'tanh'``, ``'relu'``, ``'leaky_relu'``, ``'elu'``,
+        ``'gelu'``, ``'softplus'``, ``'silu'`` for every hidden layer, or a
+        list with one name per hidden layer.
 
     solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
         Weight optimizer: L-BFGS on the flattened parameters, stochastic
@@ -69,6 +72,20 @@ COMMON_PARAMETERS = """\
 
     max_fun : int, default=15000
         Maximum number of loss evaluations (``solver='lbfgs'``).
+
+    dropout : float or list of float, default=0.0
+        Inverted dropout rate of the hidden layers, one value for all or one
+        per hidden layer, each in ``[0, 1)``: while training, each hidden
+        unit is silenced with this probability and the kept ones scaled by
+        ``1 / (1 - rate)``. Prediction uses the whole network and is
+        deterministic. The masks are drawn from ``random_state``. Stochastic
+        solvers only.
+
+    restore_best_weights : bool, default=False
+        Without early stopping, keep the weights of the epoch with the lowest
+        training loss (``best_loss_``) instead of the last epoch's. With
+        ``early_stopping=True`` the weights of the best validation score are
+        always the ones kept. Stochastic solvers, ``fit`` only.
 """
 
 COMMON_ATTRIBUTES = """\

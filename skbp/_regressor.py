@@ -1,9 +1,11 @@
 """BPRegressor: a multi-layer perceptron regressor on the hand-written core."""
 
+from numbers import Real
+
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import column_or_1d, validate_data
 
@@ -20,12 +22,19 @@ class BPRegressor(RegressorMixin, BaseBackprop):
 
     Parameters
     ----------
-    loss : {{'squared_error', 'poisson'}}, default='squared_error'
-        ``'squared_error'`` (half squared error, identity output) or
+    loss : {{'squared_error', 'poisson', 'huber', 'absolute_error'}}, \
+default='squared_error'
+        ``'squared_error'`` (half squared error, identity output),
         ``'poisson'`` (half Poisson deviance, exponential output; targets
-        must be non-negative).
+        must be non-negative), ``'huber'`` (quadratic for residuals up to
+        ``huber_delta``, linear beyond: robust to outliers) or
+        ``'absolute_error'`` (predicts the conditional median).
 
 {COMMON_PARAMETERS}
+    huber_delta : float, default=1.0
+        Residual size where the Huber loss turns from quadratic to linear
+        (``loss='huber'`` only), in the units of ``y``.
+
     Attributes
     ----------
 {COMMON_ATTRIBUTES}
@@ -48,7 +57,8 @@ class BPRegressor(RegressorMixin, BaseBackprop):
 
     _parameter_constraints: dict = {
         **BaseBackprop._parameter_constraints,
-        "loss": [StrOptions({"squared_error", "poisson"})],
+        "loss": [StrOptions({"squared_error", "poisson", "huber", "absolute_error"})],
+        "huber_delta": [Interval(Real, 0, None, closed="neither")],
     }
 
     def __init__(
@@ -78,6 +88,9 @@ class BPRegressor(RegressorMixin, BaseBackprop):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        dropout=0.0,
+        restore_best_weights=False,
+        huber_delta=1.0,
     ):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -103,6 +116,9 @@ class BPRegressor(RegressorMixin, BaseBackprop):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.dropout = dropout
+        self.restore_best_weights = restore_best_weights
+        self.huber_delta = huber_delta
 
     # -- what BaseBackprop asks of an estimator ------------------------
     def _validate_input(self, X, y, incremental, reset):
@@ -126,9 +142,11 @@ class BPRegressor(RegressorMixin, BaseBackprop):
         return X, Y.astype(X.dtype, copy=False)
 
     def _out_activation(self):
-        return get_loss(self.loss).output_activation.name
+        return self._output_loss().output_activation.name
 
     def _output_loss(self):
+        if self.loss == "huber":
+            return get_loss("huber", delta=self.huber_delta)
         return get_loss(self.loss)
 
     def _targets_for_scoring(self, Y):

@@ -5,7 +5,14 @@ import numbers
 import numpy as np
 from sklearn.utils import check_array, check_consistent_length
 
-__all__ = ["check_sample_weight", "check_hidden_layer_sizes"]
+from .core import HIDDEN_ACTIVATIONS
+
+__all__ = [
+    "check_sample_weight",
+    "check_hidden_layer_sizes",
+    "check_hidden_activations",
+    "check_dropout",
+]
 
 
 def check_sample_weight(sample_weight, X):
@@ -74,3 +81,63 @@ def check_hidden_layer_sizes(hidden_layer_sizes):
     if any(size <= 0 for size in sizes):
         raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
     return [int(size) for size in sizes]
+
+
+def check_hidden_activations(activation, n_hidden):
+    """Return one activation name per hidden layer.
+
+    Parameters
+    ----------
+    activation : str or sequence of str
+        One name for every hidden layer, or one per hidden layer.
+    n_hidden : int
+        Number of hidden layers.
+
+    Returns
+    -------
+    list of str of length ``n_hidden``
+    """
+    if isinstance(activation, str):
+        names = [activation] * n_hidden
+    else:
+        names = list(activation)
+        if len(names) != n_hidden:
+            raise ValueError(
+                f"activation has {len(names)} names but the network has "
+                f"{n_hidden} hidden layers; give one name per hidden layer, or "
+                "a single name for all of them."
+            )
+    for name in names:
+        if name not in HIDDEN_ACTIVATIONS:
+            raise ValueError(
+                f"Unknown hidden activation {name!r} in activation={activation!r}; "
+                f"expected one of {list(HIDDEN_ACTIVATIONS)}."
+            )
+    return names
+
+
+def check_dropout(dropout, n_hidden):
+    """Return one dropout rate in ``[0, 1)`` per hidden layer.
+
+    Parameters
+    ----------
+    dropout : float or sequence of float
+    n_hidden : int
+
+    Returns
+    -------
+    list of float of length ``n_hidden``
+    """
+    if isinstance(dropout, numbers.Real):
+        rates = [float(dropout)] * n_hidden
+    else:
+        rates = np.asarray(dropout, dtype=float).ravel().tolist()
+        if len(rates) != n_hidden:
+            raise ValueError(
+                f"dropout has {len(rates)} rates but the network has {n_hidden} "
+                "hidden layers; give one rate per hidden layer, or a single rate."
+            )
+    for rate in rates:
+        if not 0.0 <= rate < 1.0:
+            raise ValueError(f"dropout rates must be in [0, 1); got {dropout!r}.")
+    return rates

@@ -6,6 +6,7 @@ Modules, one concept each:
 - :mod:`~skbp.core.losses`: output losses with their gradient.
 - :mod:`~skbp.core.regularization`: the L2 penalty.
 - :mod:`~skbp.core.layers`: one layer's forward and backward building blocks.
+- :mod:`~skbp.core.dropout`: inverted dropout masks, forward and backward.
 - :mod:`~skbp.core.network`: initialisation, whole-network forward/backward.
 - :mod:`~skbp.core.optimizers`: SGD (momentum, Nesterov, schedules) and Adam.
 - :mod:`~skbp.core.lbfgs`: L-BFGS on the flattened parameters.
@@ -17,15 +18,28 @@ Nothing here imports scikit-learn.
 
 from .activations import (
     ACTIVATIONS,
+    ELU,
+    GELU,
     HIDDEN_ACTIVATIONS,
     Activation,
     Exp,
     Identity,
+    LeakyReLU,
     Logistic,
     ReLU,
+    SiLU,
     Softmax,
+    Softplus,
     Tanh,
     get_activation,
+)
+from .dropout import (
+    dropout_backward,
+    dropout_forward,
+    dropout_mask,
+    dropout_masks,
+    row_keys,
+    uniform_hash,
 )
 from .gradient_check import gradient_check, numerical_gradients, relative_error
 from .layers import (
@@ -37,7 +51,9 @@ from .layers import (
 from .lbfgs import minimize_lbfgs, pack, unpack
 from .losses import (
     LOSSES,
+    AbsoluteError,
     BinaryLogLoss,
+    HuberLoss,
     Loss,
     MulticlassLogLoss,
     PoissonLoss,
@@ -61,8 +77,15 @@ __all__ = [
     "LOSSES",
     "Activation",
     "Adam",
+    "AbsoluteError",
     "BinaryLogLoss",
+    "HuberLoss",
+    "ELU",
     "Exp",
+    "GELU",
+    "LeakyReLU",
+    "SiLU",
+    "Softplus",
     "Identity",
     "L_model_backward",
     "L_model_forward",
@@ -77,6 +100,10 @@ __all__ = [
     "Tanh",
     "Workspace",
     "add_l2_gradient",
+    "dropout_backward",
+    "dropout_forward",
+    "dropout_mask",
+    "dropout_masks",
     "backprop",
     "forward_output",
     "get_activation",
@@ -92,5 +119,7 @@ __all__ = [
     "numerical_gradients",
     "pack",
     "relative_error",
+    "row_keys",
+    "uniform_hash",
     "unpack",
 ]

@@ -20,6 +20,11 @@ __all__ = [
     "ReLU",
     "Softmax",
     "Exp",
+    "LeakyReLU",
+    "ELU",
+    "GELU",
+    "Softplus",
+    "SiLU",
     "ACTIVATIONS",
     "HIDDEN_ACTIVATIONS",
     "get_activation",
@@ -78,10 +83,11 @@ class Activation:
     def __repr__(self):
         return f"{type(self).__name__}()"
 
-    # Activations hold no state: any two instances of a class are equal, which
-    # keeps estimators that hold them comparable and picklable.
+    # Activations hold no state beyond fixed constants: two instances of a
+    # class with the same constants are equal, which keeps estimators that
+    # hold them comparable and picklable.
     def __eq__(self, other):
-        return type(self) is type(other)
+        return type(self) is type(other) and vars(self) == vars(other)
 
     def __hash__(self):
         return hash(type(self))
@@ -180,7 +186,10 @@ class Softmax(Activation):
     def forward(self, Z, out=None):
         # Subtracting the row maximum leaves the result unchanged and keeps
         # exp from overflowing.
-        out = np.subtract(Z, Z.max(axis=1, keepdims=True), out=out)
+        # A row spanning more than the dtype's range overflows to -inf here,
+        # which exp turns into the correct 0.
+        with np.errstate(over="ignore"):
+            out = np.subtract(Z, Z.max(axis=1, keepdims=True), out=out)
         np.exp(out, out=out)
         out /= out.sum(axis=1, keepdims=True)
         return out
@@ -214,11 +223,167 @@ class Exp(Activation):
         return self.forward(Z) if A is None else A
 
 
+def _sigmoid(Z, out=None):
+    """Logistic sigmoid without overflow (see :class:`Logistic`)."""
+    return Logistic().forward(Z, out=out)
+
+
+class LeakyReLU(Activation):
+    r"""Leaky ReLU: :math:`f(z) = z` for :math:`z > 0`, :math:`s z` otherwise.
+
+    :math:`f'(z) = 1` for :math:`z > 0`, :math:`s` otherwise (``s`` is
+    ``negative_slope``, 0.01 by default): negative units keep a small
+    gradient instead of dying.
+    """
+
+    name = "leaky_relu"
+
+    def __init__(self, negative_slope=0.01):
+        self.negative_slope = negative_slope
+
+    def forward(self, Z, out=None):
+        positive = Z > 0  # computed first: out may be Z itself
+        if out is None:
+            out = np.empty_like(Z)
+        np.multiply(Z, self.negative_slope, out=out, where=~positive)
+        np.copyto(out, Z, where=positive)  # a no-op when out is Z
+        return out
+
+    def derivative(self, Z, A=None):
+        return np.where(Z > 0, 1.0, self.negative_slope).astype(Z.dtype, copy=False)
+
+
+class ELU(Activation):
+    r"""Exponential linear unit.
+
+    .. math:: f(z) = \begin{cases} z & z > 0 \\ \alpha (e^z - 1) & z \le 0
+              \end{cases}, \qquad
+              f'(z) = \begin{cases} 1 & z > 0 \\ \alpha e^z = f(z) + \alpha
+              & z \le 0 \end{cases}
+
+    ``expm1`` of ``min(z, 0)`` keeps precision near 0 and never overflows.
+    """
+
+    name = "elu"
+
+    def __init__(self, alpha=1.0):
+        self.alpha = alpha
+
+    def forward(self, Z, out=None):
+        positive = Z > 0  # computed first: out may be Z itself
+        A = np.expm1(np.minimum(Z, 0))
+        A *= self.alpha
+        np.copyto(A, Z, where=positive)
+        if out is None:
+            return A
+        out[...] = A
+        return out
+
+    def derivative(self, Z, A=None):
+        exp_part = np.exp(np.minimum(Z, 0))
+        exp_part *= self.alpha
+        return np.where(Z > 0, 1.0, exp_part).astype(Z.dtype, copy=False)
+
+
+class GELU(Activation):
+    r"""Gaussian error linear unit, in its tanh approximation.
+
+    .. math:: f(z) = \tfrac12 z \,(1 + \tanh u), \qquad
+              u = c\,(z + 0.044715 z^3), \quad c = \sqrt{2/\pi}
+
+    .. math:: f'(z) = \tfrac12 (1 + \tanh u)
+              + \tfrac12 z \,(1 - \tanh^2 u)\, c\,(1 + 3 \cdot 0.044715 z^2)
+
+    ``tanh`` saturates without overflow, so large ``|z|`` is safe (the cube
+    stays far below float32's range for ``|z| <= 1e4``).
+    """
+
+    name = "gelu"
+    _c = float(np.sqrt(2.0 / np.pi))
+    _k = 0.044715
+
+    def _tanh_u(self, Z):
+        return np.tanh(self._c * (Z + self._k * Z * Z * Z))
+
+    def forward(self, Z, out=None):
+        t = self._tanh_u(Z)
+        t += 1.0
+        t *= 0.5
+        return np.multiply(Z, t, out=out)
+
+    def derivative(self, Z, A=None):
+        t = self._tanh_u(Z)
+        du = self._c * (1.0 + 3.0 * self._k * Z * Z)
+        return 0.5 * (1.0 + t) + 0.5 * Z * (1.0 - t * t) * du
+
+
+class Softplus(Activation):
+    r"""Softplus: :math:`f(z) = \log(1 + e^z)`, :math:`f'(z) = \sigma(z)`.
+
+    Computed as :math:`\max(z, 0) + \log(1 + e^{-|z|})`, which never
+    overflows; its derivative is the logistic sigmoid.
+    """
+
+    name = "softplus"
+
+    def forward(self, Z, out=None):
+        log_term = np.log1p(np.exp(-np.abs(Z)))
+        out = np.maximum(Z, 0, out=out)
+        out += log_term
+        return out
+
+    def derivative(self, Z, A=None):
+        return _sigmoid(Z)
+
+
+class SiLU(Activation):
+    r"""Sigmoid linear unit (swish): :math:`f(z) = z \, \sigma(z)`.
+
+    .. math:: f'(z) = \sigma(z) + z \sigma(z) (1 - \sigma(z))
+              = \sigma(z) \,(1 + z (1 - \sigma(z)))
+    """
+
+    name = "silu"
+
+    def forward(self, Z, out=None):
+        s = _sigmoid(Z)
+        return np.multiply(Z, s, out=out)
+
+    def derivative(self, Z, A=None):
+        s = _sigmoid(Z)
+        return s * (1.0 + Z * (1.0 - s))
+
+
 #: Every activation by name.
-ACTIVATIONS = {cls.name: cls for cls in (Identity, Logistic, Tanh, ReLU, Softmax, Exp)}
+ACTIVATIONS = {
+    cls.name: cls
+    for cls in (
+        Identity,
+        Logistic,
+        Tanh,
+        ReLU,
+        Softmax,
+        Exp,
+        LeakyReLU,
+        ELU,
+        GELU,
+        Softplus,
+        SiLU,
+    )
+}
 
 #: Names accepted for hidden layers (elementwise activations).
-HIDDEN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
+HIDDEN_ACTIVATIONS = (
+    "identity",
+    "logistic",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "elu",
+    "gelu",
+    "softplus",
+    "silu",
+)
 
 
 def get_activation(activation):

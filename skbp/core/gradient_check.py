@@ -82,6 +82,8 @@ def gradient_check(
     alpha=0.0,
     sample_weight=None,
     eps=1e-6,
+    dropout_masks=None,
+    floor=1e-8,
 ):
     """Compare :func:`skbp.core.network.backprop` with finite differences.
 
@@ -96,6 +98,13 @@ def gradient_check(
     alpha : float, default=0.0
     sample_weight : ndarray of shape (m,), optional
     eps : float, default=1e-6
+    dropout_masks : list of (ndarray or None), optional
+        Fixed dropout masks, the same for every evaluation (see
+        :func:`skbp.core.dropout.dropout_masks`).
+    floor : float, default=1e-8
+        Smallest denominator of :func:`relative_error`: raise it when true
+        gradients are (near) zero, where finite-difference noise of order
+        ``1e-10`` would otherwise look like a relative error.
 
     Returns
     -------
@@ -104,7 +113,15 @@ def gradient_check(
         or less in float64 and 1e-3 or less in float32 when backprop is right.
     """
     _, coef_grads, intercept_grads = backprop(
-        X, Y, coefs, intercepts, activations, loss, alpha, sample_weight
+        X,
+        Y,
+        coefs,
+        intercepts,
+        activations,
+        loss,
+        alpha,
+        sample_weight,
+        dropout_masks=dropout_masks,
     )
     analytic = [g.copy() for g in (*coef_grads, *intercept_grads)]
 
@@ -114,12 +131,23 @@ def gradient_check(
     X64 = X.astype(np.float64)
     Y64 = np.asarray(Y, dtype=np.float64)
     coefs64, intercepts64 = as64(coefs), as64(intercepts)
+    masks64 = None
+    if dropout_masks is not None:
+        masks64 = [None if M is None else as64([M])[0] for M in dropout_masks]
 
     def loss_fn():
         J, _, _ = backprop(
-            X64, Y64, coefs64, intercepts64, activations, loss, alpha, sample_weight
+            X64,
+            Y64,
+            coefs64,
+            intercepts64,
+            activations,
+            loss,
+            alpha,
+            sample_weight,
+            dropout_masks=masks64,
         )
         return J
 
     numerical = numerical_gradients(loss_fn, [*coefs64, *intercepts64], eps)
-    return relative_error(analytic, numerical)
+    return relative_error(analytic, numerical, floor=floor)

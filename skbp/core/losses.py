@@ -8,17 +8,19 @@ network's loss is the (sample-weighted) mean over the rows:
 
 .. math:: J = \frac{\sum_i s_i \, \ell(y_i, z_i)}{\sum_i s_i}
 
-Each loss is paired with the output activation ``g`` that makes it a
-*canonical link*, so that the gradient with respect to the pre-activation
-collapses to
+Each loss is paired with its output activation ``g``. For the classic
+losses that pairing is the *canonical link*, so that the gradient with
+respect to the pre-activation collapses to
 
 .. math:: \frac{\partial \ell}{\partial z} = g(z) - y = a - y
 
 which is why the pairing is explicit here rather than a shortcut hidden in
-the training loop. :meth:`Loss.gradient` returns the per-sample gradient,
-scaled by the normalised weights ``s_i n / sum(s)`` so that the plain mean
-over rows taken by :func:`skbp.core.layers.linear_backward` is the gradient
-of ``J``.
+the training loop. The robust regression losses (Huber, absolute error)
+are not canonical and write their own :meth:`Loss.per_sample_gradient`.
+
+:meth:`Loss.gradient` returns the per-sample gradient, scaled by the
+normalised weights ``s_i n / sum(s)`` so that the plain mean over rows taken
+by :func:`skbp.core.layers.linear_backward` is the gradient of ``J``.
 """
 
 import numpy as np
@@ -31,6 +33,8 @@ __all__ = [
     "BinaryLogLoss",
     "MulticlassLogLoss",
     "PoissonLoss",
+    "HuberLoss",
+    "AbsoluteError",
     "LOSSES",
     "get_loss",
     "weighted_mean",
@@ -85,12 +89,29 @@ class Loss:
         """
         return weighted_mean(self.per_sample(Y, Z, A), sample_weight)
 
-    def gradient(self, Y, Z, A, sample_weight=None, out=None):
-        """Gradient of each row's loss with respect to ``Z``: ``dZ = A - Y``.
+    def per_sample_gradient(self, Y, Z, A, out=None):
+        """Gradient of each row's loss with respect to ``Z``, unweighted.
 
-        With ``sample_weight``, row ``i`` is scaled by
-        ``s_i * n_samples / sum(s)``, so the mean over rows is the gradient of
-        the weighted mean loss.
+        The canonical-link gradient ``dZ = A - Y``; non-canonical losses
+        override this.
+
+        Parameters
+        ----------
+        Y, Z, A : ndarray of shape (n_samples, n_outputs)
+        out : ndarray of shape (n_samples, n_outputs), optional
+
+        Returns
+        -------
+        dZ : ndarray of shape (n_samples, n_outputs)
+        """
+        return np.subtract(A, Y, out=out, dtype=A.dtype)
+
+    def gradient(self, Y, Z, A, sample_weight=None, out=None):
+        """Per-row gradient with respect to ``Z``, scaled by the sample weights.
+
+        With ``sample_weight``, row ``i`` of :meth:`per_sample_gradient` is
+        scaled by ``s_i * n_samples / sum(s)``, so the mean over rows is the
+        gradient of the weighted mean loss.
 
         Parameters
         ----------
@@ -102,14 +123,21 @@ class Loss:
         -------
         dZ : ndarray of shape (n_samples, n_outputs)
         """
-        dZ = np.subtract(A, Y, out=out, dtype=A.dtype)
+        dZ = self.per_sample_gradient(Y, Z, A, out=out)
         if sample_weight is not None:
             scale = sample_weight * (len(sample_weight) / np.sum(sample_weight))
             dZ *= scale.astype(dZ.dtype, copy=False)[:, np.newaxis]
         return dZ
 
     def __repr__(self):
-        return f"{type(self).__name__}()"
+        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        return f"{type(self).__name__}({params})"
+
+    def __eq__(self, other):
+        return type(self) is type(other) and vars(self) == vars(other)
+
+    def __hash__(self):
+        return hash(type(self))
 
 
 class SquaredError(Loss):
@@ -158,7 +186,9 @@ class MulticlassLogLoss(Loss):
 
     def per_sample(self, Y, Z, A):
         z_max = Z.max(axis=1, keepdims=True)
-        log_sum_exp = z_max[:, 0] + np.log(np.sum(np.exp(Z - z_max), axis=1))
+        with np.errstate(over="ignore"):  # -inf for rows beyond range: exp -> 0
+            shifted = Z - z_max
+        log_sum_exp = z_max[:, 0] + np.log(np.sum(np.exp(shifted), axis=1))
         return log_sum_exp - np.sum(Y * Z, axis=1)
 
 
@@ -179,6 +209,56 @@ class PoissonLoss(Loss):
         return np.sum(y_log_y - Y - Y * Z + A, axis=1)
 
 
+class HuberLoss(Loss):
+    r"""Huber loss, identity output: quadratic near the target, linear far away.
+
+    With the residual :math:`r = z - y` and threshold :math:`\delta`:
+
+    .. math:: \ell(y, z) = \sum_k \begin{cases} \tfrac12 r_k^2 & |r_k| \le \delta
+              \\ \delta (|r_k| - \tfrac12 \delta) & |r_k| > \delta
+              \end{cases}, \qquad
+              \partial \ell / \partial z = \mathrm{clip}(r, -\delta, \delta)
+
+    Outliers pull on the fit with a bounded force :math:`\delta`.
+    """
+
+    name = "huber"
+    output_activation = Identity()
+
+    def __init__(self, delta=1.0):
+        self.delta = delta
+
+    def per_sample(self, Y, Z, A):
+        abs_r = np.abs(A - Y)
+        quadratic = np.minimum(abs_r, self.delta)
+        # 1/2 q^2 + delta (|r| - q) covers both branches at once.
+        return np.sum(0.5 * quadratic * quadratic + self.delta * (abs_r - quadratic), 1)
+
+    def per_sample_gradient(self, Y, Z, A, out=None):
+        dZ = np.subtract(A, Y, out=out, dtype=A.dtype)
+        return np.clip(dZ, -self.delta, self.delta, out=dZ)
+
+
+class AbsoluteError(Loss):
+    r"""Absolute error, identity output: the median regression loss.
+
+    .. math:: \ell(y, z) = \sum_k |z_k - y_k|, \qquad
+              \partial \ell / \partial z = \mathrm{sign}(z - y)
+
+    (The subgradient 0 is taken where :math:`z = y`.)
+    """
+
+    name = "absolute_error"
+    output_activation = Identity()
+
+    def per_sample(self, Y, Z, A):
+        return np.sum(np.abs(A - Y), axis=1)
+
+    def per_sample_gradient(self, Y, Z, A, out=None):
+        dZ = np.subtract(A, Y, out=out, dtype=A.dtype)
+        return np.sign(dZ, out=dZ)
+
+
 #: Every loss by name. ``"multilabel_log_loss"`` is the binary log-loss
 #: applied to each output independently.
 LOSSES = {
@@ -187,16 +267,31 @@ LOSSES = {
     "log_loss": MulticlassLogLoss,
     "binary_log_loss": BinaryLogLoss,
     "multilabel_log_loss": BinaryLogLoss,
+    "huber": HuberLoss,
+    "absolute_error": AbsoluteError,
 }
 
 
-def get_loss(loss):
-    """Return a :class:`Loss` instance from a name or an instance."""
+def get_loss(loss, **params):
+    """Return a :class:`Loss` instance from a name or an instance.
+
+    Parameters
+    ----------
+    loss : str or Loss
+        A name from :data:`LOSSES`, or an instance (returned as is).
+    **params
+        Constants of the loss, such as ``delta`` for ``"huber"``.
+
+    Returns
+    -------
+    Loss
+    """
     if isinstance(loss, Loss):
         return loss
     try:
-        return LOSSES[loss]()
+        cls = LOSSES[loss]
     except (KeyError, TypeError):
         raise ValueError(
             f"Unknown loss {loss!r}; expected one of {sorted(LOSSES)}."
         ) from None
+    return cls(**params)

@@ -12,6 +12,7 @@ module only chains them, layer after layer.
 
 import numpy as np
 
+from .dropout import dropout_backward, dropout_forward
 from .layers import (
     linear_activation_backward,
     linear_activation_forward,
@@ -34,7 +35,8 @@ def initialize_parameters(layer_units, random_state, dtype=np.float64, factor=6.
 
     For each layer, weights then biases are drawn from
     :math:`U(-r, r)` with :math:`r = \sqrt{\text{factor} / (n_{in} + n_{out})}`
-    (``factor=2`` is Glorot's advice for logistic units, 6 otherwise).
+    (``factor=2`` is Glorot's advice for logistic units, 6 otherwise; one
+    factor per layer when the layers' activations differ).
 
     Parameters
     ----------
@@ -43,16 +45,19 @@ def initialize_parameters(layer_units, random_state, dtype=np.float64, factor=6.
     random_state : numpy.random.RandomState or numpy.random.Generator
         Source of randomness (anything with ``uniform(low, high, size)``).
     dtype : numpy dtype, default=np.float64
-    factor : float, default=6.0
+    factor : float or sequence of float, default=6.0
+        One value for every layer, or one per layer (``len(layer_units) - 1``).
 
     Returns
     -------
     coefs : list of ndarray of shape (n_in, n_out)
     intercepts : list of ndarray of shape (n_out,)
     """
+    n_layers = len(layer_units) - 1
+    factors = np.broadcast_to(np.asarray(factor, dtype=float), (n_layers,))
     coefs, intercepts = [], []
-    for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
-        bound = np.sqrt(factor / (fan_in + fan_out))
+    for fan_in, fan_out, f in zip(layer_units[:-1], layer_units[1:], factors):
+        bound = np.sqrt(f / (fan_in + fan_out))
         W = random_state.uniform(-bound, bound, (fan_in, fan_out))
         b = random_state.uniform(-bound, bound, fan_out)
         coefs.append(W.astype(dtype, copy=False))
@@ -60,7 +65,7 @@ def initialize_parameters(layer_units, random_state, dtype=np.float64, factor=6.
     return coefs, intercepts
 
 
-def L_model_forward(X, coefs, intercepts, activations, out=None):
+def L_model_forward(X, coefs, intercepts, activations, out=None, masks=None):
     """Forward pass through every layer, keeping what backward needs.
 
     Parameters
@@ -71,6 +76,10 @@ def L_model_forward(X, coefs, intercepts, activations, out=None):
     out : list of (Z, A) buffer pairs, length L, optional
         Preallocated arrays of shape ``(m, n_l)`` (views of larger buffers
         are fine). Saves allocating them on every batch.
+    masks : list of (ndarray or None), length L, optional
+        Dropout masks (:func:`skbp.core.dropout.dropout_masks`): layer
+        ``l``'s output is multiplied by ``masks[l]`` before the next layer
+        reads it. ``None`` entries (and ``masks=None``) drop nothing.
 
     Returns
     -------
@@ -83,11 +92,13 @@ def L_model_forward(X, coefs, intercepts, activations, out=None):
     for layer, (W, b, activation) in enumerate(zip(coefs, intercepts, activations)):
         buffers = None if out is None else out[layer]
         A, cache = linear_activation_forward(A, W, b, activation, out=buffers)
+        if masks is not None and masks[layer] is not None:
+            A = dropout_forward(A, masks[layer], out=A)
         caches.append(cache)
     return A, caches
 
 
-def L_model_backward(dZL, caches, activations, out=None):
+def L_model_backward(dZL, caches, activations, out=None, masks=None):
     """Backward pass from the output pre-activation gradient to every layer.
 
     Parameters
@@ -101,6 +112,8 @@ def L_model_backward(dZL, caches, activations, out=None):
         Preallocated gradient arrays (shapes of ``coefs`` and ``intercepts``)
         and, per layer ``l >= 1``, a buffer of shape ``(m, n_{l-1})`` for the
         gradient flowing into layer ``l - 1``.
+    masks : list of (ndarray or None), length L, optional
+        The dropout masks the forward pass used.
 
     Returns
     -------
@@ -124,6 +137,10 @@ def L_model_backward(dZL, caches, activations, out=None):
     )
     for layer in range(n_layers - 2, -1, -1):
         A = caches[layer + 1][0][0]  # this layer's output is the next one's input
+        mask = None if masks is None else masks[layer]
+        if mask is not None:
+            dA = dropout_backward(dA, mask, out=dA)
+            A = None  # the cached output is masked: f'(Z) must come from Z
         # dA is ours alone, so dZ may overwrite it.
         dA, coef_grads[layer], intercept_grads[layer] = linear_activation_backward(
             dA,
@@ -168,6 +185,7 @@ def backprop(
     alpha=0.0,
     sample_weight=None,
     workspace=None,
+    dropout_masks=None,
 ):
     r"""Loss of the network on ``(X, Y)`` and its gradient for every parameter.
 
@@ -190,6 +208,8 @@ def backprop(
         Non-negative, with a positive sum.
     workspace : Workspace, optional
         Preallocated buffers (see :class:`skbp.core.workspace.Workspace`).
+    dropout_masks : list of (ndarray or None), length L, optional
+        Masks from :func:`skbp.core.dropout.dropout_masks` (training only).
 
     Returns
     -------
@@ -201,13 +221,15 @@ def backprop(
     forward_out = backward_out = dZ_out = None
     if workspace is not None:
         forward_out, backward_out, dZ_out = workspace.views(m)
-    AL, caches = L_model_forward(X, coefs, intercepts, activations, out=forward_out)
+    AL, caches = L_model_forward(
+        X, coefs, intercepts, activations, out=forward_out, masks=dropout_masks
+    )
     ZL = caches[-1][1]
     n = m if sample_weight is None else float(np.sum(sample_weight))
     J = loss.value(Y, ZL, AL, sample_weight) + l2_penalty(coefs, alpha, n)
     dZL = loss.gradient(Y, ZL, AL, sample_weight, out=dZ_out)
     coef_grads, intercept_grads = L_model_backward(
-        dZL, caches, activations, out=backward_out
+        dZL, caches, activations, out=backward_out, masks=dropout_masks
     )
     add_l2_gradient(coef_grads, coefs, alpha, n)
     return J, coef_grads, intercept_grads

@@ -1,0 +1,431 @@
+"""skbp.core.activations: values, derivatives, chain rule, buffers, stability.
+
+Every test is parametrized over the registry (``ACTIVATIONS``), so an
+activation added later is covered automatically. Tests that need an
+independent formula read it from ``REFERENCE`` below and fail with a clear
+message for an activation that has none yet.
+"""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import scipy.special
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from skbp.core.activations import (
+    ACTIVATIONS,
+    HIDDEN_ACTIVATIONS,
+    Activation,
+    get_activation,
+)
+
+ALL = sorted(ACTIVATIONS)
+DTYPES = [np.float32, np.float64]
+
+
+def _gelu_tanh(z):
+    c = np.sqrt(2.0 / np.pi)
+    return 0.5 * z * (1.0 + np.tanh(c * (z + 0.044715 * z**3)))
+
+
+def _exp(z):
+    with np.errstate(over="ignore"):
+        return np.exp(z)
+
+
+#: Independent float64 formulas (scipy's stable versions where they exist).
+REFERENCE = {
+    "identity": lambda z: z,
+    "logistic": scipy.special.expit,
+    "tanh": np.tanh,
+    "relu": lambda z: np.maximum(z, 0.0),
+    "softmax": lambda z: scipy.special.softmax(z, axis=1),
+    "exp": _exp,
+    "leaky_relu": lambda z: np.where(z > 0, z, 0.01 * z),
+    "elu": lambda z: np.where(z > 0, z, np.expm1(np.minimum(z, 0.0))),
+    "gelu": _gelu_tanh,
+    "softplus": lambda z: np.logaddexp(0.0, z),
+    "silu": lambda z: z * scipy.special.expit(z),
+}
+
+#: Hand-computed values at a few points: (input row, expected output row).
+KNOWN_VALUES = {
+    "identity": ([2.5, -1.5, 0.0], [2.5, -1.5, 0.0]),
+    "logistic": ([0.0, 1.0, -1.0], [0.5, 0.7310585786300049, 0.2689414213699951]),
+    "tanh": ([0.0, 1.0, -1.0], [0.0, 0.7615941559557649, -0.7615941559557649]),
+    "relu": ([-2.0, 3.0, 0.0], [0.0, 3.0, 0.0]),
+    "softmax": ([0.0, np.log(3.0)], [0.25, 0.75]),
+    "exp": ([0.0, 1.0, -1.0], [1.0, np.e, 1.0 / np.e]),
+    "leaky_relu": ([-2.0, 3.0, 0.0], [-0.02, 3.0, 0.0]),
+    "elu": ([-1.0, 2.0, 0.0], [-0.6321205588285577, 2.0, 0.0]),
+    "gelu": ([0.0, 1.0], [0.0, 0.8411919906082768]),
+    "softplus": ([0.0, 1.0], [np.log(2.0), 1.3132616875182228]),
+    "silu": ([0.0, 1.0, -1.0], [0.0, 0.7310585786300049, -0.2689414213699951]),
+}
+
+# Points well away from the kinks of relu-like activations (finite differences
+# across a kink are meaningless).
+Z_SMOOTH = np.array(
+    [
+        [-3.1, -1.3, -0.4, 0.15],
+        [-0.07, 0.11, 0.6, -2.2],
+        [1.7, 2.9, 4.2, -0.9],
+    ]
+)
+
+HUGE = [-1e4, -1e3, -100.0, -20.0, -1.0, 0.0, 1.0, 20.0, 100.0, 1e3, 1e4]
+
+
+def _huge_grid():
+    """Rows mixing tiny, moderate and huge values (softmax reads whole rows)."""
+    rows = [np.roll(HUGE, 3 * k)[:5] for k in range(len(HUGE))]
+    rows += [[1e4] * 5, [-1e4] * 5]
+    return np.array(rows)
+
+
+def _reference(name):
+    if name not in REFERENCE:
+        pytest.fail(
+            f"activation {name!r} has no reference formula in tests/core: add one "
+            "to REFERENCE (and KNOWN_VALUES) in test_core_activations.py"
+        )
+    return REFERENCE[name]
+
+
+def _is_elementwise(name):
+    """Elementwise activations have a ``derivative``; softmax refuses it."""
+    try:
+        ACTIVATIONS[name]().derivative(np.zeros((1, 2)))
+    except NotImplementedError:
+        return False
+    return True
+
+
+ELEMENTWISE = [name for name in ALL if _is_elementwise(name)]
+
+
+class _Strict:
+    """Warnings and floating-point errors raise (underflow to 0 is fine)."""
+
+    def __enter__(self):
+        self._warnings = warnings.catch_warnings()
+        self._warnings.__enter__()
+        warnings.simplefilter("error")
+        self._errstate = np.errstate(all="raise", under="ignore")
+        self._errstate.__enter__()
+
+    def __exit__(self, *exc):
+        self._errstate.__exit__(*exc)
+        self._warnings.__exit__(*exc)
+
+
+# ---------------------------------------------------------------------------
+# Registry
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_registry_names_and_lookup(name):
+    act = get_activation(name)
+    assert isinstance(act, Activation)
+    assert isinstance(act, ACTIVATIONS[name])
+    assert act.name == name
+    assert get_activation(act) is act
+
+
+def test_hidden_activations_are_registered_and_elementwise():
+    assert set(HIDDEN_ACTIVATIONS) <= set(ACTIVATIONS)
+    assert "softmax" not in HIDDEN_ACTIVATIONS
+    for name in HIDDEN_ACTIVATIONS:
+        assert name in ELEMENTWISE
+
+
+@pytest.mark.parametrize("bad", ["no_such_activation", None, 3])
+def test_unknown_activation_raises(bad):
+    with pytest.raises(ValueError, match="Unknown activation"):
+        get_activation(bad)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_equality_hash_and_pickle(name):
+    a, b = ACTIVATIONS[name](), ACTIVATIONS[name]()
+    assert a == b and hash(a) == hash(b)
+    clone = pickle.loads(pickle.dumps(a))
+    assert clone == a and hash(clone) == hash(a)
+    others = [ACTIVATIONS[n]() for n in ALL if n != name]
+    assert all(a != other for other in others)
+
+
+# ---------------------------------------------------------------------------
+# Forward values
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_forward_known_values(name):
+    if name not in KNOWN_VALUES:
+        pytest.fail(f"activation {name!r} has no KNOWN_VALUES entry in tests/core")
+    z, expected = KNOWN_VALUES[name]
+    A = ACTIVATIONS[name]().forward(np.array([z], dtype=np.float64))
+    np.testing.assert_allclose(A, [expected], rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_forward_matches_reference_formula(name):
+    ref = _reference(name)
+    rng = np.random.RandomState(0)
+    Z = np.concatenate([Z_SMOOTH, rng.normal(scale=3.0, size=(5, 4))])
+    Z_before = Z.copy()
+    A = ACTIVATIONS[name]().forward(Z)
+    assert A.shape == Z.shape
+    np.testing.assert_allclose(A, ref(Z), rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(Z, Z_before)  # out=None never writes into Z
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_elementwise_really_is_elementwise(name):
+    # An elementwise function of a column slice is the slice of the function.
+    act = ACTIVATIONS[name]()
+    A = act.forward(Z_SMOOTH.copy())
+    np.testing.assert_allclose(act.forward(Z_SMOOTH[:, :1].copy()), A[:, :1])
+    np.testing.assert_allclose(act.forward(Z_SMOOTH[::-1].copy()), A[::-1])
+
+
+# ---------------------------------------------------------------------------
+# Derivatives and the chain rule
+# ---------------------------------------------------------------------------
+
+
+def _central_difference(f, Z, h=1e-6):
+    return (f(Z + h) - f(Z - h)) / (2 * h)
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_derivative_matches_finite_differences(name):
+    act = ACTIVATIONS[name]()
+    numerical = _central_difference(lambda z: act.forward(z.copy()), Z_SMOOTH)
+    A = act.forward(Z_SMOOTH.copy())
+    np.testing.assert_allclose(
+        act.derivative(Z_SMOOTH, A), numerical, rtol=1e-6, atol=1e-8
+    )
+    # A=None recomputes A from Z: same result.
+    np.testing.assert_allclose(
+        act.derivative(Z_SMOOTH), act.derivative(Z_SMOOTH, A), rtol=1e-14
+    )
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_backward_is_vector_jacobian_product(name):
+    # dZ_ij = d/dZ_ij sum(dA * f(Z)), checked entry by entry with central
+    # differences; valid for elementwise and row-wise (softmax) activations.
+    act = ACTIVATIONS[name]()
+    rng = np.random.RandomState(1)
+    Z = Z_SMOOTH.copy()
+    dA = rng.normal(size=Z.shape)
+    h = 1e-6
+    numerical = np.empty_like(Z)
+    for idx in np.ndindex(Z.shape):
+        Zp, Zm = Z.copy(), Z.copy()
+        Zp[idx] += h
+        Zm[idx] -= h
+        numerical[idx] = np.sum(dA * (act.forward(Zp) - act.forward(Zm))) / (2 * h)
+    A = act.forward(Z.copy())
+    np.testing.assert_allclose(act.backward(dA, Z, A), numerical, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(act.backward(dA, Z), numerical, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_backward_equals_dA_times_derivative(name, dtype):
+    act = ACTIVATIONS[name]()
+    rng = np.random.RandomState(2)
+    Z = Z_SMOOTH.astype(dtype)
+    dA = rng.normal(size=Z.shape).astype(dtype)
+    A = act.forward(Z.copy())
+    expected = dA * act.derivative(Z, A)
+    rtol = 1e-6 if dtype == np.float32 else 1e-14
+    np.testing.assert_allclose(act.backward(dA, Z, A), expected, rtol=rtol)
+    np.testing.assert_allclose(act.backward(dA, Z), expected, rtol=rtol)
+
+
+def test_softmax_backward_matches_explicit_jacobian():
+    act = ACTIVATIONS["softmax"]()
+    rng = np.random.RandomState(3)
+    Z = rng.normal(scale=2.0, size=(4, 5))
+    dA = rng.normal(size=Z.shape)
+    A = act.forward(Z.copy())
+    expected = np.empty_like(Z)
+    for i in range(Z.shape[0]):
+        a = A[i]
+        jacobian = np.diag(a) - np.outer(a, a)  # d a_k / d z_j
+        expected[i] = jacobian.T @ dA[i]
+    np.testing.assert_allclose(act.backward(dA, Z, A), expected, rtol=1e-12)
+    np.testing.assert_allclose(act.backward(dA, Z), expected, rtol=1e-12)
+    with pytest.raises(NotImplementedError):
+        act.derivative(Z, A)
+
+
+def test_relu_derivative_at_zero_is_zero():
+    # Documented convention (as scikit-learn): f'(0) = 0.
+    relu = ACTIVATIONS["relu"]()
+    Z = np.array([[0.0, -1.0, 2.0]])
+    np.testing.assert_array_equal(relu.derivative(Z), [[0.0, 0.0, 1.0]])
+    np.testing.assert_array_equal(relu.backward(np.full((1, 3), 5.0), Z), [[0, 0, 5]])
+
+
+def test_leaky_relu_slope_parameter():
+    cls = ACTIVATIONS["leaky_relu"]
+    act = cls(negative_slope=0.2)
+    Z = np.array([[-2.0, 0.0, 3.0]])
+    np.testing.assert_allclose(act.forward(Z), [[-0.4, 0.0, 3.0]])
+    np.testing.assert_allclose(act.derivative(Z), [[0.2, 0.2, 1.0]])
+    assert act != cls() and act == cls(negative_slope=0.2)
+
+
+# ---------------------------------------------------------------------------
+# out= buffers and dtypes
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_forward_out_buffer(name, dtype):
+    act = ACTIVATIONS[name]()
+    Z = Z_SMOOTH.astype(dtype)
+    expected = act.forward(Z.copy())
+
+    buf = np.full_like(Z, np.nan)
+    result = act.forward(Z, out=buf)
+    assert result is buf
+    np.testing.assert_array_equal(buf, expected)
+
+    Z_inplace = Z.copy()  # out may be Z itself
+    result = act.forward(Z_inplace, out=Z_inplace)
+    assert result is Z_inplace
+    np.testing.assert_array_equal(Z_inplace, expected)
+
+
+@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_backward_out_buffer(name, dtype):
+    act = ACTIVATIONS[name]()
+    rng = np.random.RandomState(4)
+    Z = Z_SMOOTH.astype(dtype)
+    A = act.forward(Z.copy())
+    dA = rng.normal(size=Z.shape).astype(dtype)
+    dA_before = dA.copy()
+    expected = act.backward(dA.copy(), Z, A)
+
+    buf = np.full_like(Z, np.nan)
+    result = act.backward(dA, Z, A, out=buf)
+    assert result is buf
+    np.testing.assert_array_equal(buf, expected)
+    np.testing.assert_array_equal(dA, dA_before)  # not written without out=dA
+
+    result = act.backward(dA, Z, A, out=dA)  # out may be dA itself
+    assert result is dA
+    np.testing.assert_array_equal(dA, expected)
+
+
+@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dtype_preserved(name, dtype):
+    act = ACTIVATIONS[name]()
+    Z = Z_SMOOTH.astype(dtype)
+    A = act.forward(Z.copy())
+    assert A.dtype == dtype
+    assert act.backward(np.ones_like(Z), Z, A).dtype == dtype
+    assert act.backward(np.ones_like(Z), Z).dtype == dtype
+    if name in ELEMENTWISE:
+        assert act.derivative(Z, A).dtype == dtype
+        assert act.derivative(Z).dtype == dtype
+
+
+# ---------------------------------------------------------------------------
+# Numerical stability
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_stable_at_huge_inputs(name, dtype):
+    """No warning, no NaN, and inf only where the true value overflows dtype."""
+    act = ACTIVATIONS[name]()
+    Z = _huge_grid().astype(dtype)
+    with np.errstate(all="ignore"):
+        ref = _reference(name)(Z.astype(np.float64))
+    representable = np.abs(ref) <= np.finfo(dtype).max
+
+    with _Strict():
+        A = act.forward(Z.copy())
+        A_buf = act.forward(Z, out=np.empty_like(Z))
+        dZ = act.backward(np.ones_like(Z), Z, A)
+        dZ_recomputed = act.backward(np.ones_like(Z), Z)
+        derivatives = []
+        if name in ELEMENTWISE:
+            derivatives = [act.derivative(Z, A), act.derivative(Z)]
+
+    for out in (A, A_buf, dZ, dZ_recomputed, *derivatives):
+        assert out.dtype == dtype
+        assert not np.isnan(out).any()
+        assert np.isfinite(out[representable]).all()
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    atol = 10 * np.finfo(dtype).tiny
+    np.testing.assert_allclose(A[representable], ref[representable], rtol, atol)
+    np.testing.assert_array_equal(A, A_buf)
+
+
+# ---------------------------------------------------------------------------
+# Properties for arbitrary finite floats
+# ---------------------------------------------------------------------------
+
+
+def _finite_arrays(dtype):
+    width = 32 if dtype == np.float32 else 64
+    elements = st.floats(allow_nan=False, allow_infinity=False, width=width)
+    shapes = hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=6)
+    return hnp.arrays(dtype, shapes, elements=elements)
+
+
+_F64_MAX = np.finfo(np.float64).max
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
+@settings(max_examples=60, deadline=None)
+@given(Z=st.one_of(_finite_arrays(np.float32), _finite_arrays(np.float64)))
+@example(Z=np.array([[_F64_MAX, -_F64_MAX]]))
+@example(Z=np.array([[_F32_MAX, 0.0, -_F32_MAX]], dtype=np.float32))
+def test_softmax_rows_sum_to_one_for_any_finite_input(Z):
+    with _Strict():
+        A = ACTIVATIONS["softmax"]().forward(Z.copy())
+    assert A.dtype == Z.dtype
+    assert np.all((A >= 0) & (A <= 1))
+    np.testing.assert_allclose(A.sum(axis=1), 1.0, rtol=10 * np.finfo(Z.dtype).eps)
+    # The largest entry of each row gets the largest probability.
+    rows = np.arange(Z.shape[0])
+    assert np.all(A[rows, Z.argmax(axis=1)] == A.max(axis=1))
+
+
+@settings(max_examples=60, deadline=None)
+@given(Z=st.one_of(_finite_arrays(np.float32), _finite_arrays(np.float64)))
+@example(Z=np.array([[_F64_MAX, -_F64_MAX, 0.0]]))
+def test_logistic_in_unit_interval_for_any_finite_input(Z):
+    act = ACTIVATIONS["logistic"]()
+    with _Strict():
+        A = act.forward(Z.copy())
+        D = act.derivative(Z, A)
+    assert A.dtype == Z.dtype
+    assert np.all((A >= 0) & (A <= 1))
+    assert np.all((D >= 0) & (D <= 0.25))
+    # Symmetry sigma(-z) = 1 - sigma(z), up to rounding.
+    with _Strict():
+        A_neg = act.forward(-Z)
+    np.testing.assert_allclose(A + A_neg, 1.0, rtol=0, atol=4 * np.finfo(Z.dtype).eps)
+    # Monotone: order of Z is the order of A (ties allowed by rounding).
+    flat_z, flat_a = Z.ravel(), A.ravel()
+    order = np.argsort(flat_z, kind="stable")
+    assert np.all(np.diff(flat_a[order]) >= 0)

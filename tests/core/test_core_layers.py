@@ -1,0 +1,242 @@
+"""skbp.core.layers: one layer's forward and backward building blocks."""
+
+import numpy as np
+import pytest
+import scipy.sparse
+
+from skbp.core.activations import HIDDEN_ACTIVATIONS, get_activation
+from skbp.core.layers import (
+    linear_activation_backward,
+    linear_activation_forward,
+    linear_backward,
+    linear_forward,
+)
+
+DTYPES = [np.float32, np.float64]
+SPARSE = [scipy.sparse.csr_matrix, scipy.sparse.csr_array]
+
+
+def _layer(m=6, n_in=4, n_out=3, seed=0, dtype=np.float64, density=None):
+    rng = np.random.RandomState(seed)
+    A_prev = rng.normal(size=(m, n_in))
+    if density is not None:
+        A_prev[rng.uniform(size=A_prev.shape) > density] = 0.0
+    W = rng.normal(size=(n_in, n_out))
+    b = rng.normal(size=n_out)
+    dZ = rng.normal(size=(m, n_out))
+    return tuple(a.astype(dtype) for a in (A_prev, W, b, dZ))
+
+
+def _explicit_affine(A_prev, W, b):
+    m, n_in = A_prev.shape
+    Z = np.empty((m, W.shape[1]))
+    for i in range(m):
+        for j in range(W.shape[1]):
+            Z[i, j] = b[j] + sum(A_prev[i, k] * W[k, j] for k in range(n_in))
+    return Z
+
+
+# ---------------------------------------------------------------------------
+# linear_forward / linear_backward
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_linear_forward_matches_explicit_sum(dtype):
+    A_prev, W, b, _ = _layer(dtype=dtype)
+    Z = linear_forward(A_prev, W, b)
+    assert Z.shape == (6, 3) and Z.dtype == dtype
+    rtol = 1e-5 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(Z, _explicit_affine(A_prev, W, b), rtol=rtol, atol=rtol)
+
+
+def test_linear_forward_out_buffer():
+    A_prev, W, b, _ = _layer()
+    A_before = A_prev.copy()
+    buf = np.full((6, 3), np.nan)
+    result = linear_forward(A_prev, W, b, out=buf)
+    assert result is buf
+    np.testing.assert_allclose(buf, A_prev @ W + b, rtol=1e-14)
+    np.testing.assert_array_equal(A_prev, A_before)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_linear_backward_matches_formulas(dtype):
+    A_prev, W, b, dZ = _layer(dtype=dtype)
+    m = A_prev.shape[0]
+    dA_prev, dW, db = linear_backward(dZ, A_prev, W)
+    rtol = 1e-5 if dtype == np.float32 else 1e-13
+    # Explicit sums over the rows (not a rewritten matrix product).
+    dW_expected = sum(np.outer(A_prev[i], dZ[i]) for i in range(m)) / m
+    db_expected = sum(dZ[i] for i in range(m)) / m
+    dA_expected = np.array(
+        [[dZ[i] @ W[k] for k in range(W.shape[0])] for i in range(m)]
+    )
+    np.testing.assert_allclose(dW, dW_expected, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(db, db_expected, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(dA_prev, dA_expected, rtol=rtol, atol=rtol)
+    assert dW.shape == W.shape and db.shape == b.shape and dA_prev.shape == A_prev.shape
+    assert dW.dtype == db.dtype == dA_prev.dtype == dtype
+
+
+def test_linear_backward_out_buffers_and_skip_dA_prev():
+    A_prev, W, b, dZ = _layer()
+    expected = linear_backward(dZ, A_prev, W)
+    bufs = (np.full(A_prev.shape, np.nan), np.full(W.shape, np.nan), np.full(3, np.nan))
+    result = linear_backward(dZ, A_prev, W, out=bufs)
+    for r, buf, e in zip(result, bufs, expected):
+        assert r is buf
+        np.testing.assert_allclose(buf, e, rtol=1e-14)
+
+    dA_prev, dW, db = linear_backward(dZ, A_prev, W, compute_dA_prev=False)
+    assert dA_prev is None
+    np.testing.assert_allclose(dW, expected[1], rtol=1e-14)
+    np.testing.assert_allclose(db, expected[2], rtol=1e-14)
+
+
+def test_linear_backward_is_gradient_of_mean_row_loss():
+    # With J = (1/m) sum_i <dZ_i, Z_i> and Z = A_prev W + b, the exact
+    # gradients are the documented formulas: check by finite differences.
+    A_prev, W, b, dZ = _layer(m=4, n_in=3, n_out=2, seed=1)
+    m = A_prev.shape[0]
+
+    def J(A_prev, W, b):
+        return np.sum(dZ * (A_prev @ W + b)) / m
+
+    def fd(f, x, h=1e-6):
+        g = np.empty_like(x)
+        for idx in np.ndindex(x.shape):
+            xp, xm = x.copy(), x.copy()
+            xp[idx] += h
+            xm[idx] -= h
+            g[idx] = (f(xp) - f(xm)) / (2 * h)
+        return g
+
+    dA_prev, dW, db = linear_backward(dZ, A_prev, W)
+    np.testing.assert_allclose(dW, fd(lambda w: J(A_prev, w, b), W), rtol=1e-7)
+    np.testing.assert_allclose(db, fd(lambda v: J(A_prev, W, v), b), rtol=1e-7)
+    # dA_prev is per row (not averaged): it is m times dJ/dA_prev.
+    np.testing.assert_allclose(dA_prev, m * fd(lambda a: J(a, W, b), A_prev), rtol=1e-7)
+
+
+# ---------------------------------------------------------------------------
+# Sparse input
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sparse", SPARSE)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sparse_input_matches_dense(sparse, dtype):
+    A_prev, W, b, dZ = _layer(m=8, n_in=5, density=0.4, dtype=dtype)
+    S = sparse(A_prev)
+    rtol = 1e-5 if dtype == np.float32 else 1e-13
+
+    Z_dense = linear_forward(A_prev, W, b)
+    Z_sparse = linear_forward(S, W, b)
+    assert isinstance(Z_sparse, np.ndarray) and not isinstance(Z_sparse, np.matrix)
+    assert Z_sparse.shape == Z_dense.shape and Z_sparse.dtype == dtype
+    np.testing.assert_allclose(Z_sparse, Z_dense, rtol=rtol, atol=rtol)
+
+    buf = np.full(Z_dense.shape, np.nan, dtype=dtype)
+    assert linear_forward(S, W, b, out=buf) is buf
+    np.testing.assert_allclose(buf, Z_dense, rtol=rtol, atol=rtol)
+
+    dense_grads = linear_backward(dZ, A_prev, W)
+    sparse_grads = linear_backward(dZ, S, W)
+    for g_s, g_d in zip(sparse_grads, dense_grads):
+        assert isinstance(g_s, np.ndarray) and not isinstance(g_s, np.matrix)
+        assert g_s.shape == g_d.shape and g_s.dtype == dtype
+        np.testing.assert_allclose(g_s, g_d, rtol=rtol, atol=rtol)
+
+    bufs = tuple(np.full(g.shape, np.nan, dtype=dtype) for g in dense_grads)
+    result = linear_backward(dZ, S, W, out=(None, *bufs[1:]), compute_dA_prev=False)
+    assert result[0] is None
+    assert result[1] is bufs[1] and result[2] is bufs[2]
+    np.testing.assert_allclose(bufs[1], dense_grads[1], rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(bufs[2], dense_grads[2], rtol=rtol, atol=rtol)
+
+
+# ---------------------------------------------------------------------------
+# linear_activation_forward / linear_activation_backward
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", HIDDEN_ACTIVATIONS)
+def test_linear_activation_forward_and_cache(name):
+    act = get_activation(name)
+    A_prev, W, b, _ = _layer()
+    A, cache = linear_activation_forward(A_prev, W, b, act)
+    (c_A_prev, c_W, c_b), Z = cache
+    assert c_A_prev is A_prev and c_W is W and c_b is b
+    np.testing.assert_allclose(Z, A_prev @ W + b, rtol=1e-14)
+    np.testing.assert_allclose(A, act.forward(A_prev @ W + b), rtol=1e-14)
+
+
+@pytest.mark.parametrize("name", HIDDEN_ACTIVATIONS)
+def test_linear_activation_forward_out_buffers(name):
+    act = get_activation(name)
+    A_prev, W, b, _ = _layer()
+    A_expected, _ = linear_activation_forward(A_prev, W, b, act)
+    Z_buf, A_buf = np.full((6, 3), np.nan), np.full((6, 3), np.nan)
+    A, ((_, _, _), Z) = linear_activation_forward(A_prev, W, b, act, out=(Z_buf, A_buf))
+    assert A is A_buf and Z is Z_buf
+    np.testing.assert_allclose(Z_buf, A_prev @ W + b, rtol=1e-14)
+    np.testing.assert_allclose(A_buf, A_expected, rtol=1e-14)
+
+
+@pytest.mark.parametrize("name", HIDDEN_ACTIVATIONS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_linear_activation_backward(name, dtype):
+    act = get_activation(name)
+    A_prev, W, b, dA = _layer(dtype=dtype, seed=2)
+    A, cache = linear_activation_forward(A_prev, W, b, act)
+    Z = cache[1]
+    m = A_prev.shape[0]
+    dZ = dA * act.derivative(Z.copy())
+    expected = (dZ @ W.T, A_prev.T @ dZ / m, dZ.sum(axis=0) / m)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+
+    for given_A in (None, A):
+        result = linear_activation_backward(dA.copy(), cache, act, A=given_A)
+        for r, e in zip(result, expected):
+            assert r.dtype == dtype
+            np.testing.assert_allclose(r, e, rtol=rtol, atol=rtol)
+
+    # Buffers, with dZ written over dA itself (as the network does).
+    dA_work = dA.copy()
+    bufs = (np.empty_like(A_prev), np.empty_like(W), np.empty_like(b))
+    result = linear_activation_backward(dA_work, cache, act, A=A, out=(dA_work, *bufs))
+    for r, buf, e in zip(result, bufs, expected):
+        assert r is buf
+        np.testing.assert_allclose(buf, e, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(dA_work, dZ, rtol=rtol, atol=rtol)
+
+    no_dA = linear_activation_backward(dA.copy(), cache, act, compute_dA_prev=False)
+    assert no_dA[0] is None
+
+
+@pytest.mark.parametrize("name", HIDDEN_ACTIVATIONS)
+def test_linear_activation_backward_by_finite_differences(name):
+    # J = (1/m) sum(G * f(A_prev W + b)): its gradient is what the layer's
+    # backward returns (dA_prev per row, hence m times dJ/dA_prev).
+    act = get_activation(name)
+    A_prev, W, b, G = _layer(m=4, n_in=3, n_out=2, seed=3)
+    m = A_prev.shape[0]
+
+    def J(A_prev, W, b):
+        return np.sum(G * act.forward(A_prev @ W + b)) / m
+
+    def fd(f, x, h=1e-6):
+        g = np.empty_like(x)
+        for idx in np.ndindex(x.shape):
+            xp, xm = x.copy(), x.copy()
+            xp[idx] += h
+            xm[idx] -= h
+            g[idx] = (f(xp) - f(xm)) / (2 * h)
+        return g
+
+    _, cache = linear_activation_forward(A_prev, W, b, act)
+    dA_prev, dW, db = linear_activation_backward(G.copy(), cache, act)
+    np.testing.assert_allclose(dW, fd(lambda w: J(A_prev, w, b), W), atol=1e-8)
+    np.testing.assert_allclose(db, fd(lambda v: J(A_prev, W, v), b), atol=1e-8)
+    np.testing.assert_allclose(dA_prev, m * fd(lambda a: J(a, W, b), A_prev), atol=1e-7)

@@ -1,0 +1,186 @@
+"""skbp.core.optimizers: SGD and Adam, step by step against scikit-learn's."""
+
+import numpy as np
+import pytest
+from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
+
+from skbp.core.optimizers import SGD, Adam
+
+SHAPES = [(3, 4), (4, 2), (4,), (2,)]
+N_STEPS = 6
+
+
+def _params(seed=0, dtype=np.float64):
+    rng = np.random.RandomState(seed)
+    return [rng.normal(size=s).astype(dtype) for s in SHAPES]
+
+
+def _grads(step, dtype=np.float64):
+    rng = np.random.RandomState(100 + step)
+    return [rng.normal(scale=0.5, size=s).astype(dtype) for s in SHAPES]
+
+
+def _assert_lists_close(ours, theirs, rtol=1e-12, atol=1e-12):
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("schedule", ["constant", "invscaling", "adaptive"])
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+@pytest.mark.parametrize("nesterov", [True, False])
+def test_sgd_matches_sklearn_step_by_step(schedule, momentum, nesterov):
+    ours_p, theirs_p = _params(), _params()
+    kwargs = dict(
+        learning_rate_init=0.05,
+        lr_schedule=schedule,
+        momentum=momentum,
+        nesterov=nesterov,
+        power_t=0.4,
+    )
+    ours, theirs = SGD(ours_p, **kwargs), SGDOptimizer(theirs_p, **kwargs)
+    ids = [id(p) for p in ours_p]
+    for step in range(N_STEPS):
+        ours.update(ours_p, _grads(step))
+        theirs.update_params(theirs_p, _grads(step))
+        _assert_lists_close(ours_p, theirs_p)
+        if momentum:
+            _assert_lists_close(ours.velocities, theirs.velocities)
+        t = (step + 1) * 32
+        ours.iteration_ends(t)
+        theirs.iteration_ends(t)
+        assert ours.learning_rate == pytest.approx(theirs.learning_rate, rel=1e-15)
+        if step == 2:  # the loss stalls once
+            assert ours.trigger_stopping("", False) == theirs.trigger_stopping(
+                "", False
+            )
+            assert ours.learning_rate == pytest.approx(theirs.learning_rate, rel=1e-15)
+    assert [id(p) for p in ours_p] == ids  # updated in place
+    if schedule == "constant":
+        assert ours.learning_rate == 0.05
+    else:
+        assert ours.learning_rate < 0.05
+
+
+def test_sgd_invscaling_rate():
+    sgd = SGD(_params(), learning_rate_init=0.2, lr_schedule="invscaling", power_t=0.5)
+    sgd.iteration_ends(99)
+    assert sgd.learning_rate == pytest.approx(0.2 / 10.0, rel=1e-14)
+
+
+def test_sgd_plain_step_formula():
+    params = _params()
+    before = [p.copy() for p in params]
+    grads = _grads(0)
+    SGD(params, learning_rate_init=0.1, momentum=0.0).update(params, grads)
+    _assert_lists_close(params, [b - 0.1 * g for b, g in zip(before, grads)], 1e-15)
+
+
+def test_sgd_nesterov_step_formula():
+    # Two steps by hand: v <- mu v - lr g; theta <- theta + mu v - lr g.
+    params = _params()
+    theta = [p.copy() for p in params]
+    sgd = SGD(params, learning_rate_init=0.1, momentum=0.8, nesterov=True)
+    v = [np.zeros_like(p) for p in params]
+    for step in range(2):
+        g = _grads(step)
+        sgd.update(params, g)
+        v = [0.8 * vi - 0.1 * gi for vi, gi in zip(v, g)]
+        theta = [t + 0.8 * vi - 0.1 * gi for t, vi, gi in zip(theta, v, g)]
+    _assert_lists_close(params, theta, 1e-14)
+
+
+def test_sgd_rejects_unknown_schedule():
+    with pytest.raises(ValueError, match="schedule"):
+        SGD(_params(), lr_schedule="cosine")
+
+
+@pytest.mark.parametrize(
+    "beta_1,beta_2,epsilon", [(0.9, 0.999, 1e-8), (0.5, 0.9, 1e-3)]
+)
+def test_adam_matches_sklearn_step_by_step(beta_1, beta_2, epsilon):
+    ours_p, theirs_p = _params(), _params()
+    kwargs = dict(
+        learning_rate_init=0.01, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon
+    )
+    ours, theirs = Adam(ours_p, **kwargs), AdamOptimizer(theirs_p, **kwargs)
+    ids = [id(p) for p in ours_p]
+    for step in range(N_STEPS):
+        ours.update(ours_p, _grads(step))
+        theirs.update_params(theirs_p, _grads(step))
+        assert ours.t == theirs.t == step + 1
+        assert ours.learning_rate == pytest.approx(theirs.learning_rate, rel=1e-14)
+        _assert_lists_close(ours.ms, theirs.ms)
+        _assert_lists_close(ours.vs, theirs.vs)
+        _assert_lists_close(ours_p, theirs_p)
+        ours.iteration_ends((step + 1) * 10)  # no schedule for Adam
+        theirs.iteration_ends((step + 1) * 10)
+    assert [id(p) for p in ours_p] == ids
+
+
+def test_adam_first_step_is_learning_rate_times_sign():
+    # Bias correction: the first step is lr * g / (|g| + eps / sqrt(1 - beta_2))
+    # per entry (eps is added before the correction, as in scikit-learn).
+    params = _params()
+    before = [p.copy() for p in params]
+    grads = _grads(0)
+    Adam(params, learning_rate_init=0.01, epsilon=1e-4).update(params, grads)
+    eps = 1e-4 / np.sqrt(1 - 0.999)
+    expected = [b - 0.01 * g / (np.abs(g) + eps) for b, g in zip(before, grads)]
+    _assert_lists_close(params, expected, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("make", ["sgd", "adam"])
+def test_float32_parameters_stay_float32_and_match(make):
+    ours_p = _params(dtype=np.float32)
+    theirs_p = _params(dtype=np.float32)
+    if make == "sgd":
+        ours = SGD(ours_p, learning_rate_init=0.05, lr_schedule="invscaling")
+        theirs = SGDOptimizer(
+            theirs_p, learning_rate_init=0.05, lr_schedule="invscaling"
+        )
+    else:
+        ours = Adam(ours_p, learning_rate_init=0.01)
+        theirs = AdamOptimizer(theirs_p, learning_rate_init=0.01)
+    state = ours.velocities if make == "sgd" else ours.ms + ours.vs
+    for step in range(N_STEPS):
+        ours.update(ours_p, _grads(step, np.float32))
+        theirs.update_params(theirs_p, _grads(step, np.float32))
+        ours.iteration_ends(step + 1)
+        theirs.iteration_ends(step + 1)
+    for p in (*ours_p, *state):
+        assert p.dtype == np.float32
+    _assert_lists_close(ours_p, theirs_p, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("schedule", ["constant", "invscaling", "adaptive"])
+@pytest.mark.parametrize("verbose", [False, True])
+def test_trigger_stopping_as_sklearn(schedule, verbose, capsys):
+    ours = SGD(_params(), learning_rate_init=0.01, lr_schedule=schedule)
+    theirs = SGDOptimizer(_params(), learning_rate_init=0.01, lr_schedule=schedule)
+    decisions = []
+    for _ in range(12):
+        stop = ours.trigger_stopping("Loss stalled.", verbose)
+        ours_out = capsys.readouterr().out
+        assert stop == theirs.trigger_stopping("Loss stalled.", verbose)
+        theirs_out = capsys.readouterr().out
+        assert ours_out == theirs_out
+        assert ours.learning_rate == pytest.approx(theirs.learning_rate, rel=1e-15)
+        decisions.append(stop)
+    if schedule == "adaptive":
+        # 0.01 / 5^k reaches <= 1e-6 after 6 divisions; then it stops.
+        assert decisions[:6] == [False] * 6 and all(decisions[6:])
+        assert ours.learning_rate == pytest.approx(0.01 / 5**6)
+    else:
+        assert all(decisions)
+        assert ours.learning_rate == 0.01
+    if verbose:
+        assert "Loss stalled." in ours_out
+
+
+def test_adam_trigger_stopping_stops(capsys):
+    adam, theirs = Adam(_params()), AdamOptimizer(_params())
+    assert adam.trigger_stopping("Done.", True) is True
+    out = capsys.readouterr().out
+    theirs.trigger_stopping("Done.", True)
+    assert out == capsys.readouterr().out == "Done. Stopping.\n"
