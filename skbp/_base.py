@@ -33,6 +33,7 @@ from .core import (
     get_activation,
     initialize_parameters,
     minimize_lbfgs,
+    packed_views,
     row_keys,
 )
 
@@ -87,7 +88,8 @@ class BaseBackprop(BaseEstimator, ABC):
     # ------------------------------------------------------------------
     @abstractmethod
     def _validate_input(self, X, y, incremental, reset):
-        """Return ``X`` and the 2-D float target matrix ``Y`` (dtype of X)."""
+        """Return ``X`` and the 2-D target matrix ``Y`` (regression: floats in
+        the dtype of ``X``; classification: bool indicators)."""
 
     @abstractmethod
     def _output_loss(self):
@@ -216,7 +218,8 @@ class BaseBackprop(BaseEstimator, ABC):
         self.coefs_, self.intercepts_ = initialize_parameters(
             layer_units, self._random_state, dtype, self._init_factors(layer_units)
         )
-        self._store_best_weights()
+        if self.early_stopping or self.restore_best_weights:
+            self._store_best_weights()
         self._dropout_seed = None  # drawn on the first step that drops units
         self.loss_curve_ = []
         self._no_improvement_count = 0
@@ -267,8 +270,7 @@ class BaseBackprop(BaseEstimator, ABC):
     # ------------------------------------------------------------------
     # Stochastic solvers: fit -> _fit_stochastic -> _run_epoch -> _train_step
     # ------------------------------------------------------------------
-    def _make_optimizer(self):
-        params = self.coefs_ + self.intercepts_
+    def _make_optimizer(self, params):
         if self.solver == "sgd":
             return SGD(
                 params,
@@ -283,14 +285,22 @@ class BaseBackprop(BaseEstimator, ABC):
         )
 
     def _fit_stochastic(self, X, Y, sample_weight, layer_units, incremental):
-        if not incremental or getattr(self, "_optimizer", None) is None:
-            self._optimizer = self._make_optimizer()
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
+        # coefs_ and intercepts_ become views of one flat vector, so that the
+        # optimizer steps every parameter with a few operations per batch.
+        # Re-packed on every call: the user may have assigned new arrays.
+        flat, self.coefs_, self.intercepts_ = packed_views(
+            self.coefs_, self.intercepts_
+        )
+        optimizer = getattr(self, "_optimizer", None)
+        if not incremental or optimizer is None:
+            self._optimizer = self._make_optimizer([flat])
         train, validation = self._split_validation(X, Y, sample_weight)
         n_samples = train[0].shape[0]
         batch_size = self._batch_size(n_samples)
         workspace = Workspace(layer_units, batch_size, X.dtype)
+        step = _TrainingStep(self, flat, workspace, train, batch_size)
 
         self.n_iter_ = 0
         order = np.arange(n_samples)
@@ -300,7 +310,7 @@ class BaseBackprop(BaseEstimator, ABC):
                     # Shuffle indices, not the data: no copy of X per epoch.
                     # Each epoch reshuffles the last order, as scikit-learn does.
                     order = shuffle(order, random_state=self._random_state)
-                epoch_loss = self._run_epoch(*train, order, batch_size, workspace)
+                epoch_loss = step.run_epoch(order if self.shuffle else None)
                 if self._end_epoch(epoch_loss, n_samples, validation):
                     break
                 if incremental:
@@ -331,44 +341,6 @@ class BaseBackprop(BaseEstimator, ABC):
                 stacklevel=2,
             )
         return int(np.clip(self.batch_size, 1, n_samples))
-
-    def _run_epoch(self, X, Y, sample_weight, order, batch_size, workspace):
-        """One pass over the rows in ``order``; returns the mean batch loss."""
-        n_samples = X.shape[0]
-        total_loss, total_weight = 0.0, 0.0
-        for batch in gen_batches(n_samples, batch_size):
-            rows = order[batch] if self.shuffle else batch
-            weight = None if sample_weight is None else sample_weight[rows]
-            batch_weight = batch.stop - batch.start if weight is None else weight.sum()
-            if batch_weight == 0:
-                continue  # rows of zero weight carry no gradient
-            batch_loss = self._train_step(X[rows], Y[rows], weight, workspace)
-            # As scikit-learn: batch losses averaged by batch size, so that
-            # tol and n_iter_no_change read the same numbers.
-            total_loss += batch_loss * (batch.stop - batch.start)
-            total_weight += batch_weight
-        if total_weight == 0:
-            raise ValueError("Every training row has a sample_weight of zero.")
-        return total_loss / n_samples
-
-    def _train_step(self, X, Y, sample_weight, workspace):
-        """Backprop on one batch, then one optimizer step; returns the loss."""
-        loss, coef_grads, intercept_grads = backprop(
-            X,
-            Y,
-            self.coefs_,
-            self.intercepts_,
-            self._activations(),
-            self._output_loss(),
-            self.alpha,
-            sample_weight,
-            workspace,
-            dropout_masks=self._dropout_masks(X),
-        )
-        self._optimizer.update(
-            self.coefs_ + self.intercepts_, coef_grads + intercept_grads
-        )
-        return loss
 
     def _end_epoch(self, epoch_loss, n_samples, validation):
         """Bookkeeping after an epoch; returns True when training should stop."""
@@ -546,3 +518,77 @@ class BaseBackprop(BaseEstimator, ABC):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+class _TrainingStep:
+    """Everything one fit's batches share, worked out once per fit.
+
+    Bookkeeping only: the batches (from :func:`sklearn.utils.gen_batches`),
+    buffers to gather shuffled rows into, the activation and loss objects,
+    and the flat parameter and gradient vectors the optimizer steps. The
+    math is :func:`skbp.core.backprop` and the optimizer's ``update``.
+    """
+
+    def __init__(self, estimator, flat_params, workspace, train, batch_size):
+        self.estimator = estimator
+        self.X, self.Y, self.sample_weight = train
+        self.batches = list(gen_batches(self.X.shape[0], batch_size))
+        self.workspace = workspace
+        self.activations = estimator._activations()
+        self.loss = estimator._output_loss()
+        self.dropout = any(check_dropout(estimator.dropout, len(self.activations) - 1))
+        self.params, self.grads = [flat_params], [workspace.flat_grads]
+        # Shuffled batches are gathered into these (np.take with out=):
+        # no new array per batch. Sparse X is gathered by scipy.
+        self.X_buffer = None
+        if isinstance(self.X, np.ndarray):
+            self.X_buffer = np.empty((batch_size, self.X.shape[1]), self.X.dtype)
+        self.Y_buffer = np.empty((batch_size, self.Y.shape[1]), self.Y.dtype)
+
+    def _gather(self, rows):
+        m = len(rows)
+        if self.X_buffer is None:
+            X = self.X[rows]
+        else:
+            X = np.take(self.X, rows, axis=0, out=self.X_buffer[:m])
+        return X, np.take(self.Y, rows, axis=0, out=self.Y_buffer[:m])
+
+    def run_epoch(self, order):
+        """One pass over the rows (in ``order`` when shuffling); mean loss."""
+        total_loss, total_weight = 0.0, 0.0
+        for batch in self.batches:
+            rows = batch if order is None else order[batch]
+            weight = None if self.sample_weight is None else self.sample_weight[rows]
+            batch_weight = batch.stop - batch.start if weight is None else weight.sum()
+            if batch_weight == 0:
+                continue  # rows of zero weight carry no gradient
+            if order is None:
+                X, Y = self.X[batch], self.Y[batch]  # views: no copy
+            else:
+                X, Y = self._gather(rows)
+            batch_loss = self.step(X, Y, weight)
+            # As scikit-learn: batch losses averaged by batch size, so that
+            # tol and n_iter_no_change read the same numbers.
+            total_loss += batch_loss * (batch.stop - batch.start)
+            total_weight += batch_weight
+        if total_weight == 0:
+            raise ValueError("Every training row has a sample_weight of zero.")
+        return total_loss / self.X.shape[0]
+
+    def step(self, X, Y, sample_weight):
+        """Backprop on one batch, then one optimizer step; returns the loss."""
+        est = self.estimator
+        loss, _, _ = backprop(
+            X,
+            Y,
+            est.coefs_,
+            est.intercepts_,
+            self.activations,
+            self.loss,
+            est.alpha,
+            sample_weight,
+            self.workspace,
+            dropout_masks=est._dropout_masks(X) if self.dropout else None,
+        )
+        est._optimizer.update(self.params, self.grads)
+        return loss

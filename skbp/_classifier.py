@@ -139,7 +139,9 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
         else:
             self._check_known_classes(y)
         Y = self._label_binarizer.transform(y)
-        return X, Y.astype(X.dtype, copy=False)
+        # 0/1 indicators as bool, as scikit-learn's MLP keeps them: 8 times
+        # smaller than floats, and the losses read them as 0.0/1.0.
+        return X, Y.astype(bool, copy=False)
 
     def _sample_weight_hook(self, Y, sample_weight, incremental):
         """Multiply ``sample_weight`` by each row's class weight.
@@ -172,7 +174,7 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
             # Row i's class index: the hot column, or the one binary column.
             index = Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0].astype(np.intp)
             columns = [(self.classes_, index)]
-        weight = np.ones(Y.shape[0], dtype=Y.dtype)
+        weight = np.ones(Y.shape[0])
         for classes, index in columns:
             if isinstance(self.class_weight, dict):
                 per_class = compute_class_weight(
@@ -191,7 +193,7 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
                     if sample_weight is None
                     else sample_weight[rows],
                 )
-            weight *= per_class[index].astype(Y.dtype)
+            weight *= per_class[index]
         if sample_weight is not None:
             weight *= sample_weight
         if not weight.sum() > 0:

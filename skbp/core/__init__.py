@@ -48,7 +48,7 @@ from .layers import (
     linear_backward,
     linear_forward,
 )
-from .lbfgs import minimize_lbfgs, pack, unpack
+from .lbfgs import minimize_lbfgs, pack, packed_views, unpack
 from .losses import (
     LOSSES,
     AbsoluteError,
@@ -118,6 +118,7 @@ __all__ = [
     "minimize_lbfgs",
     "numerical_gradients",
     "pack",
+    "packed_views",
     "relative_error",
     "row_keys",
     "uniform_hash",

@@ -184,14 +184,16 @@ class Softmax(Activation):
     name = "softmax"
 
     def forward(self, Z, out=None):
-        # Subtracting the row maximum leaves the result unchanged and keeps
-        # exp from overflowing.
-        # A row spanning more than the dtype's range overflows to -inf here,
-        # which exp turns into the correct 0.
-        with np.errstate(over="ignore"):
-            out = np.subtract(Z, Z.max(axis=1, keepdims=True), out=out)
-        np.exp(out, out=out)
-        out /= out.sum(axis=1, keepdims=True)
+        # Shifting a row leaves its softmax unchanged and keeps exp from
+        # overflowing. One shift for the whole batch (its maximum) is much
+        # cheaper than a maximum per row; rows far below it would underflow,
+        # so those batches fall back to the per-row shift.
+        out = shifted_exp(Z, Z.max(), out=out)
+        sums = row_sums(out)
+        if sums.min() < np.sqrt(np.finfo(out.dtype).tiny):
+            out = shifted_exp(Z, Z.max(axis=1, keepdims=True), out=out)
+            sums = row_sums(out)
+        out /= sums[:, np.newaxis]
         return out
 
     def derivative(self, Z, A=None):
@@ -221,6 +223,22 @@ class Exp(Activation):
 
     def derivative(self, Z, A=None):
         return self.forward(Z) if A is None else A
+
+
+def shifted_exp(Z, shift, out=None):
+    """``exp(Z - shift)``; rows beyond the dtype's range give 0, not a warning."""
+    with np.errstate(over="ignore"):
+        out = np.subtract(Z, shift, out=out)
+    return np.exp(out, out=out)
+
+
+def row_sums(A):
+    """Sum of each row of ``A`` (n_samples, n_units) as a matrix-vector product.
+
+    For the few columns of an output layer, BLAS is several times faster
+    than numpy's reduction along the short axis.
+    """
+    return A @ np.ones(A.shape[1], dtype=A.dtype)
 
 
 def _sigmoid(Z, out=None):

@@ -8,7 +8,7 @@ flattened in C order, as scikit-learn's MLP does).
 import numpy as np
 import scipy.optimize
 
-__all__ = ["pack", "unpack", "minimize_lbfgs"]
+__all__ = ["pack", "unpack", "packed_views", "minimize_lbfgs"]
 
 
 def pack(coefs, intercepts):
@@ -32,6 +32,31 @@ def unpack(theta, coefs, intercepts):
         start = stop
     if start != theta.size:
         raise ValueError(f"expected {start} parameters, got {theta.size}")
+
+
+def packed_views(coefs, intercepts):
+    """Copy the parameters into one flat vector and return views into it.
+
+    The stochastic optimizers then update every parameter with one
+    operation per step on the flat vector, instead of one per array.
+
+    Parameters
+    ----------
+    coefs, intercepts : lists of ndarray
+
+    Returns
+    -------
+    flat : ndarray of shape (n_parameters,)
+        The layout of :func:`pack`.
+    coef_views, intercept_views : lists of ndarray
+        Views of ``flat`` with the shapes of ``coefs`` and ``intercepts``.
+    """
+    flat = pack(coefs, intercepts)
+    views, start = [], 0
+    for array in (*coefs, *intercepts):
+        views.append(flat[start : start + array.size].reshape(array.shape))
+        start += array.size
+    return flat, views[: len(coefs)], views[len(coefs) :]
 
 
 def minimize_lbfgs(

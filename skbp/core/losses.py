@@ -25,7 +25,7 @@ by :func:`skbp.core.layers.linear_backward` is the gradient of ``J``.
 
 import numpy as np
 
-from .activations import Exp, Identity, Logistic, Softmax
+from .activations import Exp, Identity, Logistic, Softmax, row_sums, shifted_exp
 
 __all__ = [
     "Loss",
@@ -54,6 +54,21 @@ def weighted_mean(per_sample, sample_weight=None):
 def _softplus(Z):
     """``log(1 + e^z)`` without overflow: ``max(z, 0) + log1p(e^{-|z|})``."""
     return np.maximum(Z, 0) + np.log1p(np.exp(-np.abs(Z)))
+
+
+def _log_sum_exp(Z):
+    """``log(sum_j exp(z_ij))`` of each row, shape ``(n_samples,)``, stably.
+
+    Shifted by the batch maximum (cheap), or by each row's maximum when a
+    row would underflow (see :meth:`skbp.core.activations.Softmax.forward`).
+    """
+    shift = Z.max()
+    sums = row_sums(shifted_exp(Z, shift))
+    if sums.min() < np.sqrt(np.finfo(sums.dtype).tiny):
+        shift = Z.max(axis=1, keepdims=True)
+        sums = row_sums(shifted_exp(Z, shift))
+        shift = shift[:, 0]
+    return shift + np.log(sums)
 
 
 class Loss:
@@ -185,11 +200,7 @@ class MulticlassLogLoss(Loss):
     output_activation = Softmax()
 
     def per_sample(self, Y, Z, A):
-        z_max = Z.max(axis=1, keepdims=True)
-        with np.errstate(over="ignore"):  # -inf for rows beyond range: exp -> 0
-            shifted = Z - z_max
-        log_sum_exp = z_max[:, 0] + np.log(np.sum(np.exp(shifted), axis=1))
-        return log_sum_exp - np.sum(Y * Z, axis=1)
+        return _log_sum_exp(Z) - np.einsum("ij,ij->i", Y, Z)
 
 
 class PoissonLoss(Loss):

@@ -84,18 +84,27 @@ class SGD(_Optimizer):
         self.nesterov = bool(nesterov)
         self.power_t = float(power_t)
         self.velocities = [np.zeros_like(p) for p in params]
+        # Scratch arrays per parameter array: no allocation per step.
+        self._scratch = [(np.empty_like(p), np.empty_like(p)) for p in params]
 
     def update(self, params, grads):
+        # The same operations, in the same order, as scikit-learn's
+        # SGDOptimizer, written into scratch buffers.
         lr, mu = self.learning_rate, self.momentum
-        for param, grad, velocity in zip(params, grads, self.velocities):
+        for param, grad, velocity, (lr_grad, step) in zip(
+            params, grads, self.velocities, self._scratch
+        ):
+            np.multiply(grad, lr, out=lr_grad)
             if mu == 0:
                 # Plain gradient descent: no velocity to keep.
-                param -= lr * grad
+                param -= lr_grad
                 continue
             velocity *= mu
-            velocity -= lr * grad
+            velocity -= lr_grad
             if self.nesterov:
-                param += mu * velocity - lr * grad
+                np.multiply(velocity, mu, out=step)
+                step -= lr_grad
+                param += step
             else:
                 param += velocity
 
@@ -146,6 +155,7 @@ class Adam(_Optimizer):
         self.t = 0
         self.ms = [np.zeros_like(p) for p in params]
         self.vs = [np.zeros_like(p) for p in params]
+        self._scratch = [np.empty_like(p) for p in params]
 
     def update(self, params, grads):
         self.t += 1
@@ -154,13 +164,22 @@ class Adam(_Optimizer):
         self.learning_rate = float(
             self.learning_rate_init * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
         )
-        for param, grad, m, v in zip(params, grads, self.ms, self.vs):
+        eps, lr = self.epsilon, self.learning_rate
+        for param, grad, m, v, step in zip(
+            params, grads, self.ms, self.vs, self._scratch
+        ):
+            # m = b1 m + (1 - b1) g
             m *= b1
-            m += (1 - b1) * grad
+            np.multiply(grad, 1 - b1, out=step)
+            m += step
+            # v = b2 v + (1 - b2) g^2
             v *= b2
-            v += (1 - b2) * (grad * grad)
-            step = np.sqrt(v)
-            step += self.epsilon
+            np.multiply(grad, grad, out=step)
+            step *= 1 - b2
+            v += step
+            # theta -= lr_t m / (sqrt(v) + eps)
+            np.sqrt(v, out=step)
+            step += eps
             np.divide(m, step, out=step)
-            step *= self.learning_rate
+            step *= lr
             param -= step

@@ -28,6 +28,10 @@ class Workspace:
     coef_grads, intercept_grads : lists of ndarray
         Gradient arrays, reused from batch to batch: copy them if you need to
         keep a batch's gradient.
+    flat_grads : ndarray of shape (n_parameters,)
+        The same gradients as one vector (``coef_grads`` and
+        ``intercept_grads`` are views of it), in the layout of
+        :func:`skbp.core.lbfgs.pack`.
     """
 
     def __init__(self, layer_units, max_rows, dtype):
@@ -38,11 +42,17 @@ class Workspace:
         # Gradient flowing into layer l-1 has layer l's input width.
         self._dA = [None] + [np.empty((max_rows, n), dtype) for n in widths[:-1]]
         self._dZL = np.empty((max_rows, widths[-1]), dtype)
-        self.coef_grads = [
-            np.empty((n_in, n_out), dtype)
-            for n_in, n_out in zip(layer_units[:-1], layer_units[1:])
-        ]
-        self.intercept_grads = [np.empty(n, dtype) for n in widths]
+        shapes = [*zip(layer_units[:-1], layer_units[1:]), *((n,) for n in widths)]
+        # One flat gradient vector (weights then biases, as pack() lays them
+        # out), so an optimizer can step all parameters at once.
+        self.flat_grads = np.empty(sum(int(np.prod(s)) for s in shapes), dtype)
+        grads, start = [], 0
+        for shape in shapes:
+            size = int(np.prod(shape))
+            grads.append(self.flat_grads[start : start + size].reshape(shape))
+            start += size
+        self.coef_grads = grads[: len(widths)]
+        self.intercept_grads = grads[len(widths) :]
 
     def views(self, m):
         """Buffers for a batch of ``m`` rows.
