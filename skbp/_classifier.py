@@ -243,6 +243,14 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
         return accuracy_score(y, self._labels(proba), sample_weight=sample_weight)
 
     def _labels(self, output):
+        """Labels from the output layer: what LabelBinarizer.inverse_transform
+        gives, taken directly for single-label targets (a large share of a
+        one-row prediction otherwise)."""
+        y_type = self._label_binarizer.y_type_
+        if y_type == "multiclass":
+            return self.classes_[output.argmax(axis=1)]
+        if y_type == "binary" and len(self.classes_) == 2:
+            return self.classes_[(output[:, 0] > 0.5).astype(np.intp)]
         if self.n_outputs_ == 1:
             output = output.ravel()
         return self._label_binarizer.inverse_transform(output)

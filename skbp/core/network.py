@@ -153,26 +153,43 @@ def L_model_backward(dZL, caches, activations, out=None, masks=None):
     return coef_grads, intercept_grads
 
 
-def forward_output(X, coefs, intercepts, activations):
+def forward_output(X, coefs, intercepts, activations, block_rows=2048):
     """Output of the network, keeping no cache (for prediction).
 
-    Allocates fresh arrays on every call and writes to nothing shared, so a
-    fitted network can predict from several threads at once.
+    Rows go through the network in blocks of ``block_rows``, so that each
+    block's activations stay in the CPU cache between layers instead of
+    streaming whole ``(m, n_l)`` matrices through memory. The buffers are
+    local to the call and nothing shared is written, so a fitted network can
+    predict from several threads at once.
 
     Parameters
     ----------
     X : ndarray or sparse matrix of shape (m, n_features)
     coefs, intercepts, activations : lists of length L
+    block_rows : int, default=2048
 
     Returns
     -------
     AL : ndarray of shape (m, n_outputs)
     """
-    A = X
-    for W, b, activation in zip(coefs, intercepts, activations):
-        Z = linear_forward(A, W, b)
-        A = activation.forward(Z, out=Z)  # Z is not needed again: reuse it
-    return A
+    m = X.shape[0]
+    if m <= block_rows:
+        A = X
+        for W, b, activation in zip(coefs, intercepts, activations):
+            Z = linear_forward(A, W, b)
+            A = activation.forward(Z, out=Z)  # Z is not needed again: reuse it
+        return A
+    dtype = np.result_type(X.dtype, *coefs)
+    buffers = [np.empty((block_rows, W.shape[1]), dtype) for W in coefs]
+    output = np.empty((m, coefs[-1].shape[1]), dtype)
+    for start in range(0, m, block_rows):
+        stop = min(start + block_rows, m)
+        A = X[start:stop]
+        for W, b, activation, Z in zip(coefs, intercepts, activations, buffers):
+            Z = linear_forward(A, W, b, out=Z[: stop - start])
+            A = activation.forward(Z, out=Z)
+        output[start:stop] = A
+    return output
 
 
 def backprop(
