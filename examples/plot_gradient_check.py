@@ -51,8 +51,10 @@ errors["broken relu"] = gradient_check(X, Y, coefs, intercepts, broken, loss)
 print(f"broken relu: largest relative error {errors['broken relu']:.2e}")
 assert "broken relu" not in ACTIVATIONS
 
-fig, ax = plt.subplots(figsize=(6, 3.5))
-ax.bar(list(errors), list(errors.values()), color=["C0"] * 4 + ["C3"])
+fig, ax = plt.subplots(figsize=(7, 3.8))
+colors = ["C0"] * len(HIDDEN_ACTIVATIONS) + ["C3"]  # the broken one in red
+ax.bar(list(errors), list(errors.values()), color=colors)
+ax.tick_params(axis="x", labelrotation=45)
 ax.set_yscale("log")
 ax.set_ylabel("relative error")
 ax.set_title("backprop vs finite differences")

@@ -57,7 +57,7 @@ def linear_forward(A_prev, W, b, out=None):
     return Z
 
 
-def linear_backward(dZ, A_prev, W, out=None, compute_dA_prev=True):
+def linear_backward(dZ, A_prev, W, out=None, compute_dA_prev=True, averaged=False):
     """Gradients of the affine part, averaged over the ``m`` rows.
 
     ``dW = A_prev.T @ dZ / m``, ``db = dZ.sum(axis=0) / m``,
@@ -74,6 +74,11 @@ def linear_backward(dZ, A_prev, W, out=None, compute_dA_prev=True):
     compute_dA_prev : bool, default=True
         The input layer's ``dA_prev`` is never used: skipping it saves one
         matrix product per batch.
+    averaged : bool, default=False
+        ``dZ`` is already divided by ``m`` (the whole network's backward pass
+        divides once, at the output, since every later ``dZ`` is linear in
+        it), so ``dW`` and ``db`` need no division; ``dA_prev`` then comes
+        out divided by ``m`` too.
 
     Returns
     -------
@@ -90,9 +95,11 @@ def linear_backward(dZ, A_prev, W, out=None, compute_dA_prev=True):
         if dW_out is not None:
             dW_out[...] = dW
             dW = dW_out
-    dW /= m
-    db = np.sum(dZ, axis=0, out=db_out)
-    db /= m
+    # The column sums as a vector-matrix product: BLAS beats sum(axis=0).
+    db = np.matmul(np.ones(m, dtype=dZ.dtype), dZ, out=db_out)
+    if not averaged:
+        dW /= m
+        db /= m
     dA_prev = np.matmul(dZ, W.T, out=dA_prev_out) if compute_dA_prev else None
     return dA_prev, dW, db
 
@@ -121,7 +128,7 @@ def linear_activation_forward(A_prev, W, b, activation, out=None):
 
 
 def linear_activation_backward(
-    dA, cache, activation, A=None, out=None, compute_dA_prev=True
+    dA, cache, activation, A=None, out=None, compute_dA_prev=True, averaged=False
 ):
     """Backward through one layer: ``dZ = dA * f'(Z)``, then the affine part.
 
@@ -138,6 +145,8 @@ def linear_activation_backward(
     out : tuple (dZ, dA_prev, dW, db) of ndarrays, optional
         Buffers; ``dZ`` may be ``dA`` itself.
     compute_dA_prev : bool, default=True
+    averaged : bool, default=False
+        ``dA`` is already divided by ``m`` (see :func:`linear_backward`).
 
     Returns
     -------
@@ -149,5 +158,10 @@ def linear_activation_backward(
     dZ_out, *grad_out = (None,) * 4 if out is None else out
     dZ = activation.backward(dA, Z, A, out=dZ_out)
     return linear_backward(
-        dZ, A_prev, W, out=tuple(grad_out), compute_dA_prev=compute_dA_prev
+        dZ,
+        A_prev,
+        W,
+        out=tuple(grad_out),
+        compute_dA_prev=compute_dA_prev,
+        averaged=averaged,
     )

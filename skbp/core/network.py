@@ -130,10 +130,14 @@ def L_model_backward(dZL, caches, activations, out=None, masks=None):
     def buffers(layer):
         return dA_buffers[layer], coef_grads[layer], intercept_grads[layer]
 
+    # Every gradient is a mean over the m rows. Dividing the output's dZ by m
+    # once carries through every layer (each later dZ is linear in it), so
+    # the building blocks need not divide each dW and db again.
+    dZ = dZL * (1.0 / dZL.shape[0])
     # Output layer: the loss already gave dZ, so only the affine part remains.
     (A_prev, W, _), _ = caches[-1]
     dA, coef_grads[-1], intercept_grads[-1] = linear_backward(
-        dZL, A_prev, W, out=buffers(-1), compute_dA_prev=n_layers > 1
+        dZ, A_prev, W, out=buffers(-1), compute_dA_prev=n_layers > 1, averaged=True
     )
     for layer in range(n_layers - 2, -1, -1):
         A = caches[layer + 1][0][0]  # this layer's output is the next one's input
@@ -149,6 +153,7 @@ def L_model_backward(dZL, caches, activations, out=None, masks=None):
             A=A,
             out=(dA, *buffers(layer)),
             compute_dA_prev=layer > 0,
+            averaged=True,
         )
     return coef_grads, intercept_grads
 
