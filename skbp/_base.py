@@ -16,6 +16,7 @@ from sklearn.utils import check_random_state, gen_batches, shuffle
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._progress import ProgressDisplay
 from ._validation import (
     check_dropout,
     check_hidden_activations,
@@ -81,6 +82,7 @@ class BaseBackprop(BaseEstimator, ABC):
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left"), list, tuple, np.ndarray],
         "restore_best_weights": ["boolean"],
+        "progress": ["boolean"],
     }
 
     # ------------------------------------------------------------------
@@ -324,6 +326,7 @@ class BaseBackprop(BaseEstimator, ABC):
 
         self.n_iter_ = 0
         order = np.arange(n_samples)
+        display = self._progress_display(incremental)
         try:
             for _ in range(self.max_iter):
                 if self.shuffle:
@@ -331,7 +334,11 @@ class BaseBackprop(BaseEstimator, ABC):
                     # Each epoch reshuffles the last order, as scikit-learn does.
                     order = shuffle(order, random_state=self._random_state)
                 epoch_loss = step.run_epoch(order if self.shuffle else None)
-                if self._end_epoch(epoch_loss, n_samples, validation):
+                stop = self._end_epoch(epoch_loss, n_samples, validation)
+                if display is not None:
+                    score = self.validation_scores_[-1] if validation else None
+                    display.update(self.n_iter_, epoch_loss, score)
+                if stop:
                     break
                 if incremental:
                     break
@@ -344,12 +351,22 @@ class BaseBackprop(BaseEstimator, ABC):
                     )
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.", stacklevel=2)
+        finally:
+            if display is not None:
+                display.close()
 
         if self.early_stopping or (self.restore_best_weights and not incremental):
             # The weights of the best validation score (or training loss) are
             # the model.
             self.coefs_ = self._best_coefs
             self.intercepts_ = self._best_intercepts
+
+    def _progress_display(self, incremental):
+        """A :class:`ProgressDisplay` when ``progress=True`` (not for partial_fit,
+        whose calls are one epoch each)."""
+        if not self.progress or incremental:
+            return None
+        return ProgressDisplay(self.max_iter)
 
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":
@@ -472,22 +489,30 @@ class BaseBackprop(BaseEstimator, ABC):
             )
             return last["loss"], coef_grads, intercept_grads
 
+        display = self._progress_display(incremental=False)
+
         def callback(intermediate_result):
             self.loss_curve_.append(float(intermediate_result.fun))
+            n, loss = len(self.loss_curve_), self.loss_curve_[-1]
             if self.verbose:
-                n, loss = len(self.loss_curve_), self.loss_curve_[-1]
                 print(f"Iteration {n}, loss = {loss:.8f}")
+            if display is not None:
+                display.update(n, loss)
 
         self.loss_curve_ = []
-        result = minimize_lbfgs(
-            loss_and_grads,
-            self.coefs_,
-            self.intercepts_,
-            max_iter=self.max_iter,
-            max_fun=self.max_fun,
-            tol=self.tol,
-            callback=callback,
-        )
+        try:
+            result = minimize_lbfgs(
+                loss_and_grads,
+                self.coefs_,
+                self.intercepts_,
+                max_iter=self.max_iter,
+                max_fun=self.max_fun,
+                tol=self.tol,
+                callback=callback,
+            )
+        finally:
+            if display is not None:
+                display.close()
         self.n_iter_ = min(int(result.nit), self.max_iter)
         self.loss_ = float(result.fun)
         self.best_loss_ = min(self.loss_curve_, default=self.loss_)

@@ -91,6 +91,7 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
         max_fun=15000,
         dropout=0.0,
         restore_best_weights=False,
+        progress=False,
         class_weight=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -118,6 +119,7 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
         self.max_fun = max_fun
         self.dropout = dropout
         self.restore_best_weights = restore_best_weights
+        self.progress = progress
         self.class_weight = class_weight
 
     # -- labels ----------------------------------------------------------

@@ -86,6 +86,12 @@ COMMON_PARAMETERS = """\
         training loss (``best_loss_``) instead of the last epoch's. With
         ``early_stopping=True`` the weights of the best validation score are
         always the ones kept. Stochastic solvers, ``fit`` only.
+
+    progress : bool, default=False
+        Show a progress display while fitting: epochs (or L-BFGS iterations)
+        done, loss, validation score and time left, redrawn on one line in a
+        terminal, a few plain lines otherwise (logs, CI). Independent of
+        ``verbose``, which prints scikit-learn's per-iteration lines.
 """
 
 COMMON_ATTRIBUTES = """\

@@ -90,6 +90,7 @@ default='squared_error'
         max_fun=15000,
         dropout=0.0,
         restore_best_weights=False,
+        progress=False,
         huber_delta=1.0,
     ):
         self.loss = loss
@@ -118,6 +119,7 @@ default='squared_error'
         self.max_fun = max_fun
         self.dropout = dropout
         self.restore_best_weights = restore_best_weights
+        self.progress = progress
         self.huber_delta = huber_delta
 
     # -- what BaseBackprop asks of an estimator ------------------------

@@ -498,3 +498,24 @@ def test_check_gradients_rejects_other_estimators(iris):
     X, y = iris
     with pytest.raises(TypeError, match="BPRegressor or BPClassifier"):
         check_gradients(LogisticRegression(), X, y)
+
+
+# ---------------------------------------------------------------------------
+# progress
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_progress_display_is_wired_into_fit(iris, capsys, solver):
+    X, y = iris
+    params = dict(hidden_layer_sizes=(5,), max_iter=30, solver=solver, random_state=0)
+    BPClassifier(**params).fit(X, y)
+    quiet = capsys.readouterr()
+    assert quiet.out == "" and quiet.err == ""
+    early = solver == "adam"
+    BPClassifier(progress=True, early_stopping=early, **params).fit(X, y)
+    shown = capsys.readouterr()
+    text = shown.out + shown.err
+    assert "/30" in text and "loss" in text
+    assert ("val" in text) == early
+    assert text.count("\n") <= 25  # plain lines when not a terminal, few of them
