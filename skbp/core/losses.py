@@ -47,7 +47,8 @@ def weighted_mean(per_sample, sample_weight=None):
     Returns a Python float.
     """
     if sample_weight is None:
-        return float(np.mean(per_sample))
+        # sum / n rather than np.mean, whose overhead shows on small batches.
+        return float(per_sample.sum()) / per_sample.shape[0]
     return float(np.dot(per_sample, sample_weight) / np.sum(sample_weight))
 
 

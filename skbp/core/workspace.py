@@ -53,6 +53,7 @@ class Workspace:
             start += size
         self.coef_grads = grads[: len(widths)]
         self.intercept_grads = grads[len(widths) :]
+        self._views = {}
 
     def views(self, m):
         """Buffers for a batch of ``m`` rows.
@@ -65,6 +66,13 @@ class Workspace:
         """
         if m > self.max_rows:
             raise ValueError(f"batch of {m} rows exceeds workspace of {self.max_rows}")
+        # An epoch has at most two batch sizes: build their views once.
+        views = self._views.get(m)
+        if views is None:
+            views = self._views[m] = self._make_views(m)
+        return views
+
+    def _make_views(self, m):
         forward_out = [(Z[:m], A[:m]) for Z, A in zip(self._Z, self._A)]
         dA = [None if buf is None else buf[:m] for buf in self._dA]
         backward_out = (self.coef_grads, self.intercept_grads, dA)
