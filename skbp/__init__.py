@@ -10,8 +10,16 @@
 
 from ._check_gradients import check_gradients
 from ._classifier import BPClassifier
+from ._persistence import load, save
 from ._regressor import BPRegressor
 
-__all__ = ["BPClassifier", "BPRegressor", "check_gradients", "__version__"]
+__all__ = [
+    "BPClassifier",
+    "BPRegressor",
+    "check_gradients",
+    "load",
+    "save",
+    "__version__",
+]
 
 __version__ = "0.1.0"

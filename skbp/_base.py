@@ -16,6 +16,12 @@ from sklearn.utils import check_random_state, gen_batches, shuffle
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._persistence import (
+    EpochCheckpoint,
+    check_version,
+    keeps_fitted_state,
+    stamp_version,
+)
 from ._progress import ProgressDisplay
 from ._validation import (
     check_dropout,
@@ -149,15 +155,25 @@ class BaseBackprop(BaseEstimator, ABC):
         """Validate ``X`` and return the output layer's activations."""
         if not hasattr(self, "coefs_"):
             check_is_fitted(self)  # raises NotFittedError
-        if not self._is_plain_input(X):
-            X = validate_data(
-                self,
-                X,
-                accept_sparse=["csr", "csc"],
-                dtype=(np.float64, np.float32),
-                reset=False,
+        # Overflow is reported below by a clear ValueError (and inf - inf in
+        # scikit-learn's finiteness check, a sum, is no warning either).
+        with np.errstate(over="ignore", invalid="ignore"):
+            if not self._is_plain_input(X):
+                X = validate_data(
+                    self,
+                    X,
+                    accept_sparse=["csr", "csc"],
+                    dtype=(np.float64, np.float32),
+                    reset=False,
+                )
+            output = self._forward(X)
+        if not np.isfinite(output).all():
+            raise ValueError(
+                "The network's output is not finite (it overflowed) for some rows "
+                "of X: X holds values far beyond the training data's scale. Scale "
+                "X as the training data was scaled."
             )
-        return self._forward(X)
+        return output
 
     def _is_plain_input(self, X):
         """True for input ``validate_data`` would pass through unchanged.
@@ -184,10 +200,13 @@ class BaseBackprop(BaseEstimator, ABC):
         X, Y, sample_weight, layer_units = self._prepare_fit(
             X, y, sample_weight, incremental
         )
-        if self.solver in _STOCHASTIC_SOLVERS:
-            self._fit_stochastic(X, Y, sample_weight, layer_units, incremental)
-        else:
-            self._fit_lbfgs(X, Y, sample_weight, layer_units)
+        # A diverging fit overflows: it ends with the clear ValueError of
+        # _check_finite_weights (or the best weights), not numpy warnings.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            if self.solver in _STOCHASTIC_SOLVERS:
+                self._fit_stochastic(X, Y, sample_weight, layer_units, incremental)
+            else:
+                self._fit_lbfgs(X, Y, sample_weight, layer_units)
         self._check_finite_weights()
         return self
 
@@ -209,9 +228,12 @@ class BaseBackprop(BaseEstimator, ABC):
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
-        X, Y = self._validate_input(X, y, incremental, reset=first_pass)
-        sample_weight = check_sample_weight(sample_weight, X)
-        sample_weight = self._sample_weight_hook(Y, sample_weight, incremental)
+        # Bad values get the checks' clear ValueErrors, not numpy warnings
+        # (inf - inf in scikit-learn's finiteness sum, casts that overflow).
+        with np.errstate(over="ignore", invalid="ignore"):
+            X, Y = self._validate_input(X, y, incremental, reset=first_pass)
+            sample_weight = check_sample_weight(sample_weight, X)
+            sample_weight = self._sample_weight_hook(Y, sample_weight, incremental)
         layer_units = [X.shape[1], *hidden_layer_sizes, Y.shape[1]]
 
         self._random_state = check_random_state(self.random_state)
@@ -324,6 +346,7 @@ class BaseBackprop(BaseEstimator, ABC):
         workspace = Workspace(layer_units, batch_size, X.dtype)
         step = _TrainingStep(self, flat, workspace, train, batch_size)
 
+        checkpoint = EpochCheckpoint(self)  # the model before this call
         self.n_iter_ = 0
         order = np.arange(n_samples)
         display = self._progress_display(incremental)
@@ -335,6 +358,7 @@ class BaseBackprop(BaseEstimator, ABC):
                     order = shuffle(order, random_state=self._random_state)
                 epoch_loss = step.run_epoch(order if self.shuffle else None)
                 stop = self._end_epoch(epoch_loss, n_samples, validation)
+                checkpoint.save(self)  # the last completed epoch
                 if display is not None:
                     score = self.validation_scores_[-1] if validation else None
                     display.update(self.n_iter_, epoch_loss, score)
@@ -349,8 +373,10 @@ class BaseBackprop(BaseEstimator, ABC):
                         ConvergenceWarning,
                         stacklevel=2,
                     )
-        except KeyboardInterrupt:
-            warnings.warn("Training interrupted by user.", stacklevel=2)
+        except KeyboardInterrupt as interrupt:
+            # The last completed epoch is the model; the interrupt goes on.
+            checkpoint.restore(self, interrupt)
+            raise
         finally:
             if display is not None:
                 display.close()
@@ -408,6 +434,12 @@ class BaseBackprop(BaseEstimator, ABC):
         """Hold out ``validation_fraction`` of the rows when early stopping."""
         if not self.early_stopping:
             return (X, Y, sample_weight), None
+        if not self.validation_fraction > 0:
+            raise ValueError(
+                "early_stopping=True scores each epoch on held-out rows: it needs "
+                "validation_fraction > 0, got validation_fraction="
+                f"{self.validation_fraction!r}."
+            )
         stratify = self._stratify_labels(Y)
         arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
         split = train_test_split(
@@ -493,6 +525,8 @@ class BaseBackprop(BaseEstimator, ABC):
 
         def callback(intermediate_result):
             self.loss_curve_.append(float(intermediate_result.fun))
+            self.n_iter_, self.loss_ = len(self.loss_curve_), self.loss_curve_[-1]
+            checkpoint.save(self, intermediate_result.x)
             n, loss = len(self.loss_curve_), self.loss_curve_[-1]
             if self.verbose:
                 print(f"Iteration {n}, loss = {loss:.8f}")
@@ -500,6 +534,8 @@ class BaseBackprop(BaseEstimator, ABC):
                 display.update(n, loss)
 
         self.loss_curve_ = []
+        self.n_iter_ = 0
+        checkpoint = EpochCheckpoint(self)
         try:
             result = minimize_lbfgs(
                 loss_and_grads,
@@ -510,6 +546,10 @@ class BaseBackprop(BaseEstimator, ABC):
                 tol=self.tol,
                 callback=callback,
             )
+        except KeyboardInterrupt as interrupt:
+            # The last completed iteration is the model; the interrupt goes on.
+            checkpoint.restore(self, interrupt)
+            raise
         finally:
             if display is not None:
                 display.close()
@@ -529,6 +569,7 @@ class BaseBackprop(BaseEstimator, ABC):
     # ------------------------------------------------------------------
     # Public API shared by both estimators
     # ------------------------------------------------------------------
+    @keeps_fitted_state
     def fit(self, X, y, sample_weight=None):
         """Fit the network to ``X`` and ``y``.
 
@@ -563,6 +604,14 @@ class BaseBackprop(BaseEstimator, ABC):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+    # Pickles record the skbp version; loading one written by another version
+    # warns skbp.exceptions.InconsistentVersionWarning.
+    def __getstate__(self):
+        return stamp_version(super().__getstate__())
+
+    def __setstate__(self, state):
+        super().__setstate__(check_version(state, type(self).__name__))
 
 
 class _TrainingStep:

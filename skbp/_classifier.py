@@ -12,6 +12,8 @@ from sklearn.utils.validation import column_or_1d, validate_data
 
 from ._base import BaseBackprop
 from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS
+from ._persistence import keeps_fitted_state
+from ._validation import check_finite_targets, rescale_weights
 from .core import BinaryLogLoss, MulticlassLogLoss
 
 
@@ -198,12 +200,19 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
             weight *= per_class[index]
         if sample_weight is not None:
             weight *= sample_weight
-        if not weight.sum() > 0:
+        if not np.isfinite(weight).all() or np.any(weight < 0):
+            raise ValueError(
+                f"class_weight={self.class_weight!r} must give every class a "
+                "finite, non-negative weight (times sample_weight, one that "
+                f"{weight.dtype} can hold)."
+            )
+        total = weight.sum()
+        if not total > 0:
             raise ValueError(
                 f"class_weight={self.class_weight!r} and sample_weight give every "
                 "row a weight of zero."
             )
-        return weight
+        return rescale_weights(weight, total)
 
     def _check_known_classes(self, y):
         classes = unique_labels(y)
@@ -288,8 +297,27 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
         proba = self._predict_raw(X)
         if self.n_outputs_ == 1:
             p = proba.ravel()
+            if len(self.classes_) == 1:  # fitted on one class: it is certain
+                return np.ones_like(proba)
             return np.column_stack([1 - p, p])
         return proba
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy of :meth:`predict` on ``X`` against ``y``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        check_finite_targets(y, sample_weight)
+        return super().score(X, y, sample_weight=sample_weight)
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.
@@ -307,6 +335,7 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
             return np.log(proba, out=proba)
 
     @available_if(lambda est: est._check_solver())
+    @keeps_fitted_state
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the network with one epoch over ``X`` and ``y``.
 
@@ -327,6 +356,7 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
         """
         self._validate_params()
         if self._first_partial_fit(classes):
+            check_finite_targets(y)
             target_type = type_of_target(y)
             self._label_binarizer = LabelBinarizer()
             self._label_binarizer.fit(

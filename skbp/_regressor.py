@@ -11,6 +11,8 @@ from sklearn.utils.validation import column_or_1d, validate_data
 
 from ._base import BaseBackprop
 from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS
+from ._persistence import keeps_fitted_state
+from ._validation import check_finite_targets
 from .core import get_loss
 
 
@@ -179,7 +181,26 @@ default='squared_error'
         y_pred = self._predict_raw(X)
         return y_pred.ravel() if y_pred.shape[1] == 1 else y_pred
 
+    def score(self, X, y, sample_weight=None):
+        """Coefficient of determination :math:`R^2` of :meth:`predict` on ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True values.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        check_finite_targets(y, sample_weight)
+        with np.errstate(over="ignore"):  # astronomically wrong predictions: -inf
+            return super().score(X, y, sample_weight=sample_weight)
+
     @available_if(lambda est: est._check_solver())
+    @keeps_fitted_state
     def partial_fit(self, X, y, sample_weight=None):
         """Update the network with one epoch over ``X`` and ``y``.
 

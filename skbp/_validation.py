@@ -12,6 +12,8 @@ __all__ = [
     "check_hidden_layer_sizes",
     "check_hidden_activations",
     "check_dropout",
+    "check_finite_targets",
+    "rescale_weights",
 ]
 
 
@@ -58,9 +60,56 @@ def check_sample_weight(sample_weight, X):
     check_consistent_length(X, sample_weight)
     if np.any(sample_weight < 0):
         raise ValueError("Negative values in data passed to sample_weight.")
-    if not np.sum(sample_weight) > 0:
+    with np.errstate(over="ignore"):
+        total = np.sum(sample_weight)
+    if not total > 0:
         raise ValueError("sample_weight must have a positive sum; got all zeros.")
-    return sample_weight
+    return rescale_weights(sample_weight, total)
+
+
+def rescale_weights(weight, total):
+    """Divide row weights by their maximum where their scale risks overflow.
+
+    The losses divide by the weights' sum, so one factor on every weight
+    changes nothing, except whether the sum (or its inverse) overflows.
+    Weights of ordinary scale are returned as they are.
+
+    Parameters
+    ----------
+    weight : ndarray of shape (n_samples,)
+        Finite and non-negative, with a positive sum.
+    total : float
+        ``weight.sum()``, possibly overflowed to inf.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+    """
+    info = np.finfo(weight.dtype)
+    top = weight.max()
+    if np.isfinite(total) and np.sqrt(info.tiny) <= top <= np.sqrt(info.max):
+        return weight
+    return weight / top
+
+
+def check_finite_targets(y, sample_weight=None):
+    """Raise a clear ValueError for NaN or infinite ``y`` or ``sample_weight``.
+
+    For the paths that hand ``y`` to scikit-learn's label and metric helpers
+    without ``validate_data`` (``score``, a first ``partial_fit``), whose
+    casts would only warn about such values.
+
+    Parameters
+    ----------
+    y : array-like
+    sample_weight : array-like, float or None, default=None
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        check_array(y, ensure_2d=False, dtype=None, input_name="y")
+        if sample_weight is not None and not isinstance(sample_weight, numbers.Number):
+            check_array(
+                sample_weight, ensure_2d=False, dtype=None, input_name="sample_weight"
+            )
 
 
 def check_hidden_layer_sizes(hidden_layer_sizes):

@@ -320,7 +320,12 @@ class GELU(Activation):
     _c = float(np.sqrt(2.0 / np.pi))
     _k = 0.044715
 
+    # tanh(u) is exactly +-1 in float32 and float64 once |z| > 10 (u > 43):
+    # clipping z there changes no result, and keeps z**3 from overflowing.
+    _z_max = 10.0
+
     def _tanh_u(self, Z):
+        Z = np.clip(Z, -self._z_max, self._z_max)
         return np.tanh(self._c * (Z + self._k * Z * Z * Z))
 
     def forward(self, Z, out=None):
@@ -330,6 +335,7 @@ class GELU(Activation):
         return np.multiply(Z, t, out=out)
 
     def derivative(self, Z, A=None):
+        Z = np.clip(Z, -self._z_max, self._z_max)  # beyond, f' is exactly 1 or 0
         t = self._tanh_u(Z)
         du = self._c * (1.0 + 3.0 * self._k * Z * Z)
         return 0.5 * (1.0 + t) + 0.5 * Z * (1.0 - t * t) * du

@@ -110,9 +110,11 @@ class SGD(_Optimizer):
 
     def iteration_ends(self, time_step):
         if self.lr_schedule == "invscaling":
-            self.learning_rate = (
-                self.learning_rate_init / (time_step + 1) ** self.power_t
-            )
+            try:
+                scale = (time_step + 1) ** self.power_t
+            except OverflowError:  # a huge power_t: the rate is 0
+                scale = float("inf")
+            self.learning_rate = self.learning_rate_init / scale
 
     def trigger_stopping(self, msg, verbose):
         if self.lr_schedule != "adaptive":

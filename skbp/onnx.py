@@ -1,0 +1,361 @@
+"""Export fitted skbp models to ONNX, for serving with onnxruntime.
+
+An optional extra: needs ``skl2onnx`` (and ``onnxruntime`` to run the
+result)::
+
+    pip install skl2onnx onnxruntime
+
+:func:`to_onnx` converts a fitted :class:`~skbp.BPClassifier` or
+:class:`~skbp.BPRegressor`, or a pipeline ending in one, after
+:func:`register_converters` has taught skl2onnx about skbp's estimators
+(call it yourself to use ``skl2onnx.to_onnx`` or ``convert_sklearn``
+directly).
+
+The graph is the network's forward pass: ``MatMul`` and ``Add`` per layer,
+then the layer's activation: ``Identity``, ``Sigmoid`` (logistic), ``Tanh``,
+``Relu``, ``LeakyRelu``, ``Elu``, ``Softplus`` (for float64, which
+onnxruntime lacks these three for, composed from ``Where``, ``Greater``,
+``Min``, ``Abs``, ``Neg``, ``Exp``, ``Log``, ``Sub`` and ``Relu``), ``silu`` as
+``x * Sigmoid(x)``, ``gelu`` (tanh approximation) composed from ``Pow``,
+``Mul``, ``Add`` and ``Tanh``; the output layer's is ``Identity``,
+``Sigmoid``, ``Softmax`` or ``Exp``. Outputs follow skl2onnx's conversion of
+scikit-learn's MLPs:
+
+- regressor: ``variable``, shape ``(n_samples, n_outputs)``;
+- classifier: ``label`` (shape ``(n_samples,)``; ``(n_samples, n_labels)``
+  of 0/1 for multilabel targets) and ``probabilities`` (``(n_samples,
+  n_classes)``), or ``output_label`` and ``output_probability`` (a list of
+  ``{class: probability}`` maps) with skl2onnx's default ``zipmap`` option;
+  pass ``options={"zipmap": False}`` for a plain probability matrix.
+
+The graph computes in float32 for float32 (or integer) inputs and in float64
+for float64 inputs: give :func:`to_onnx` a sample of the dtype the server
+will send.
+
+Examples
+--------
+>>> import numpy as np
+>>> from skbp import BPClassifier
+>>> from skbp.onnx import to_onnx
+>>> X = np.random.RandomState(0).randn(40, 3).astype(np.float32)
+>>> clf = BPClassifier(hidden_layer_sizes=(5,), max_iter=300).fit(X, X[:, 0] > 0)
+>>> onx = to_onnx(clf, X[:1], options={"zipmap": False})  # doctest: +SKIP
+>>> import onnxruntime  # doctest: +SKIP
+>>> session = onnxruntime.InferenceSession(onx.SerializeToString())  # doctest: +SKIP
+>>> label, proba = session.run(None, {"X": X})  # doctest: +SKIP
+"""
+
+import numpy as np
+
+from ._validation import check_hidden_activations
+from .core import get_activation
+
+__all__ = ["to_onnx", "register_converters"]
+
+_CLASSIFIER_ALIAS = "SkbpBPClassifier"
+_REGRESSOR_ALIAS = "SkbpBPRegressor"
+
+
+def _require_skl2onnx():
+    try:
+        import skl2onnx
+    except ImportError as exc:
+        raise ImportError(
+            "Exporting skbp models to ONNX needs the optional package skl2onnx: "
+            "pip install skl2onnx onnxruntime"
+        ) from exc
+    return skl2onnx
+
+
+def register_converters():
+    """Register skbp's shape calculators and converters with skl2onnx.
+
+    Idempotent. After it, ``skl2onnx.to_onnx`` and
+    ``skl2onnx.convert_sklearn`` convert :class:`~skbp.BPClassifier` and
+    :class:`~skbp.BPRegressor`, alone or inside pipelines.
+
+    Raises
+    ------
+    ImportError
+        If skl2onnx is not installed.
+    """
+    skl2onnx = _require_skl2onnx()
+    from ._classifier import BPClassifier
+    from ._regressor import BPRegressor
+
+    skl2onnx.update_registered_converter(
+        BPClassifier,
+        _CLASSIFIER_ALIAS,
+        _classifier_shapes,
+        _convert_classifier,
+        options={
+            "zipmap": [True, False, "columns"],
+            "nocl": [False, True],
+            "output_class_labels": [False, True],
+        },
+    )
+    skl2onnx.update_registered_converter(
+        BPRegressor, _REGRESSOR_ALIAS, _regressor_shapes, _convert_regressor
+    )
+
+
+def to_onnx(estimator, X_sample, *, options=None, target_opset=None, **kwargs):
+    """Convert a fitted skbp estimator (or a pipeline holding one) to ONNX.
+
+    Parameters
+    ----------
+    estimator : BPClassifier, BPRegressor or scikit-learn pipeline
+        Fitted.
+    X_sample : ndarray of shape (n_samples, n_features)
+        A few rows of input: their dtype sets the graph's input type
+        (float32 or float64); their values are not stored.
+    options : dict, optional
+        skl2onnx conversion options, e.g. ``{"zipmap": False}`` for a
+        classifier's probabilities as a plain matrix.
+    target_opset : int, optional
+        ONNX opset; skl2onnx's default when None.
+    **kwargs
+        Passed to ``skl2onnx.to_onnx``.
+
+    Returns
+    -------
+    onnx.ModelProto
+
+    Raises
+    ------
+    ImportError
+        If skl2onnx is not installed.
+    """
+    skl2onnx = _require_skl2onnx()
+    register_converters()
+    return skl2onnx.to_onnx(
+        estimator, X_sample, options=options, target_opset=target_opset, **kwargs
+    )
+
+
+# ---------------------------------------------------------------------------
+# Shape calculators
+# ---------------------------------------------------------------------------
+def _class_labels(estimator, nocl=False):
+    """``(labels, is_string)``: class labels as int64 or str values.
+
+    With skl2onnx's option ``nocl``, the labels are the class indices.
+    """
+    classes = np.asarray(estimator.classes_)
+    if nocl:
+        return np.arange(len(classes), dtype=np.int64), False
+    if classes.dtype.kind in "OUS":
+        if not all(isinstance(c, (str, bytes)) for c in classes.tolist()):
+            raise ValueError("ONNX export needs class labels that are all strings.")
+        return [c if isinstance(c, str) else c.decode() for c in classes.tolist()], True
+    if classes.dtype.kind == "f" and not np.array_equal(classes, np.round(classes)):
+        raise ValueError(
+            "ONNX export needs integer or string class labels; got non-integral "
+            f"float classes {classes}."
+        )
+    if classes.dtype.kind not in "biuf":
+        raise ValueError(f"ONNX export cannot store class labels of {classes.dtype}.")
+    return classes.astype(np.int64), False
+
+
+def _is_multilabel(estimator):
+    return estimator._label_binarizer.y_type_.startswith("multilabel")
+
+
+def _classifier_shapes(operator):
+    from skl2onnx.common.data_types import Int64TensorType, StringTensorType
+    from skl2onnx.common.utils import check_input_and_output_numbers
+
+    check_input_and_output_numbers(
+        operator, input_count_range=1, output_count_range=[1, 2]
+    )
+    estimator = operator.raw_operator
+    if len(estimator.classes_) < 2:
+        raise ValueError(
+            "ONNX export needs a classifier fitted on two classes or more."
+        )
+    n = operator.inputs[0].get_first_dimension()
+    n_classes = len(estimator.classes_)
+    if _is_multilabel(estimator):
+        operator.outputs[0].set_type(Int64TensorType(shape=[n, n_classes]))
+    else:
+        nocl = operator.scope_inst.get_options(estimator, {"nocl": False})["nocl"]
+        _, is_string = _class_labels(estimator, nocl)
+        label_type = StringTensorType if is_string else Int64TensorType
+        operator.outputs[0].set_type(label_type(shape=[n]))
+    if len(operator.outputs) > 1:
+        operator.outputs[1].type = _float_type(operator)([n, n_classes])
+
+
+def _regressor_shapes(operator):
+    from skl2onnx.common.utils import check_input_and_output_numbers
+
+    check_input_and_output_numbers(operator, input_count_range=1, output_count_range=1)
+    n = operator.inputs[0].get_first_dimension()
+    operator.outputs[0].set_type(
+        _float_type(operator)([n, operator.raw_operator.n_outputs_])
+    )
+
+
+def _float_type(operator):
+    from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
+
+    if isinstance(operator.inputs[0].type, DoubleTensorType):
+        return DoubleTensorType
+    return FloatTensorType
+
+
+# ---------------------------------------------------------------------------
+# Converters
+# ---------------------------------------------------------------------------
+class _Graph:
+    """Small helper adding nodes and constants of one float type."""
+
+    def __init__(self, scope, container, operator):
+        from skl2onnx.common.data_types import DoubleTensorType
+        from skl2onnx.proto import onnx_proto
+
+        self.scope, self.container = scope, container
+        self.proto = onnx_proto.TensorProto
+        if isinstance(operator.inputs[0].type, DoubleTensorType):
+            self.dtype, self.float = np.float64, self.proto.DOUBLE
+        else:
+            self.dtype, self.float = np.float32, self.proto.FLOAT
+
+    def name(self, hint):
+        return self.scope.get_unique_variable_name(hint)
+
+    def constant(self, value, hint="constant", onnx_type=None, shape=None):
+        name = self.name(hint)
+        if onnx_type is None:
+            value = np.asarray(value, dtype=self.dtype)
+            onnx_type = self.float
+        if shape is None:
+            shape = list(np.shape(value))
+        content = value.ravel().tolist() if isinstance(value, np.ndarray) else value
+        self.container.add_initializer(name, onnx_type, shape, content)
+        return name
+
+    def node(self, op_type, inputs, hint=None, output=None, **attrs):
+        output = output or self.name(hint or op_type.lower())
+        inputs = [inputs] if isinstance(inputs, str) else list(inputs)
+        self.container.add_node(
+            op_type,
+            inputs,
+            output,
+            name=self.scope.get_unique_operator_name(op_type),
+            **attrs,
+        )
+        return output
+
+    def activation(self, name, z):
+        simple = {
+            "identity": "Identity",
+            "logistic": "Sigmoid",
+            "tanh": "Tanh",
+            "relu": "Relu",
+            "exp": "Exp",
+        }
+        if name in simple:
+            return self.node(simple[name], z)
+        if name == "softplus":
+            if self.dtype == np.float32:
+                return self.node("Softplus", z)
+            # onnxruntime has no float64 Softplus: max(z, 0) + log(1 + e^-|z|).
+            tail = self.node("Exp", self.node("Neg", self.node("Abs", z)))
+            tail = self.node("Log", self.node("Add", [tail, self.constant(1.0)]))
+            return self.node("Add", [self.node("Relu", z), tail], hint="softplus")
+        if name == "softmax":
+            return self.node("Softmax", z, axis=1)
+        if name == "leaky_relu":
+            slope = float(get_activation(name).negative_slope)
+            if self.dtype == np.float32:
+                return self.node("LeakyRelu", z, alpha=slope)
+            # onnxruntime has no float64 LeakyRelu: z where z > 0, else s z.
+            scaled = self.node("Mul", [z, self.constant(slope)])
+            return self.node("Where", [self._positive(z), z, scaled], hint="leaky")
+        if name == "elu":
+            alpha = float(get_activation(name).alpha)
+            if self.dtype == np.float32:
+                return self.node("Elu", z, alpha=alpha)
+            # onnxruntime has no float64 Elu: z where z > 0, else a (e^z - 1).
+            e = self.node("Exp", self.node("Min", [z, self.constant(0.0)]))
+            e = self.node("Sub", [e, self.constant(1.0)])
+            e = self.node("Mul", [e, self.constant(alpha)])
+            return self.node("Where", [self._positive(z), z, e], hint="elu")
+        if name == "silu":
+            return self.node("Mul", [z, self.node("Sigmoid", z)], hint="silu")
+        if name == "gelu":
+            # 0.5 z (1 + tanh(c (z + k z^3))), the tanh approximation skbp uses.
+            gelu = get_activation(name)
+            cube = self.node("Pow", [z, self.constant(3.0)])
+            inner = self.node(
+                "Add", [z, self.node("Mul", [cube, self.constant(gelu._k)])]
+            )
+            t = self.node("Tanh", self.node("Mul", [inner, self.constant(gelu._c)]))
+            half = self.node("Mul", [self.node("Add", [t, self.constant(1.0)]), z])
+            return self.node("Mul", [half, self.constant(0.5)], hint="gelu")
+        raise ValueError(f"No ONNX conversion for the activation {name!r}.")
+
+    def _positive(self, z):
+        return self.node("Greater", [z, self.constant(0.0)])
+
+    def network(self, operator, estimator):
+        """The forward pass; returns the name of the output layer's activations."""
+        x = self.node(
+            "Cast", operator.inputs[0].full_name, hint="cast_input", to=self.float
+        )
+        n_hidden = len(estimator.coefs_) - 1
+        names = check_hidden_activations(estimator.activation, n_hidden)
+        names = [*names, estimator.out_activation_]
+        for W, b, name in zip(estimator.coefs_, estimator.intercepts_, names):
+            z = self.node("MatMul", [x, self.constant(W, "coefficient")])
+            z = self.node("Add", [z, self.constant(b, "intercepts")])
+            x = self.activation(name, z)
+        return x
+
+
+def _convert_regressor(scope, operator, container):
+    graph = _Graph(scope, container, operator)
+    y = graph.network(operator, operator.raw_operator)
+    graph.node("Identity", y, output=operator.outputs[0].full_name)
+
+
+def _convert_classifier(scope, operator, container):
+    estimator = operator.raw_operator
+    graph = _Graph(scope, container, operator)
+    p = graph.network(operator, estimator)
+    label_out = operator.outputs[0].full_name
+    proba_out = (
+        operator.outputs[1].full_name
+        if len(operator.outputs) > 1
+        else graph.name("probabilities")
+    )
+    if _is_multilabel(estimator):
+        graph.node("Identity", p, output=proba_out)
+        above = graph.node("Greater", [p, graph.constant(0.5)])
+        graph.node("Cast", above, output=label_out, to=graph.proto.INT64)
+        return
+    if estimator.n_outputs_ == 1:  # binary: the positive class's probability
+        negative = graph.node("Sub", [graph.constant(1.0), p])
+        graph.node("Concat", [negative, p], output=proba_out, axis=1)
+    else:
+        graph.node("Identity", p, output=proba_out)
+    nocl = container.get_options(estimator, {"nocl": False})["nocl"]
+    labels, is_string = _class_labels(estimator, nocl)
+    if is_string:
+        classes = graph.constant(
+            [s.encode("utf-8") for s in labels],
+            "classes",
+            onnx_type=graph.proto.STRING,
+            shape=[len(labels)],
+        )
+    else:
+        classes = graph.constant(
+            [int(c) for c in labels],
+            "classes",
+            onnx_type=graph.proto.INT64,
+            shape=[len(labels)],
+        )
+    index = graph.node("ArgMax", proba_out, axis=1, keepdims=0)
+    graph.node("Gather", [classes, index], output=label_out, axis=0)

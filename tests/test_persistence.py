@@ -1,0 +1,439 @@
+"""Safe persistence (issue 7): pickle, joblib, skops, and skbp's own format.
+
+- pickle and joblib round-trip every kind of model, which keeps training
+  exactly where it stopped;
+- a model pickled by another skbp version warns
+  :class:`skbp.exceptions.InconsistentVersionWarning` when loaded;
+- ``skops.io`` dumps and loads skbp models, its untrusted types being skbp's
+  own only (the ones ``docs/reliability.rst`` lists as safe to trust);
+- :func:`skbp.save` / :func:`skbp.load` write a plain ``.npz`` read without
+  pickle, and reject files modified, truncated or crafted since saving with
+  a clear ValueError.
+"""
+
+import io
+import json
+import pickle
+import warnings
+import zipfile
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LinearRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import skbp
+from skbp import BPClassifier, BPRegressor
+from skbp._persistence import FORMAT_VERSION, load, save
+from skbp.exceptions import InconsistentVersionWarning, PersistenceWarning
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+#: The only types skops must be told to trust for skbp models: skbp's own
+#: estimators and optimizers (plain numpy data, listed in docs/reliability.rst).
+SKBP_TRUSTED_TYPES = {
+    "skbp._classifier.BPClassifier",
+    "skbp._regressor.BPRegressor",
+    "skbp.core.optimizers.Adam",
+    "skbp.core.optimizers.SGD",
+}
+
+
+def _X(n=40, n_features=4, dtype=np.float64, seed=0):
+    return np.random.RandomState(seed).randn(n, n_features).astype(dtype)
+
+
+def _models():
+    """Models of every kind the format must hold, fitted on small data."""
+    X = _X()
+    y3 = np.arange(40) % 3
+    cases = {
+        "multiclass": (BPClassifier(hidden_layer_sizes=(5,)), X, y3),
+        "binary-strings": (
+            BPClassifier(hidden_layer_sizes=(5, 3), activation=["tanh", "gelu"]),
+            X,
+            np.array(["no", "yés"])[np.arange(40) % 2],
+        ),
+        "bool-labels": (BPClassifier(solver="lbfgs"), X, X[:, 0] > 0),
+        "multilabel": (
+            BPClassifier(hidden_layer_sizes=(4,)),
+            X,
+            np.c_[X[:, 0] > 0, X[:, 1] > 0].astype(int),
+        ),
+        "class-weight": (
+            BPClassifier(class_weight={0: 2.0, 1: 1.0}, dropout=[0.2]),
+            X,
+            y3 % 2,
+        ),
+        "early-stopping": (
+            BPClassifier(early_stopping=True, n_iter_no_change=np.inf),
+            X,
+            y3,
+        ),
+        "regressor-f32": (
+            BPRegressor(hidden_layer_sizes=()),
+            X.astype(np.float32),
+            X[:, 0].astype(np.float32),
+        ),
+        "regressor-multi": (
+            BPRegressor(loss="poisson", solver="sgd", restore_best_weights=True),
+            X,
+            np.abs(X[:, :2]),
+        ),
+        "regressor-lbfgs": (BPRegressor(solver="lbfgs", loss="huber"), X, X[:, 1]),
+    }
+    models = {}
+    for name, (est, X_fit, y) in cases.items():
+        est.set_params(max_iter=8, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            models[name] = (est.fit(X_fit, y), X_fit, y)
+    return models
+
+
+MODELS = _models()
+
+
+def _assert_same_model(a, b):
+    assert type(a) is type(b)
+    assert repr(a.get_params()) == repr(b.get_params())
+    for name in ("coefs_", "intercepts_"):
+        for p, q in zip(getattr(a, name), getattr(b, name)):
+            assert p.dtype == q.dtype
+            np.testing.assert_array_equal(p, q)
+    for name in ("n_iter_", "t_", "n_outputs_", "n_layers_", "out_activation_"):
+        assert getattr(a, name) == getattr(b, name), name
+    assert a.loss_curve_ == b.loss_curve_
+    if hasattr(a, "classes_"):
+        assert a.classes_.dtype == b.classes_.dtype
+        np.testing.assert_array_equal(a.classes_, b.classes_)
+
+
+def _assert_same_predictions(a, b, X):
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+    if hasattr(a, "predict_proba"):
+        np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+
+
+# ---------------------------------------------------------------------------
+# pickle and joblib
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("how", ["pickle", "joblib"])
+def test_pickle_and_joblib_round_trip(name, how):
+    est, X, _ = MODELS[name]
+    if how == "pickle":
+        loaded = pickle.loads(pickle.dumps(est))
+    else:
+        buffer = io.BytesIO()
+        joblib.dump(est, buffer)
+        buffer.seek(0)
+        loaded = joblib.load(buffer)
+    _assert_same_model(est, loaded)
+    _assert_same_predictions(est, loaded, X)
+
+
+@pytest.mark.parametrize("name", ["multiclass", "regressor-multi"])
+def test_unpickled_model_keeps_training_exactly(name):
+    est, X, y = MODELS[name]
+    a, b = pickle.loads(pickle.dumps(est)), pickle.loads(pickle.dumps(est))
+    b = pickle.loads(pickle.dumps(b))  # twice through pickle
+    a.partial_fit(X, y)
+    b.partial_fit(X, y)
+    _assert_same_model(a, b)
+
+
+def test_pickle_records_the_skbp_version():
+    est = MODELS["multiclass"][0]
+    assert est.__getstate__()["_skbp_version"] == skbp.__version__
+    assert "_skbp_version" not in vars(pickle.loads(pickle.dumps(est)))
+
+
+def test_pickle_of_the_same_version_loads_silently():
+    est = MODELS["multiclass"][0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pickle.loads(pickle.dumps(est))
+
+
+@pytest.mark.parametrize("name", ["multiclass", "regressor-f32"])
+def test_pickle_from_another_version_warns(monkeypatch, name):
+    est, X, _ = MODELS[name]
+    monkeypatch.setattr(skbp, "__version__", "0.0.1-old")
+    data = pickle.dumps(est)
+    monkeypatch.undo()
+    with pytest.warns(InconsistentVersionWarning) as record:
+        loaded = pickle.loads(data)
+    warning = record[0].message
+    assert warning.original_version == "0.0.1-old"
+    assert warning.current_version == skbp.__version__
+    assert warning.estimator_name == type(est).__name__
+    assert "0.0.1-old" in str(warning) and skbp.__version__ in str(warning)
+    _assert_same_predictions(est, loaded, X)  # still loads
+
+
+def test_pickle_without_a_version_warns_unknown():
+    est = MODELS["multiclass"][0]
+    state = est.__getstate__()
+    del state["_skbp_version"]
+    clone = object.__new__(type(est))
+    with pytest.warns(InconsistentVersionWarning, match="version unknown"):
+        clone.__setstate__(state)
+
+
+# ---------------------------------------------------------------------------
+# skops
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_skops_round_trip_trusts_only_skbp_types(name):
+    sio = pytest.importorskip("skops.io")
+    est, X, _ = MODELS[name]
+    data = sio.dumps(est)
+    untrusted = set(sio.get_untrusted_types(data=data))
+    assert untrusted <= SKBP_TRUSTED_TYPES
+    loaded = sio.loads(data, trusted=sorted(untrusted))
+    _assert_same_model(est, loaded)
+    _assert_same_predictions(est, loaded, X)
+
+
+def test_skops_round_trip_in_a_pipeline():
+    sio = pytest.importorskip("skops.io")
+    X, y = _X(), np.arange(40) % 3
+    pipe = make_pipeline(
+        StandardScaler(), BPClassifier(hidden_layer_sizes=(5,), max_iter=5)
+    ).fit(X, y)
+    data = sio.dumps(pipe)
+    untrusted = set(sio.get_untrusted_types(data=data))
+    assert untrusted <= SKBP_TRUSTED_TYPES
+    loaded = sio.loads(data, trusted=sorted(untrusted))
+    np.testing.assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
+
+
+def test_skops_refuses_until_skbp_types_are_trusted():
+    sio = pytest.importorskip("skops.io")
+    data = sio.dumps(MODELS["multiclass"][0])
+    with pytest.raises(Exception, match="[Uu]ntrusted"):
+        sio.loads(data)
+
+
+# ---------------------------------------------------------------------------
+# skbp.save / skbp.load
+# ---------------------------------------------------------------------------
+def test_save_and_load_are_skbp_functions():
+    assert skbp.save is save and skbp.load is load
+    assert "save" in skbp.__all__ and "load" in skbp.__all__
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_save_load_round_trip(tmp_path, name):
+    est, X, y = MODELS[name]
+    path = tmp_path / "model.skbp"
+    save(est, path)
+    assert [p.name for p in tmp_path.iterdir()] == ["model.skbp"]  # no .npz added
+    loaded = load(path)
+    _assert_same_model(est, loaded)
+    _assert_same_predictions(est, loaded, X)
+    for name_ in ("best_loss_", "validation_scores_", "best_validation_score_"):
+        assert repr(getattr(est, name_)) == repr(getattr(loaded, name_))
+    # The loaded model keeps training.
+    loaded.set_params(warm_start=True, max_iter=2).fit(X, y)
+    assert all(np.isfinite(W).all() for W in loaded.coefs_)
+
+
+def test_loaded_partial_fit_continues(tmp_path):
+    est, X, y = MODELS["regressor-multi"]
+    save(est, tmp_path / "m")
+    loaded = load(tmp_path / "m")
+    loaded.partial_fit(X, y)  # a fresh optimizer: the moments are not saved
+    assert loaded.n_iter_ == 1 and np.isfinite(loaded.predict(X)).all()
+
+
+def test_save_load_unfitted_and_file_objects():
+    est = BPClassifier(hidden_layer_sizes=(3, 2), class_weight={1: 2.0})
+    buffer = io.BytesIO()
+    save(est, buffer)
+    buffer.seek(0)
+    loaded = load(buffer)
+    assert repr(loaded.get_params()) == repr(est.get_params())
+    assert loaded.get_params()["class_weight"] == {1: 2.0}
+    assert not hasattr(loaded, "coefs_")
+
+
+def test_the_file_is_plain_data(tmp_path):
+    est, _, _ = MODELS["binary-strings"]
+    save(est, tmp_path / "m.npz")
+    with np.load(tmp_path / "m.npz", allow_pickle=False) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    assert all(a.dtype != object for a in arrays.values())
+    document = json.loads(bytes(arrays["document"]).decode("utf-8"))
+    assert document["skbp_version"] == skbp.__version__
+    assert document["format_version"] == FORMAT_VERSION
+    assert document["estimator"] == "BPClassifier"
+    assert document["params"]["activation"] == ["tanh", "gelu"]
+    assert "loss_curve_" in document["attributes"]
+    assert "classes_" in document["attributes"]
+    assert len(bytes(arrays["digest"]).decode()) == 64  # SHA-256, hex
+    with zipfile.ZipFile(tmp_path / "m.npz") as zf:  # no pickle inside
+        assert all(not name.endswith(".pkl") for name in zf.namelist())
+
+
+def test_random_state_instance_is_saved_as_none(tmp_path):
+    est = BPRegressor(max_iter=3, random_state=np.random.RandomState(0))
+    est.fit(_X(), _X()[:, 0])
+    with pytest.warns(PersistenceWarning, match="random_state"):
+        save(est, tmp_path / "m")
+    loaded = load(tmp_path / "m")
+    assert loaded.random_state is None
+    _assert_same_predictions(est, loaded, _X())
+    save(BPRegressor(random_state=3), tmp_path / "n")
+    assert load(tmp_path / "n").random_state == 3
+
+
+def test_other_estimators_and_objects_are_refused(tmp_path):
+    with pytest.raises(TypeError, match="BPClassifier and BPRegressor"):
+        save(LinearRegression(), tmp_path / "m")
+    with pytest.raises(TypeError, match="BPClassifier and BPRegressor"):
+        save(make_pipeline(StandardScaler(), BPRegressor()), tmp_path / "m")
+    est = BPRegressor(max_iter=3).fit(_X(), _X()[:, 0])
+    est.extra_ = object()
+    with pytest.raises(TypeError, match="extra_"):
+        save(est, tmp_path / "m")
+
+
+def test_another_version_warns_on_load(tmp_path, monkeypatch):
+    est, X, _ = MODELS["multiclass"]
+    monkeypatch.setattr(skbp, "__version__", "99.0")
+    save(est, tmp_path / "m")
+    monkeypatch.undo()
+    with pytest.warns(InconsistentVersionWarning, match="99.0"):
+        loaded = load(tmp_path / "m")
+    _assert_same_predictions(est, loaded, X)
+
+
+# -- tampered, truncated, crafted files ---------------------------------------
+def _saved_bytes(name="multiclass"):
+    buffer = io.BytesIO()
+    save(MODELS[name][0], buffer)
+    return buffer.getvalue()
+
+
+def _members(data):
+    with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+        return {key: archive[key] for key in archive.files}
+
+
+def _rewrite(members, fix_digest=False):
+    """An archive of ``members``; with ``fix_digest``, a matching digest."""
+    from skbp._persistence import _digest
+
+    members = dict(members)
+    if fix_digest:
+        members.pop("digest")
+        members["digest"] = np.frombuffer(_digest(members).encode(), np.uint8)
+    buffer = io.BytesIO()
+    np.savez(buffer, **members)
+    buffer.seek(0)
+    return buffer
+
+
+def test_a_changed_weight_is_detected():
+    members = _members(_saved_bytes())
+    key = next(k for k in members if k.startswith("a") and members[k].dtype.kind == "f")
+    members[key] = members[key].copy()
+    members[key].flat[0] += 1e-12
+    with pytest.raises(ValueError, match="modified or corrupted.*SHA-256"):
+        load(_rewrite(members))
+
+
+def test_a_changed_document_is_detected():
+    members = _members(_saved_bytes())
+    text = bytes(members["document"]).decode().replace('"relu"', '"tanh"')
+    members["document"] = np.frombuffer(text.encode(), np.uint8)
+    with pytest.raises(ValueError, match="SHA-256"):
+        load(_rewrite(members))
+
+
+@pytest.mark.parametrize("keep", [0, 10, 100, 0.5, -1])
+def test_truncated_files_are_rejected(tmp_path, keep):
+    data = _saved_bytes()
+    cut = int(len(data) * keep) if isinstance(keep, float) else keep
+    (tmp_path / "m").write_bytes(data[:cut])
+    with pytest.raises(ValueError, match="as an skbp model"):
+        load(tmp_path / "m")
+
+
+def test_flipped_byte_anywhere_is_rejected(tmp_path):
+    data = bytearray(_saved_bytes())
+    rng = np.random.RandomState(0)
+    for position in rng.choice(len(data), size=25, replace=False):
+        corrupted = bytearray(data)
+        corrupted[position] ^= 0xFF
+        path = tmp_path / "m"
+        path.write_bytes(bytes(corrupted))
+        try:
+            loaded = load(path)
+        except ValueError:
+            continue
+        # A byte the zip format ignores (e.g. a timestamp): the model is intact.
+        _assert_same_model(MODELS["multiclass"][0], loaded)
+
+
+def test_pickles_and_other_files_are_not_models(tmp_path):
+    joblib.dump(MODELS["multiclass"][0], tmp_path / "pickled")
+    with pytest.raises(ValueError, match="as an skbp model"):
+        load(tmp_path / "pickled")
+    np.save(tmp_path / "array.npy", np.arange(3))
+    with pytest.raises(ValueError, match="single numpy array"):
+        load(tmp_path / "array.npy")
+    np.savez(tmp_path / "other.npz", x=np.arange(3))
+    with pytest.raises(ValueError, match="not a file written by skbp.save"):
+        load(tmp_path / "other.npz")
+    with pytest.raises(FileNotFoundError):
+        load(tmp_path / "missing")
+
+
+def _crafted(edit):
+    """A file whose document ``edit`` changed, with a digest to match."""
+    members = _members(_saved_bytes())
+    document = json.loads(bytes(members["document"]).decode())
+    edit(document, members)
+    text = json.dumps(document)
+    members["document"] = np.frombuffer(text.encode(), np.uint8)
+    return _rewrite(members, fix_digest=True)
+
+
+def _first_array_key(document, attribute):
+    return document["attributes"][attribute][0]["__array__"]
+
+
+CRAFTED = {
+    "wrong shapes": lambda d, m: m.update(
+        {_first_array_key(d, "coefs_"): np.ones((7, 2))}
+    ),
+    "NaN weights": lambda d, m: m.update(
+        {_first_array_key(d, "coefs_"): np.full((4, 5), np.nan)}
+    ),
+    "method name": lambda d, m: d["attributes"].update({"predict": 1}),
+    "dunder name": lambda d, m: d["attributes"].update({"__class__": 1}),
+    "unknown param": lambda d, m: d["params"].update({"evil": 1}),
+    "bad param": lambda d, m: d["params"].update({"alpha": -1.0}),
+    "unknown estimator": lambda d, m: d.update({"estimator": "os.system"}),
+    "format version": lambda d, m: d.update({"format_version": 999}),
+    "missing array": lambda d, m: d["attributes"].update(
+        {"coefs_": [{"__array__": "nope"}]}
+    ),
+    "unknown tag": lambda d, m: d["attributes"].update({"x_": {"__reduce__": 1}}),
+    "extra array": lambda d, m: m.update({"a999": np.ones(3)}),
+    "classes mismatch": lambda d, m: m.update(
+        {d["attributes"]["classes_"]["__array__"]: np.arange(5)}
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CRAFTED))
+def test_crafted_files_are_rejected(name):
+    with pytest.raises(ValueError, match="as an skbp model: it"):
+        load(_crafted(CRAFTED[name]))
