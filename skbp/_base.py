@@ -16,19 +16,15 @@ from sklearn.utils import check_random_state, gen_batches, shuffle
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._persistence import (
-    EpochCheckpoint,
-    check_version,
-    keeps_fitted_state,
-    stamp_version,
-)
 from ._progress import ProgressDisplay
+from ._rollback import EpochCheckpoint, keeps_fitted_state
 from ._validation import (
     check_dropout,
     check_hidden_activations,
     check_hidden_layer_sizes,
     check_sample_weight,
 )
+from ._versioning import check_version, stamp_version
 from .core import (
     HIDDEN_ACTIVATIONS,
     SGD,

@@ -12,7 +12,7 @@ from sklearn.utils.validation import column_or_1d, validate_data
 
 from ._base import BaseBackprop
 from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS
-from ._persistence import keeps_fitted_state
+from ._rollback import keeps_fitted_state
 from ._validation import check_finite_targets, rescale_weights
 from .core import BinaryLogLoss, MulticlassLogLoss
 

@@ -1,22 +1,10 @@
-"""Keeping models safe: version stamps, rollback of failed fits, save and load.
+"""Plain-format files: :func:`save` and :func:`load`, no pickle involved.
 
-Three independent parts, each used by the estimators or by users:
-
-- **Version stamps** (:func:`stamp_version`, :func:`check_version`): the
-  estimators' ``__getstate__`` records the skbp version, and
-  ``__setstate__`` warns :class:`~skbp.exceptions.InconsistentVersionWarning`
-  when a pickle (or a ``skops`` file) comes from another version.
-- **Fitted state** (:func:`keeps_fitted_state`, :class:`EpochCheckpoint`): a
-  ``fit`` or ``partial_fit`` that fails leaves the previous fitted state as it
-  was; an interrupted fit (``KeyboardInterrupt``) keeps the weights of its
-  last completed epoch and lets the interrupt propagate.
-- **Plain-format files** (:func:`save`, :func:`load`): a ``.npz`` archive of
-  the weights and a JSON document, read back with
-  ``numpy.load(allow_pickle=False)``: loading an untrusted file runs no code,
-  and a SHA-256 digest rejects files modified or truncated since saving.
+A ``.npz`` archive of the weights and a JSON document, read back with
+``numpy.load(allow_pickle=False)``: loading an untrusted file runs no code,
+and a SHA-256 digest rejects files modified or truncated since saving.
 """
 
-import functools
 import hashlib
 import json
 import os
@@ -25,292 +13,12 @@ import warnings
 
 import numpy as np
 
+from ._versioning import skbp_version
 from .exceptions import InconsistentVersionWarning, PersistenceWarning
 
-__all__ = [
-    "stamp_version",
-    "check_version",
-    "keeps_fitted_state",
-    "EpochCheckpoint",
-    "save",
-    "load",
-    "FORMAT",
-    "FORMAT_VERSION",
-]
+__all__ = ["save", "load", "FORMAT", "FORMAT_VERSION"]
 
 
-def _skbp_version():
-    # Looked up when needed: skbp/__init__.py defines it after importing us.
-    import skbp
-
-    return skbp.__version__
-
-
-# ---------------------------------------------------------------------------
-# Version stamps (pickle, joblib, skops)
-# ---------------------------------------------------------------------------
-_VERSION_KEY = "_skbp_version"
-
-
-def stamp_version(state):
-    """Return a copy of ``state`` (an estimator's ``__dict__``) with skbp's version.
-
-    For ``__getstate__``.
-    """
-    return {**state, _VERSION_KEY: _skbp_version()}
-
-
-def check_version(state, estimator_name):
-    """Return ``state`` without its version stamp; warn if another version wrote it.
-
-    For ``__setstate__``. A state without a stamp was pickled by an skbp
-    version that did not record it, and is reported as ``"unknown"``.
-
-    Parameters
-    ----------
-    state : dict
-        What ``__getstate__`` returned when the model was pickled.
-    estimator_name : str
-        Name of the estimator's class, for the message.
-
-    Returns
-    -------
-    dict
-    """
-    state = dict(state)
-    original = state.pop(_VERSION_KEY, "unknown")
-    current = _skbp_version()
-    if original != current:
-        warnings.warn(
-            InconsistentVersionWarning(
-                estimator_name=estimator_name,
-                current_version=current,
-                original_version=original,
-            ),
-            stacklevel=3,
-        )
-    return state
-
-
-# ---------------------------------------------------------------------------
-# Fitted state: rollback of failed fits, checkpoint of the last epoch
-# ---------------------------------------------------------------------------
-_KEEP_STATE = "_skbp_keeps_epoch_state"
-
-
-def _copy_value(value):
-    """A copy of a fitted attribute's value that a failed fit cannot change.
-
-    Arrays are copied; lists, tuples, dicts and skbp's own objects (the
-    optimizers, which fits update in place) are rebuilt around copies of
-    their contents. Everything else is shared: immutable values, random
-    generators (a fit draws its own from ``random_state``; a user's must
-    stay the object the user holds), and objects a fit replaces rather than
-    changes (label binarizers) or that others own (scikit-learn's callback
-    contexts).
-    """
-    if isinstance(value, np.ndarray):
-        return value.copy()
-    if isinstance(value, list):
-        return [_copy_value(item) for item in value]
-    if isinstance(value, tuple):
-        return tuple(_copy_value(item) for item in value)
-    if isinstance(value, dict):
-        return {key: _copy_value(item) for key, item in value.items()}
-    if type(value).__module__.startswith("skbp.") and hasattr(value, "__dict__"):
-        clone = object.__new__(type(value))
-        clone.__dict__.update(_copy_value(vars(value)))
-        return clone
-    return value
-
-
-@functools.cache
-def _param_names(cls):
-    return frozenset(cls._get_param_names())
-
-
-class _Log:
-    """An append-only list of numbers (a loss curve): its length, not a copy.
-
-    Fits only append to these lists (or replace them), so truncating the
-    list to its length restores it, at no cost per entry: a stream of many
-    ``partial_fit`` calls does not copy its growing loss curve each time.
-    """
-
-    __slots__ = ("items", "length")
-
-    def __init__(self, items):
-        self.items, self.length = items, len(items)
-
-    def restore(self):
-        del self.items[self.length :]
-        return self.items
-
-
-_NUMBERS = (int, float, np.number)
-
-
-def _snapshot(value):
-    if (
-        isinstance(value, list)
-        and value
-        and isinstance(value[0], _NUMBERS)
-        and isinstance(value[-1], _NUMBERS)
-    ):
-        return _Log(value)
-    return _copy_value(value)
-
-
-def _fitted_state(estimator, param_names):
-    return {
-        name: _snapshot(value)
-        for name, value in vars(estimator).items()
-        if name not in param_names
-    }
-
-
-def _restore_fitted_state(estimator, state, param_names):
-    attributes = vars(estimator)
-    for name in list(attributes):
-        if name not in param_names and name not in state:
-            del attributes[name]
-    for name, value in state.items():
-        attributes[name] = value.restore() if isinstance(value, _Log) else value
-
-
-def keeps_fitted_state(method):
-    """Decorate ``fit``/``partial_fit``: on error, restore the state before the call.
-
-    Every attribute that is not a constructor parameter is copied before the
-    call; if the call raises, attributes it added are removed and the copies
-    put back, so a fit that diverges or finds bad input late leaves the
-    previously fitted model (or the unfitted estimator) as it was. The
-    exception propagates unchanged.
-
-    A ``KeyboardInterrupt`` that an :class:`EpochCheckpoint` has handled
-    keeps the state of the last completed epoch instead.
-    """
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        param_names = _param_names(type(self))
-        state = _fitted_state(self, param_names)
-        try:
-            return method(self, *args, **kwargs)
-        except BaseException as exc:
-            if not getattr(exc, _KEEP_STATE, False):
-                _restore_fitted_state(self, state, param_names)
-            raise
-
-    return wrapper
-
-
-class EpochCheckpoint:
-    """The weights and counters of an estimator at the end of its last epoch.
-
-    Create one before the training loop, call :meth:`save` after each
-    completed epoch (or L-BFGS iteration) and :meth:`restore` on
-    ``KeyboardInterrupt`` before re-raising it: the estimator is then a
-    consistent fitted model holding the weights of the last completed epoch,
-    usable for ``predict`` and for continuing with ``warm_start`` or
-    ``partial_fit`` (which start a fresh optimizer: the interrupted one's
-    moments belong to a partial epoch).
-
-    Saving writes into a spare set of buffers, allocated once, and then
-    swaps it in with one assignment: an interrupt arriving while saving
-    leaves the previous epoch intact, and no epoch allocates weights.
-
-    Parameters
-    ----------
-    estimator : BaseBackprop
-        An estimator with ``coefs_`` and ``intercepts_``.
-    """
-
-    _VALUES = (
-        "n_iter_",
-        "t_",
-        "loss_",
-        "best_loss_",
-        "best_validation_score_",
-        "_no_improvement_count",
-        "_best_coefs",
-        "_best_intercepts",
-    )
-    _LISTS = ("loss_curve_", "validation_scores_")
-
-    def __init__(self, estimator):
-        self._n_coefs = len(estimator.coefs_)
-        arrays = (*estimator.coefs_, *estimator.intercepts_)
-        self._spare = [np.array(a, copy=True) for a in arrays]
-        self._state = None
-        self.save(estimator)
-
-    def save(self, estimator, flat=None):
-        """Record the estimator's current weights and counters.
-
-        Parameters
-        ----------
-        estimator : BaseBackprop
-        flat : ndarray of shape (n_parameters,), optional
-            The weights as one vector (weights then biases, the layout of
-            :func:`skbp.core.pack`), e.g. an L-BFGS iterate; by default the
-            estimator's ``coefs_`` and ``intercepts_``.
-        """
-        weights = self._spare
-        if flat is None:
-            for saved, array in zip(
-                weights, (*estimator.coefs_, *estimator.intercepts_)
-            ):
-                np.copyto(saved, array)
-        else:
-            start = 0
-            for saved in weights:
-                stop = start + saved.size
-                saved[...] = flat[start:stop].reshape(saved.shape)
-                start = stop
-        values = {
-            name: getattr(estimator, name)
-            for name in self._VALUES
-            if hasattr(estimator, name)
-        }
-        lengths = {
-            name: len(getattr(estimator, name))
-            for name in self._LISTS
-            if isinstance(getattr(estimator, name, None), list)
-        }
-        previous, self._state = self._state, (weights, values, lengths)  # atomic
-        if previous is not None:
-            self._spare = previous[0]
-        else:
-            self._spare = [w.copy() for w in weights]
-
-    def restore(self, estimator, interrupt=None):
-        """Put the saved epoch back into ``estimator``.
-
-        Parameters
-        ----------
-        estimator : BaseBackprop
-        interrupt : BaseException, optional
-            The exception about to be re-raised: marked so that
-            :func:`keeps_fitted_state` keeps the restored epoch rather than
-            rolling back to the state before the call.
-        """
-        weights, values, lengths = self._state
-        weights = [w.copy() for w in weights]
-        estimator.coefs_ = weights[: self._n_coefs]
-        estimator.intercepts_ = weights[self._n_coefs :]
-        for name, value in values.items():
-            setattr(estimator, name, value)
-        for name, length in lengths.items():
-            del getattr(estimator, name)[length:]
-        estimator._optimizer = None
-        if interrupt is not None:
-            setattr(interrupt, _KEEP_STATE, True)
-
-
-# ---------------------------------------------------------------------------
-# save / load: numpy .npz without pickle, plus a JSON document
-# ---------------------------------------------------------------------------
 #: Name of the file format, stored in every file.
 FORMAT = "skbp-npz"
 #: Version of the file format; :func:`load` refuses other versions.
@@ -549,7 +257,7 @@ def save(estimator, file):
     document = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "skbp_version": _skbp_version(),
+        "skbp_version": skbp_version(),
         "estimator": type(estimator).__name__,
         "params": params,
         "attributes": attributes,
@@ -654,11 +362,11 @@ def _build(members):
     if cls is None:
         raise ValueError(f"it holds an unknown estimator {document.get('estimator')!r}")
     original = document.get("skbp_version")
-    if original != _skbp_version():
+    if original != skbp_version():
         warnings.warn(
             InconsistentVersionWarning(
                 estimator_name=cls.__name__,
-                current_version=_skbp_version(),
+                current_version=skbp_version(),
                 original_version=str(original),
             ),
             stacklevel=3,

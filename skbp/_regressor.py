@@ -11,7 +11,7 @@ from sklearn.utils.validation import column_or_1d, validate_data
 
 from ._base import BaseBackprop
 from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS
-from ._persistence import keeps_fitted_state
+from ._rollback import keeps_fitted_state
 from ._validation import check_finite_targets
 from .core import get_loss
 
