@@ -544,8 +544,12 @@ def test_labels_unseen_at_fit_score_zero(fitted_models):
     est = fitted_models[0]  # classes 0, 1, 2
     ok, score = _attempt(lambda: est.score(_X[:, :1].repeat(3, axis=1), [7] * 6))
     assert ok and score == 0.0
-    ok, error = _attempt(lambda: est.score(np.ones((6, 3)), ["a"] * 6))
-    assert not ok and "Mix of label input types" in str(error)
+    ok, result = _attempt(lambda: est.score(np.ones((6, 3)), ["a"] * 6))
+    # scikit-learn >= 1.8 refuses to compare string and integer labels;
+    # earlier versions count them as different labels.
+    assert (not ok and "Mix of label input types" in str(result)) or (
+        ok and result == 0.0
+    )
 
 
 @pytest.mark.parametrize("which", range(6))
