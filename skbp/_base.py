@@ -4,6 +4,7 @@ No math lives here: every forward/backward equation is in :mod:`skbp.core`.
 ``fit`` = validate -> build the network -> loop -> store fitted attributes.
 """
 
+import contextlib
 import warnings
 from abc import ABC, abstractmethod
 from numbers import Integral, Real
@@ -346,7 +347,7 @@ class BaseBackprop(BaseEstimator, ABC):
         self.n_iter_ = 0
         order = np.arange(n_samples)
         display = self._progress_display(incremental)
-        try:
+        with self._interruptible(checkpoint, display):
             for _ in range(self.max_iter):
                 if self.shuffle:
                     # Shuffle indices, not the data: no copy of X per epoch.
@@ -369,19 +370,26 @@ class BaseBackprop(BaseEstimator, ABC):
                         ConvergenceWarning,
                         stacklevel=2,
                     )
-        except KeyboardInterrupt as interrupt:
-            # The last completed epoch is the model; the interrupt goes on.
-            checkpoint.restore(self, interrupt)
-            raise
-        finally:
-            if display is not None:
-                display.close()
 
         if self.early_stopping or (self.restore_best_weights and not incremental):
             # The weights of the best validation score (or training loss) are
             # the model.
             self.coefs_ = self._best_coefs
             self.intercepts_ = self._best_intercepts
+
+    @contextlib.contextmanager
+    def _interruptible(self, checkpoint, display):
+        """Around a training loop: on ``KeyboardInterrupt`` the last completed
+        epoch (or L-BFGS iteration) becomes the model and the interrupt goes
+        on; the progress display is closed whatever happens."""
+        try:
+            yield
+        except KeyboardInterrupt as interrupt:
+            checkpoint.restore(self, interrupt)
+            raise
+        finally:
+            if display is not None:
+                display.close()
 
     def _progress_display(self, incremental):
         """A :class:`ProgressDisplay` when ``progress=True`` (not for partial_fit,
@@ -532,7 +540,7 @@ class BaseBackprop(BaseEstimator, ABC):
         self.loss_curve_ = []
         self.n_iter_ = 0
         checkpoint = EpochCheckpoint(self)
-        try:
+        with self._interruptible(checkpoint, display):
             result = minimize_lbfgs(
                 loss_and_grads,
                 self.coefs_,
@@ -542,13 +550,6 @@ class BaseBackprop(BaseEstimator, ABC):
                 tol=self.tol,
                 callback=callback,
             )
-        except KeyboardInterrupt as interrupt:
-            # The last completed iteration is the model; the interrupt goes on.
-            checkpoint.restore(self, interrupt)
-            raise
-        finally:
-            if display is not None:
-                display.close()
         self.n_iter_ = min(int(result.nit), self.max_iter)
         self.loss_ = float(result.fun)
         self.best_loss_ = min(self.loss_curve_, default=self.loss_)
