@@ -13,12 +13,13 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state, gen_batches, shuffle
+from sklearn.utils import check_random_state, shuffle
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._progress import ProgressDisplay
 from ._rollback import EpochCheckpoint, keeps_fitted_state
+from ._training_step import TrainingStep
 from ._validation import (
     check_dropout,
     check_hidden_activations,
@@ -341,7 +342,7 @@ class BaseBackprop(BaseEstimator, ABC):
         n_samples = train[0].shape[0]
         batch_size = self._batch_size(n_samples)
         workspace = Workspace(layer_units, batch_size, X.dtype)
-        step = _TrainingStep(self, flat, workspace, train, batch_size)
+        step = TrainingStep(self, flat, workspace, train, batch_size)
 
         checkpoint = EpochCheckpoint(self)  # the model before this call
         self.n_iter_ = 0
@@ -609,77 +610,3 @@ class BaseBackprop(BaseEstimator, ABC):
 
     def __setstate__(self, state):
         super().__setstate__(check_version(state, type(self).__name__))
-
-
-class _TrainingStep:
-    """Everything one fit's batches share, worked out once per fit.
-
-    Bookkeeping only: the batches (from :func:`sklearn.utils.gen_batches`),
-    buffers to gather shuffled rows into, the activation and loss objects,
-    and the flat parameter and gradient vectors the optimizer steps. The
-    math is :func:`skbp.core.backprop` and the optimizer's ``update``.
-    """
-
-    def __init__(self, estimator, flat_params, workspace, train, batch_size):
-        self.estimator = estimator
-        self.X, self.Y, self.sample_weight = train
-        self.batches = list(gen_batches(self.X.shape[0], batch_size))
-        self.workspace = workspace
-        self.activations = estimator._activations()
-        self.loss = estimator._output_loss()
-        self.dropout = any(check_dropout(estimator.dropout, len(self.activations) - 1))
-        self.params, self.grads = [flat_params], [workspace.flat_grads]
-        # Shuffled batches are gathered into these (np.take with out=):
-        # no new array per batch. Sparse X is gathered by scipy.
-        self.X_buffer = None
-        if isinstance(self.X, np.ndarray):
-            self.X_buffer = np.empty((batch_size, self.X.shape[1]), self.X.dtype)
-        self.Y_buffer = np.empty((batch_size, self.Y.shape[1]), self.Y.dtype)
-
-    def _gather(self, rows):
-        m = len(rows)
-        if self.X_buffer is None:
-            X = self.X[rows]
-        else:
-            X = np.take(self.X, rows, axis=0, out=self.X_buffer[:m])
-        return X, np.take(self.Y, rows, axis=0, out=self.Y_buffer[:m])
-
-    def run_epoch(self, order):
-        """One pass over the rows (in ``order`` when shuffling); mean loss."""
-        total_loss, total_weight = 0.0, 0.0
-        for batch in self.batches:
-            rows = batch if order is None else order[batch]
-            weight = None if self.sample_weight is None else self.sample_weight[rows]
-            batch_weight = batch.stop - batch.start if weight is None else weight.sum()
-            if batch_weight == 0:
-                continue  # rows of zero weight carry no gradient
-            if order is None:
-                X, Y = self.X[batch], self.Y[batch]  # views: no copy
-            else:
-                X, Y = self._gather(rows)
-            batch_loss = self.step(X, Y, weight)
-            # As scikit-learn: batch losses averaged by batch size, so that
-            # tol and n_iter_no_change read the same numbers.
-            total_loss += batch_loss * (batch.stop - batch.start)
-            total_weight += batch_weight
-        if total_weight == 0:
-            raise ValueError("Every training row has a sample_weight of zero.")
-        return total_loss / self.X.shape[0]
-
-    def step(self, X, Y, sample_weight):
-        """Backprop on one batch, then one optimizer step; returns the loss."""
-        est = self.estimator
-        loss, _, _ = backprop(
-            X,
-            Y,
-            est.coefs_,
-            est.intercepts_,
-            self.activations,
-            self.loss,
-            est.alpha,
-            sample_weight,
-            self.workspace,
-            dropout_masks=est._dropout_masks(X) if self.dropout else None,
-        )
-        est._optimizer.update(self.params, self.grads)
-        return loss

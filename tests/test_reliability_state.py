@@ -37,6 +37,7 @@ from sklearn.utils.validation import check_is_fitted
 
 import skbp
 import skbp._base
+import skbp._training_step
 from skbp import BPClassifier, BPRegressor
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -226,7 +227,9 @@ def _interrupt_at_call(monkeypatch, n_call):
             raise KeyboardInterrupt
         return original(*args, **kwargs)
 
+    # The stochastic solvers call it from the training step, L-BFGS from _base.
     monkeypatch.setattr(skbp._base, "backprop", backprop)
+    monkeypatch.setattr(skbp._training_step, "backprop", backprop)
     return calls
 
 
