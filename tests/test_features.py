@@ -345,14 +345,28 @@ def test_robust_losses_resist_outliers(outliers, loss):
     assert robust_error <= squared_error + 0.05
 
 
-def test_huber_delta_moves_between_squared_and_absolute(outliers):
+def test_huber_with_a_huge_delta_is_the_squared_error(outliers):
     X, y, _ = outliers
-    params = dict(hidden_layer_sizes=(), solver="lbfgs", alpha=0.0, max_iter=500)
-    params["tol"] = 1e-10
+    # A fixed number of full-batch steps (no stopping rule reads the loss):
+    # with every residual inside delta the Huber gradient is exactly z - y,
+    # so both fits take the very same steps.
+    params = dict(
+        hidden_layer_sizes=(8,),
+        solver="sgd",
+        batch_size=len(X),
+        learning_rate_init=0.01,
+        tol=0,
+        n_iter_no_change=10**6,
+        max_iter=50,
+        random_state=0,
+    )
     huge = BPRegressor(loss="huber", huber_delta=1e6, **params).fit(X, y)
     squared = BPRegressor(**params).fit(X, y)
-    # With every residual inside delta, Huber is the half squared error.
-    np.testing.assert_allclose(huge.predict(X), squared.predict(X), rtol=1e-4)
+    np.testing.assert_allclose(huge.predict(X), squared.predict(X), rtol=1e-12)
+    np.testing.assert_allclose(huge.loss_curve_, squared.loss_curve_, rtol=1e-12)
+    # A small delta changes the fit: the outliers pull with force delta only.
+    small = BPRegressor(loss="huber", huber_delta=0.5, **params).fit(X, y)
+    assert not np.allclose(small.predict(X), squared.predict(X))
     assert huge.get_params()["huber_delta"] == 1e6
 
 
