@@ -18,7 +18,6 @@ from sklearn.datasets import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import MinMaxScaler
-from threadpoolctl import threadpool_limits
 
 from skbp import BPClassifier, BPRegressor
 
@@ -29,13 +28,6 @@ y_digits_binary = y_digits[:200]
 X_iris, y_iris = load_iris(return_X_y=True)
 
 SKLEARN = {BPClassifier: MLPClassifier, BPRegressor: MLPRegressor}
-
-
-@pytest.fixture(autouse=True)
-def one_blas_thread():
-    # The matrices are tiny: BLAS threads only add overhead.
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 def fit_quietly(est, X, y, **fit_params):

@@ -59,7 +59,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import roc_auc_score
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import LabelBinarizer, MinMaxScaler, scale
-from threadpoolctl import threadpool_limits
 
 from skbp import BPClassifier, BPRegressor
 from skbp.core import (
@@ -94,14 +93,6 @@ y_reg = scale(y_reg)
 ignore_convergence = pytest.mark.filterwarnings(
     "ignore::sklearn.exceptions.ConvergenceWarning"
 )
-
-
-@pytest.fixture(autouse=True)
-def one_blas_thread():
-    # The matrices are tiny: BLAS threads only add overhead (a lot of it on a
-    # busy machine).
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 def assert_same_weights(bp, mlp, atol=1e-10):

@@ -14,7 +14,6 @@ from sklearn.datasets import load_digits, load_iris, make_regression
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
-from threadpoolctl import threadpool_limits
 
 from skbp import BPClassifier, BPRegressor
 
@@ -26,13 +25,6 @@ y_digits_binary = y_digits[:200]
 SPARSE_CONTAINERS = [sp.csr_matrix, sp.csr_array, sp.csc_matrix, sp.csc_array]
 
 SKLEARN = {BPClassifier: MLPClassifier, BPRegressor: MLPRegressor}
-
-
-@pytest.fixture(autouse=True)
-def one_blas_thread():
-    # The matrices are tiny: BLAS threads only add overhead.
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 def fit_quietly(est, X, y, **fit_params):

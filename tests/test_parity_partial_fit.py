@@ -19,7 +19,6 @@ from sklearn.datasets import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import MinMaxScaler, scale
-from threadpoolctl import threadpool_limits
 
 from skbp import BPClassifier, BPRegressor
 
@@ -42,13 +41,6 @@ X_reg, y_reg = make_regression(
 y_reg = scale(y_reg)
 
 X_iris, y_iris = load_iris(return_X_y=True)
-
-
-@pytest.fixture(autouse=True)
-def one_blas_thread():
-    # The matrices are tiny: BLAS threads only add overhead.
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 def assert_same_weights(a, b, atol=1e-10):

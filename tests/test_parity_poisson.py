@@ -11,16 +11,8 @@ from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import PoissonRegressor
 from sklearn.neural_network import MLPRegressor
-from threadpoolctl import threadpool_limits
 
 from skbp import BPRegressor
-
-
-@pytest.fixture(autouse=True)
-def one_blas_thread():
-    # The matrices are tiny: BLAS threads only add overhead.
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 def poisson_data(seed, n=100):

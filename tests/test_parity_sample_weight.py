@@ -15,7 +15,6 @@ from numpy.testing import assert_allclose
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
-from threadpoolctl import threadpool_limits
 
 from skbp import BPClassifier, BPRegressor
 
@@ -32,13 +31,6 @@ DATA = {BPClassifier: (X_clf, y_clf), BPRegressor: (X_reg, y_reg)}
 # Integer weights in 0..3, at least one row of each class kept.
 SW = np.random.RandomState(0).randint(0, 4, size=60).astype(float)
 SW[:6] = [1, 2, 3, 1, 2, 3]
-
-
-@pytest.fixture(autouse=True)
-def one_blas_thread():
-    # The matrices are tiny: BLAS threads only add overhead.
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 def fit_quietly(est, X, y, **fit_params):

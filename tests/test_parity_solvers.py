@@ -15,7 +15,6 @@ from sklearn.datasets import load_digits, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import MinMaxScaler, scale
-from threadpoolctl import threadpool_limits
 
 from skbp import BPClassifier, BPRegressor
 
@@ -37,14 +36,6 @@ y_reg = scale(y_reg)
 ignore_convergence = pytest.mark.filterwarnings(
     "ignore::sklearn.exceptions.ConvergenceWarning"
 )
-
-
-@pytest.fixture(autouse=True)
-def one_blas_thread():
-    # The matrices are tiny: BLAS threads only add overhead (a lot of it on a
-    # busy machine).
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 def assert_same_fit(bp, mlp, atol=1e-10):

@@ -12,20 +12,12 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
-from threadpoolctl import threadpool_limits
 
 from skbp import BPClassifier, BPRegressor
 
 X_iris, y_iris = load_iris(return_X_y=True)
 
 SKLEARN = {BPClassifier: MLPClassifier, BPRegressor: MLPRegressor}
-
-
-@pytest.fixture(autouse=True)
-def one_blas_thread():
-    # The matrices are tiny: BLAS threads only add overhead.
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 def assert_same_weights(a, b, atol=1e-10):
