@@ -51,14 +51,13 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_almost_equal, assert_array_equal
 from sklearn.datasets import (
-    load_digits,
     make_multilabel_classification,
     make_regression,
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import roc_auc_score
 from sklearn.neural_network import MLPClassifier, MLPRegressor
-from sklearn.preprocessing import LabelBinarizer, MinMaxScaler, scale
+from sklearn.preprocessing import LabelBinarizer
 
 from skbp import BPClassifier, BPRegressor
 from skbp.core import (
@@ -70,29 +69,18 @@ from skbp.core import (
     unpack,
 )
 
+from mlp_datasets import (
+    X_digits_binary,
+    X_digits_multi,
+    X_reg,
+    classification_datasets,
+    ignore_convergence,
+    y_digits_binary,
+    y_digits_multi,
+    y_reg,
+)
+
 ACTIVATION_TYPES = ["identity", "logistic", "tanh", "relu"]
-
-X_digits, y_digits = load_digits(n_class=3, return_X_y=True)
-X_digits_multi = MinMaxScaler().fit_transform(X_digits[:200])
-y_digits_multi = y_digits[:200]
-
-X_digits, y_digits = load_digits(n_class=2, return_X_y=True)
-X_digits_binary = MinMaxScaler().fit_transform(X_digits[:200])
-y_digits_binary = y_digits[:200]
-
-classification_datasets = [
-    (X_digits_multi, y_digits_multi),
-    (X_digits_binary, y_digits_binary),
-]
-
-X_reg, y_reg = make_regression(
-    n_samples=200, n_features=10, bias=20.0, noise=100.0, random_state=7
-)
-y_reg = scale(y_reg)
-
-ignore_convergence = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
 
 
 def assert_same_weights(bp, mlp, atol=1e-10):

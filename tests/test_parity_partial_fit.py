@@ -11,34 +11,21 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import (
-    load_digits,
     load_iris,
     make_multilabel_classification,
-    make_regression,
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
-from sklearn.preprocessing import MinMaxScaler, scale
 
 from skbp import BPClassifier, BPRegressor
 
-X_digits, y_digits = load_digits(n_class=3, return_X_y=True)
-X_digits_multi = MinMaxScaler().fit_transform(X_digits[:200])
-y_digits_multi = y_digits[:200]
-
-X_digits, y_digits = load_digits(n_class=2, return_X_y=True)
-X_digits_binary = MinMaxScaler().fit_transform(X_digits[:200])
-y_digits_binary = y_digits[:200]
-
-classification_datasets = [
-    (X_digits_multi, y_digits_multi),
-    (X_digits_binary, y_digits_binary),
-]
-
-X_reg, y_reg = make_regression(
-    n_samples=200, n_features=10, bias=20.0, noise=100.0, random_state=7
+from mlp_datasets import (
+    X_digits_multi,
+    X_reg,
+    classification_datasets,
+    y_digits_multi,
+    y_reg,
 )
-y_reg = scale(y_reg)
 
 X_iris, y_iris = load_iris(return_X_y=True)
 

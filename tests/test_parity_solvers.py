@@ -11,31 +11,23 @@ import warnings
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
-from sklearn.datasets import load_digits, make_regression
+from sklearn.datasets import make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
-from sklearn.preprocessing import MinMaxScaler, scale
 
 from skbp import BPClassifier, BPRegressor
 
+from mlp_datasets import (
+    X_digits_binary,
+    X_digits_multi,
+    X_reg,
+    ignore_convergence,
+    y_digits_binary,
+    y_digits_multi,
+    y_reg,
+)
+
 ACTIVATION_TYPES = ["identity", "logistic", "tanh", "relu"]
-
-X_digits, y_digits = load_digits(n_class=3, return_X_y=True)
-X_digits_multi = MinMaxScaler().fit_transform(X_digits[:200])
-y_digits_multi = y_digits[:200]
-
-X_digits, y_digits = load_digits(n_class=2, return_X_y=True)
-X_digits_binary = MinMaxScaler().fit_transform(X_digits[:200])
-y_digits_binary = y_digits[:200]
-
-X_reg, y_reg = make_regression(
-    n_samples=200, n_features=10, bias=20.0, noise=100.0, random_state=7
-)
-y_reg = scale(y_reg)
-
-ignore_convergence = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
 
 
 def assert_same_fit(bp, mlp, atol=1e-10):
