@@ -356,7 +356,7 @@ class BaseBackprop(BaseEstimator, ABC):
                     order = shuffle(order, random_state=self._random_state)
                 epoch_loss = step.run_epoch(order if self.shuffle else None)
                 stop = self._end_epoch(epoch_loss, n_samples, validation)
-                checkpoint.save(self)  # the last completed epoch
+                checkpoint.save(self, flat)  # the last completed epoch
                 if display is not None:
                     score = self.validation_scores_[-1] if validation else None
                     display.update(self.n_iter_, epoch_loss, score)

@@ -8,6 +8,7 @@
 """
 
 import functools
+import math
 
 import numpy as np
 
@@ -158,9 +159,12 @@ class EpochCheckpoint:
     _LISTS = ("loss_curve_", "validation_scores_")
 
     def __init__(self, estimator):
-        self._n_coefs = len(estimator.coefs_)
         arrays = (*estimator.coefs_, *estimator.intercepts_)
-        self._spare = [np.array(a, copy=True) for a in arrays]
+        self._n_coefs = len(estimator.coefs_)
+        self._shapes = [a.shape for a in arrays]
+        # The weights are kept as one flat vector (the layout of
+        # skbp.core.pack): saving an epoch is then a single copy.
+        self._spare = np.concatenate([a.ravel() for a in arrays])
         self._state = None
         self.save(estimator)
 
@@ -172,36 +176,35 @@ class EpochCheckpoint:
         estimator : BaseBackprop
         flat : ndarray of shape (n_parameters,), optional
             The weights as one vector (weights then biases, the layout of
-            :func:`skbp.core.pack`), e.g. an L-BFGS iterate; by default the
-            estimator's ``coefs_`` and ``intercepts_``.
+            :func:`skbp.core.pack`): the flat vector that ``coefs_`` and
+            ``intercepts_`` view during stochastic training, or an L-BFGS
+            iterate. By default the estimator's ``coefs_`` and
+            ``intercepts_`` are read one by one.
         """
         weights = self._spare
         if flat is None:
-            for saved, array in zip(
-                weights, (*estimator.coefs_, *estimator.intercepts_)
-            ):
-                np.copyto(saved, array)
-        else:
             start = 0
-            for saved in weights:
-                stop = start + saved.size
-                saved[...] = flat[start:stop].reshape(saved.shape)
-                start = stop
-        values = {
-            name: getattr(estimator, name)
-            for name in self._VALUES
-            if hasattr(estimator, name)
-        }
-        lengths = {
-            name: len(getattr(estimator, name))
+            for array in (*estimator.coefs_, *estimator.intercepts_):
+                weights[start : start + array.size] = array.ravel()
+                start += array.size
+        else:
+            np.copyto(weights, flat, casting="same_kind")
+        # Called after every epoch: comprehensions over the instance dict
+        # keep it to a couple of microseconds.
+        attributes = vars(estimator)
+        values = [
+            (name, attributes[name]) for name in self._VALUES if name in attributes
+        ]
+        lengths = [
+            (name, len(attributes[name]))
             for name in self._LISTS
-            if isinstance(getattr(estimator, name, None), list)
-        }
+            if type(attributes.get(name)) is list
+        ]
         previous, self._state = self._state, (weights, values, lengths)  # atomic
         if previous is not None:
             self._spare = previous[0]
         else:
-            self._spare = [w.copy() for w in weights]
+            self._spare = np.empty_like(weights)
 
     def restore(self, estimator, interrupt=None):
         """Put the saved epoch back into ``estimator``.
@@ -214,13 +217,17 @@ class EpochCheckpoint:
             :func:`keeps_fitted_state` keeps the restored epoch rather than
             rolling back to the state before the call.
         """
-        weights, values, lengths = self._state
-        weights = [w.copy() for w in weights]
+        flat, values, lengths = self._state
+        weights, start = [], 0
+        for shape in self._shapes:
+            size = math.prod(shape)
+            weights.append(flat[start : start + size].reshape(shape).copy())
+            start += size
         estimator.coefs_ = weights[: self._n_coefs]
         estimator.intercepts_ = weights[self._n_coefs :]
-        for name, value in values.items():
+        for name, value in values:
             setattr(estimator, name, value)
-        for name, length in lengths.items():
+        for name, length in lengths:
             del getattr(estimator, name)[length:]
         estimator._optimizer = None
         if interrupt is not None:

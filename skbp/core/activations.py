@@ -10,6 +10,8 @@ cheaper, numerically stable formula (``A`` for logistic and tanh, ``Z`` for
 relu). ``A`` may be ``None``; it is then recomputed from ``Z``.
 """
 
+import functools
+
 import numpy as np
 
 __all__ = [
@@ -29,6 +31,12 @@ __all__ = [
     "HIDDEN_ACTIVATIONS",
     "get_activation",
 ]
+
+
+@functools.cache
+def _exp_cap(dtype):
+    """Largest whole ``x`` whose ``exp(x)`` is finite in ``dtype``."""
+    return float(np.floor(np.log(np.finfo(dtype).max)))
 
 
 class Activation:
@@ -118,19 +126,20 @@ class Identity(Activation):
 class Logistic(Activation):
     r"""Logistic sigmoid: :math:`f(z) = 1 / (1 + e^{-z})`, :math:`f' = f (1 - f)`.
 
-    Computed as :math:`1/(1+e^{-|z|})` for :math:`z \ge 0` and
-    :math:`e^{-|z|}/(1+e^{-|z|})` otherwise, so ``exp`` never overflows and
-    small probabilities keep their relative precision.
+    Computed as :math:`e^z / (1 + e^z)`, with :math:`z` capped where ``exp``
+    would overflow (709 in float64, 88 in float32; the result there is 1 to
+    the last bit). Small probabilities keep their relative precision (no
+    ``1 - x`` cancels), and it takes four passes over ``Z``, several times
+    fewer than a branch per sign of ``z``.
     """
 
     name = "logistic"
 
     def forward(self, Z, out=None):
-        negative = Z < 0  # computed first: out may be Z itself
-        e = np.exp(-np.abs(Z))
-        out = np.divide(1.0, 1.0 + e, out=out)
-        np.multiply(out, e, out=out, where=negative)
-        return out
+        out = np.minimum(Z, _exp_cap(Z.dtype), out=out)  # out may be Z itself
+        np.exp(out, out=out)
+        denominator = out + 1.0
+        return np.divide(out, denominator, out=out)
 
     def derivative(self, Z, A=None):
         if A is None:

@@ -98,7 +98,9 @@ def L_model_forward(X, coefs, intercepts, activations, out=None, masks=None):
     return A, caches
 
 
-def L_model_backward(dZL, caches, activations, out=None, masks=None):
+def L_model_backward(
+    dZL, caches, activations, out=None, masks=None, overwrite_dZL=False
+):
     """Backward pass from the output pre-activation gradient to every layer.
 
     Parameters
@@ -114,6 +116,9 @@ def L_model_backward(dZL, caches, activations, out=None, masks=None):
         gradient flowing into layer ``l - 1``.
     masks : list of (ndarray or None), length L, optional
         The dropout masks the forward pass used.
+    overwrite_dZL : bool, default=False
+        ``dZL`` is the caller's scratch: it may be divided by ``m`` in place
+        instead of into a new array.
 
     Returns
     -------
@@ -133,7 +138,7 @@ def L_model_backward(dZL, caches, activations, out=None, masks=None):
     # Every gradient is a mean over the m rows. Dividing the output's dZ by m
     # once carries through every layer (each later dZ is linear in it), so
     # the building blocks need not divide each dW and db again.
-    dZ = dZL * (1.0 / dZL.shape[0])
+    dZ = np.multiply(dZL, 1.0 / dZL.shape[0], out=dZL if overwrite_dZL else None)
     # Output layer: the loss already gave dZ, so only the affine part remains.
     (A_prev, W, _), _ = caches[-1]
     dA, coef_grads[-1], intercept_grads[-1] = linear_backward(
@@ -251,7 +256,12 @@ def backprop(
     J = loss.value(Y, ZL, AL, sample_weight) + l2_penalty(coefs, alpha, n)
     dZL = loss.gradient(Y, ZL, AL, sample_weight, out=dZ_out)
     coef_grads, intercept_grads = L_model_backward(
-        dZL, caches, activations, out=backward_out, masks=dropout_masks
+        dZL,
+        caches,
+        activations,
+        out=backward_out,
+        masks=dropout_masks,
+        overwrite_dZL=True,  # dZL is this call's own array
     )
     add_l2_gradient(coef_grads, coefs, alpha, n)
     return J, coef_grads, intercept_grads
