@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state, shuffle
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -125,6 +125,17 @@ class BaseBackprop(BaseEstimator, ABC):
         names = check_hidden_activations(self.activation, len(self.coefs_) - 1)
         hidden = [get_activation(name) for name in names]
         return hidden + [self._output_loss().output_activation]
+
+    def _workspace(self, layer_units, max_rows, dtype):
+        """Training buffers; a layer's activation overwrites its ``Z`` where
+        that is safe (see :class:`~skbp.core.Workspace`'s ``in_place``)."""
+        activations = self._activations()
+        rates = check_dropout(self.dropout, len(activations) - 1)
+        in_place = [
+            activation.derivative_from_output and not rate
+            for activation, rate in zip(activations[:-1], rates)
+        ]
+        return Workspace(layer_units, max_rows, dtype, in_place=[*in_place, False])
 
     def _dropout_masks(self, X):
         """Dropout masks for one training batch ``X``, or None (no dropout).
@@ -341,7 +352,7 @@ class BaseBackprop(BaseEstimator, ABC):
         train, validation = self._split_validation(X, Y, sample_weight)
         n_samples = train[0].shape[0]
         batch_size = self._batch_size(n_samples)
-        workspace = Workspace(layer_units, batch_size, X.dtype)
+        workspace = self._workspace(layer_units, batch_size, X.dtype)
         step = TrainingStep(self, flat, workspace, train, batch_size)
 
         checkpoint = EpochCheckpoint(self)  # the model before this call
@@ -352,8 +363,10 @@ class BaseBackprop(BaseEstimator, ABC):
             for _ in range(self.max_iter):
                 if self.shuffle:
                     # Shuffle indices, not the data: no copy of X per epoch.
-                    # Each epoch reshuffles the last order, as scikit-learn does.
-                    order = shuffle(order, random_state=self._random_state)
+                    # Each epoch reshuffles the last order, as scikit-learn
+                    # does; shuffling in place draws the same permutation as
+                    # sklearn.utils.shuffle(order) without its two copies.
+                    self._random_state.shuffle(order)
                 epoch_loss = step.run_epoch(order if self.shuffle else None)
                 stop = self._end_epoch(epoch_loss, n_samples, validation)
                 checkpoint.save(self, flat)  # the last completed epoch
@@ -509,7 +522,7 @@ class BaseBackprop(BaseEstimator, ABC):
     # ------------------------------------------------------------------
     def _fit_lbfgs(self, X, Y, sample_weight, layer_units):
         activations, loss = self._activations(), self._output_loss()
-        workspace = Workspace(layer_units, X.shape[0], X.dtype)
+        workspace = self._workspace(layer_units, X.shape[0], X.dtype)
         last = {}
 
         def loss_and_grads():

@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
-from sklearn.preprocessing import LabelBinarizer
+from sklearn.preprocessing import LabelBinarizer, label_binarize
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
@@ -142,10 +142,29 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
             self.classes_ = self._label_binarizer.classes_
         else:
             self._check_known_classes(y)
-        Y = self._label_binarizer.transform(y)
-        # 0/1 indicators as bool, as scikit-learn's MLP keeps them: 8 times
-        # smaller than floats, and the losses read them as 0.0/1.0.
-        return X, Y.astype(bool, copy=False)
+        return X, self._indicators(y)
+
+    def _indicators(self, y):
+        """The 0/1 indicator matrix of ``LabelBinarizer.transform(y)``, as bool.
+
+        Bool, as scikit-learn's MLP keeps it: 8 times smaller than floats,
+        and the losses read it as 0.0/1.0. Built through the binarizer's
+        sparse output, which skips the dense int64 matrix (8 times the bool
+        one) that ``transform`` would make first.
+        """
+        binarizer = self._label_binarizer
+        if type_of_target(y).startswith("multilabel") and not (
+            binarizer.y_type_.startswith("multilabel")
+        ):
+            raise ValueError("The object was not fitted with multilabel input.")
+        Y = label_binarize(
+            y,
+            classes=binarizer.classes_,
+            neg_label=binarizer.neg_label,
+            pos_label=binarizer.pos_label,
+            sparse_output=True,
+        )
+        return Y.astype(bool).toarray()
 
     def _sample_weight_hook(self, Y, sample_weight, incremental):
         """Multiply ``sample_weight`` by each row's class weight.

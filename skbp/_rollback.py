@@ -125,6 +125,11 @@ def keeps_fitted_state(method):
     return wrapper
 
 
+def _copy_weights(saved, flat):
+    """Write ``flat`` into ``saved`` (the checkpoint's copy), casting if needed."""
+    np.copyto(saved, flat, casting="same_kind")
+
+
 class EpochCheckpoint:
     """The weights and counters of an estimator at the end of its last epoch.
 
@@ -136,9 +141,12 @@ class EpochCheckpoint:
     ``partial_fit`` (which start a fresh optimizer: the interrupted one's
     moments belong to a partial epoch).
 
-    Saving writes into a spare set of buffers, allocated once, and then
-    swaps it in with one assignment: an interrupt arriving while saving
-    leaves the previous epoch intact, and no epoch allocates weights.
+    One copy of the weights is kept, written in place after each epoch (no
+    epoch allocates). While that copy is being written it is half old, half
+    new, so the epoch being saved is first recorded as *pending* together
+    with its source: the source (the live weights, or the L-BFGS iterate)
+    holds that completed epoch and is not touched until training goes on,
+    so an interrupt arriving mid-save restores from it instead.
 
     Parameters
     ----------
@@ -164,9 +172,23 @@ class EpochCheckpoint:
         self._shapes = [a.shape for a in arrays]
         # The weights are kept as one flat vector (the layout of
         # skbp.core.pack): saving an epoch is then a single copy.
-        self._spare = np.concatenate([a.ravel() for a in arrays])
-        self._state = None
-        self.save(estimator)
+        self._weights = np.concatenate([a.ravel() for a in arrays])
+        self._state = (self._weights, *self._counters(estimator))
+        self._pending = None
+
+    def _counters(self, estimator):
+        # Called after every epoch: comprehensions over the instance dict
+        # keep it to a microsecond or so.
+        attributes = vars(estimator)
+        values = [
+            (name, attributes[name]) for name in self._VALUES if name in attributes
+        ]
+        lengths = [
+            (name, len(attributes[name]))
+            for name in self._LISTS
+            if type(attributes.get(name)) is list
+        ]
+        return values, lengths
 
     def save(self, estimator, flat=None):
         """Record the estimator's current weights and counters.
@@ -178,33 +200,17 @@ class EpochCheckpoint:
             The weights as one vector (weights then biases, the layout of
             :func:`skbp.core.pack`): the flat vector that ``coefs_`` and
             ``intercepts_`` view during stochastic training, or an L-BFGS
-            iterate. By default the estimator's ``coefs_`` and
-            ``intercepts_`` are read one by one.
+            iterate. It must stay unchanged until training goes on. By
+            default it is packed from ``coefs_`` and ``intercepts_``.
         """
-        weights = self._spare
         if flat is None:
-            start = 0
-            for array in (*estimator.coefs_, *estimator.intercepts_):
-                weights[start : start + array.size] = array.ravel()
-                start += array.size
-        else:
-            np.copyto(weights, flat, casting="same_kind")
-        # Called after every epoch: comprehensions over the instance dict
-        # keep it to a couple of microseconds.
-        attributes = vars(estimator)
-        values = [
-            (name, attributes[name]) for name in self._VALUES if name in attributes
-        ]
-        lengths = [
-            (name, len(attributes[name]))
-            for name in self._LISTS
-            if type(attributes.get(name)) is list
-        ]
-        previous, self._state = self._state, (weights, values, lengths)  # atomic
-        if previous is not None:
-            self._spare = previous[0]
-        else:
-            self._spare = np.empty_like(weights)
+            arrays = (*estimator.coefs_, *estimator.intercepts_)
+            flat = np.concatenate([a.ravel() for a in arrays])
+        values, lengths = self._counters(estimator)
+        self._pending = (flat, values, lengths)  # each assignment is atomic
+        _copy_weights(self._weights, flat)
+        self._state = (self._weights, values, lengths)
+        self._pending = None
 
     def restore(self, estimator, interrupt=None):
         """Put the saved epoch back into ``estimator``.
@@ -217,7 +223,9 @@ class EpochCheckpoint:
             :func:`keeps_fitted_state` keeps the restored epoch rather than
             rolling back to the state before the call.
         """
-        flat, values, lengths = self._state
+        # Interrupted mid-save: the pending epoch's source is intact.
+        pending = self._pending
+        flat, values, lengths = self._state if pending is None else pending
         weights, start = [], 0
         for shape in self._shapes:
             size = math.prod(shape)

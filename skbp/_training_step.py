@@ -83,5 +83,7 @@ class TrainingStep:
             self.workspace,
             dropout_masks=est._dropout_masks(X) if self.dropout else None,
         )
-        est._optimizer.update(self.params, self.grads)
+        # The gradients are recomputed for every batch: the step may use
+        # them as working memory (no optimizer scratch the size of the model).
+        est._optimizer.update(self.params, self.grads, overwrite_grads=True)
         return loss

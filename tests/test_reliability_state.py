@@ -285,6 +285,42 @@ def test_interrupt_keeps_the_last_completed_epoch(monkeypatch, cls, solver, wher
     _check_usable(est, X, y)
 
 
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_interrupt_while_saving_an_epoch_keeps_that_epoch(monkeypatch, solver):
+    # The checkpoint holds one copy of the weights: an interrupt landing while
+    # that copy is half written must still restore the epoch being saved.
+    X, _, y = _data(n=40)
+    params = dict(hidden_layer_sizes=(6,), solver=solver, batch_size=10)
+    params.update(random_state=0, tol=0, n_iter_no_change=np.inf)
+    original = skbp._rollback._copy_weights
+    calls = {"n": 0}
+
+    def copy_half_then_interrupt(saved, flat):
+        calls["n"] += 1
+        if calls["n"] == 3:  # the save of epoch (iteration) 3
+            half = saved.size // 2
+            original(saved[:half], flat[:half])
+            raise KeyboardInterrupt
+        original(saved, flat)
+
+    monkeypatch.setattr(skbp._rollback, "_copy_weights", copy_half_then_interrupt)
+    est = BPRegressor(max_iter=50, **params)
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(X, y)
+    monkeypatch.undo()
+    reference = BPRegressor(max_iter=3, **params).fit(X, y)
+    assert est.n_iter_ == 3
+    np.testing.assert_allclose(
+        np.concatenate([W.ravel() for W in (*est.coefs_, *est.intercepts_)]),
+        np.concatenate(
+            [W.ravel() for W in (*reference.coefs_, *reference.intercepts_)]
+        ),
+        rtol=1e-12,
+    )
+    assert est.loss_curve_ == pytest.approx(reference.loss_curve_, rel=1e-12)
+    _check_usable(est, X, y)
+
+
 def test_interrupt_during_lbfgs_keeps_the_last_iteration(monkeypatch):
     X, _, y = _data()
     params = dict(hidden_layer_sizes=(6,), solver="lbfgs", random_state=0)

@@ -44,9 +44,18 @@ class Activation:
 
     Subclasses implement :meth:`forward` and :meth:`derivative`;
     :meth:`backward` (the chain rule ``dZ = dA * f'(Z)``) is shared.
+
+    Attributes
+    ----------
+    derivative_from_output : bool
+        True when ``f'`` can be read off the output ``A`` alone (logistic:
+        ``A (1 - A)``; relu: ``[A > 0]``), so that :meth:`backward` gives the
+        right answer even after ``A`` has overwritten ``Z``: a training
+        workspace then keeps one buffer per such layer instead of two.
     """
 
     name = "activation"
+    derivative_from_output = False
 
     def forward(self, Z, out=None):
         """Return ``A = f(Z)``, written into ``out`` when given.
@@ -105,6 +114,7 @@ class Identity(Activation):
     r"""Identity: :math:`f(z) = z`, :math:`f'(z) = 1`."""
 
     name = "identity"
+    derivative_from_output = True
 
     def forward(self, Z, out=None):
         if out is None or out is Z:
@@ -134,6 +144,7 @@ class Logistic(Activation):
     """
 
     name = "logistic"
+    derivative_from_output = True
 
     def forward(self, Z, out=None):
         out = np.minimum(Z, _exp_cap(Z.dtype), out=out)  # out may be Z itself
@@ -151,6 +162,7 @@ class Tanh(Activation):
     r"""Hyperbolic tangent: :math:`f(z) = \tanh z`, :math:`f'(z) = 1 - f(z)^2`."""
 
     name = "tanh"
+    derivative_from_output = True
 
     def forward(self, Z, out=None):
         return np.tanh(Z, out=out)
@@ -168,6 +180,9 @@ class ReLU(Activation):
     """
 
     name = "relu"
+    # [A > 0] is [Z > 0]: backward reads Z > 0, which an overwritten Z
+    # (holding A) still answers right.
+    derivative_from_output = True
 
     def forward(self, Z, out=None):
         return np.maximum(Z, 0, out=out)
@@ -267,6 +282,11 @@ class LeakyReLU(Activation):
 
     def __init__(self, negative_slope=0.01):
         self.negative_slope = negative_slope
+
+    @property
+    def derivative_from_output(self):
+        # [A > 0] is [Z > 0] unless a negative slope flips the sign.
+        return self.negative_slope >= 0
 
     def forward(self, Z, out=None):
         positive = Z > 0  # computed first: out may be Z itself

@@ -177,13 +177,13 @@ def linear_activation_backward(
     db : ndarray of shape (n_out,)
     """
     (A_prev, W, _), Z = cache
-    dZ_out, *grad_out = (None,) * 4 if out is None else out
+    dZ_out, grad_out = (None, None) if out is None else (out[0], out[1:])
     dZ = activation.backward(dA, Z, A, out=dZ_out)
     return linear_backward(
         dZ,
         A_prev,
         W,
-        out=tuple(grad_out),
+        out=grad_out,
         compute_dA_prev=compute_dA_prev,
         averaged=averaged,
     )

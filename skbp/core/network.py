@@ -132,9 +132,6 @@ def L_model_backward(
     else:
         coef_grads, intercept_grads, dA_buffers = out
 
-    def buffers(layer):
-        return dA_buffers[layer], coef_grads[layer], intercept_grads[layer]
-
     # Every gradient is a mean over the m rows. Dividing the output's dZ by m
     # once carries through every layer (each later dZ is linear in it), so
     # the building blocks need not divide each dW and db again.
@@ -142,7 +139,12 @@ def L_model_backward(
     # Output layer: the loss already gave dZ, so only the affine part remains.
     (A_prev, W, _), _ = caches[-1]
     dA, coef_grads[-1], intercept_grads[-1] = linear_backward(
-        dZ, A_prev, W, out=buffers(-1), compute_dA_prev=n_layers > 1, averaged=True
+        dZ,
+        A_prev,
+        W,
+        out=(dA_buffers[-1], coef_grads[-1], intercept_grads[-1]),
+        compute_dA_prev=n_layers > 1,
+        averaged=True,
     )
     for layer in range(n_layers - 2, -1, -1):
         A = caches[layer + 1][0][0]  # this layer's output is the next one's input
@@ -156,7 +158,7 @@ def L_model_backward(
             caches[layer],
             activations[layer],
             A=A,
-            out=(dA, *buffers(layer)),
+            out=(dA, dA_buffers[layer], coef_grads[layer], intercept_grads[layer]),
             compute_dA_prev=layer > 0,
             averaged=True,
         )

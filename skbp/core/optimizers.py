@@ -17,8 +17,9 @@ class _Optimizer:
     def __init__(self, learning_rate_init):
         self.learning_rate_init = float(learning_rate_init)
         self.learning_rate = float(learning_rate_init)
+        self._scratch = None  # working arrays, made on first need
 
-    def update(self, params, grads):
+    def update(self, params, grads, overwrite_grads=False):
         """Apply one step to each array of ``params`` in place.
 
         Parameters
@@ -27,8 +28,25 @@ class _Optimizer:
             Weights then biases, updated in place.
         grads : list of ndarray
             Gradient of the loss for each array of ``params``, same shapes.
+        overwrite_grads : bool, default=False
+            The gradients are the caller's scratch (a training loop computes
+            new ones for every batch): the step may use them as its working
+            memory instead of arrays of its own the size of the parameters.
         """
         raise NotImplementedError
+
+    def _work(self, index, grad, overwrite_grads):
+        """A working copy of ``grad``: ``grad`` itself when it may be
+        overwritten, else a scratch array (allocated once) holding a copy."""
+        if overwrite_grads:
+            return grad
+        if self._scratch is None:
+            self._scratch = {}
+        work = self._scratch.get(index)
+        if work is None or work.shape != grad.shape or work.dtype != grad.dtype:
+            work = self._scratch[index] = np.empty_like(grad)
+        np.copyto(work, grad)
+        return work
 
     def iteration_ends(self, time_step):
         """Hook called at the end of each epoch; ``time_step`` = samples seen."""
@@ -84,17 +102,16 @@ class SGD(_Optimizer):
         self.nesterov = bool(nesterov)
         self.power_t = float(power_t)
         self.velocities = [np.zeros_like(p) for p in params]
-        # Scratch arrays per parameter array: no allocation per step.
-        self._scratch = [(np.empty_like(p), np.empty_like(p)) for p in params]
 
-    def update(self, params, grads):
-        # The same operations, in the same order, as scikit-learn's
-        # SGDOptimizer, written into scratch buffers.
+    def update(self, params, grads, overwrite_grads=False):
+        # The same operations as scikit-learn's SGDOptimizer, written into a
+        # working copy of the gradient (the gradient itself when allowed).
         lr, mu = self.learning_rate, self.momentum
-        for param, grad, velocity, (lr_grad, step) in zip(
-            params, grads, self.velocities, self._scratch
+        for i, (param, grad, velocity) in enumerate(
+            zip(params, grads, self.velocities)
         ):
-            np.multiply(grad, lr, out=lr_grad)
+            lr_grad = self._work(i, grad, overwrite_grads)
+            lr_grad *= lr
             if mu == 0:
                 # Plain gradient descent: no velocity to keep.
                 param -= lr_grad
@@ -102,9 +119,10 @@ class SGD(_Optimizer):
             velocity *= mu
             velocity -= lr_grad
             if self.nesterov:
-                np.multiply(velocity, mu, out=step)
-                step -= lr_grad
-                param += step
+                # theta += mu v - lr g, as theta - lr g then + mu v: the
+                # working array then holds mu v (lr g is no longer needed).
+                param -= lr_grad
+                param += np.multiply(velocity, mu, out=lr_grad)
             else:
                 param += velocity
 
@@ -157,9 +175,8 @@ class Adam(_Optimizer):
         self.t = 0
         self.ms = [np.zeros_like(p) for p in params]
         self.vs = [np.zeros_like(p) for p in params]
-        self._scratch = [np.empty_like(p) for p in params]
 
-    def update(self, params, grads):
+    def update(self, params, grads, overwrite_grads=False):
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
         # A Python float keeps float32 parameters in float32.
@@ -167,21 +184,23 @@ class Adam(_Optimizer):
             self.learning_rate_init * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
         )
         eps, lr = self.epsilon, self.learning_rate
-        for param, grad, m, v, step in zip(
-            params, grads, self.ms, self.vs, self._scratch
-        ):
+        # (1 - b2) g^2 from the array holding (1 - b1) g, squared: the one
+        # working array then serves every step below.
+        v_scale = (1 - b2) / (1 - b1) ** 2
+        for i, (param, grad, m, v) in enumerate(zip(params, grads, self.ms, self.vs)):
+            work = self._work(i, grad, overwrite_grads)
             # m = b1 m + (1 - b1) g
             m *= b1
-            np.multiply(grad, 1 - b1, out=step)
-            m += step
+            work *= 1 - b1
+            m += work
             # v = b2 v + (1 - b2) g^2
             v *= b2
-            np.multiply(grad, grad, out=step)
-            step *= 1 - b2
-            v += step
+            work *= work
+            work *= v_scale
+            v += work
             # theta -= lr_t m / (sqrt(v) + eps)
-            np.sqrt(v, out=step)
-            step += eps
-            np.divide(m, step, out=step)
-            step *= lr
-            param -= step
+            np.sqrt(v, out=work)
+            work += eps
+            np.divide(m, work, out=work)
+            work *= lr
+            param -= work

@@ -22,6 +22,13 @@ class Workspace:
         Largest batch the buffers must hold; smaller batches use leading
         row slices (contiguous views).
     dtype : numpy dtype
+    in_place : sequence of bool, optional
+        One flag per layer: True where the activation may overwrite its
+        pre-activation (``A`` and ``Z`` share one buffer). Only for layers
+        whose activation has ``derivative_from_output`` and whose output is
+        not masked by dropout (masking in place would change ``Z`` too), and
+        never the output layer, whose loss reads ``Z``. Saves one
+        ``(max_rows, n_l)`` buffer per such layer. Default: no sharing.
 
     Attributes
     ----------
@@ -34,11 +41,20 @@ class Workspace:
         :func:`skbp.core.lbfgs.pack`.
     """
 
-    def __init__(self, layer_units, max_rows, dtype):
+    def __init__(self, layer_units, max_rows, dtype, in_place=None):
         widths = list(layer_units[1:])
         self.max_rows = int(max_rows)
+        if in_place is None:
+            in_place = [False] * len(widths)
+        if len(in_place) != len(widths) or in_place[-1]:
+            raise ValueError(
+                f"in_place needs one flag per layer ({len(widths)}), the output "
+                f"layer's False; got {list(in_place)!r}."
+            )
         self._Z = [np.empty((max_rows, n), dtype) for n in widths]
-        self._A = [np.empty((max_rows, n), dtype) for n in widths]
+        self._A = [
+            Z if shared else np.empty_like(Z) for Z, shared in zip(self._Z, in_place)
+        ]
         # Gradient flowing into layer l-1 has layer l's input width.
         self._dA = [None] + [np.empty((max_rows, n), dtype) for n in widths[:-1]]
         self._dZL = np.empty((max_rows, widths[-1]), dtype)

@@ -184,3 +184,31 @@ def test_adam_trigger_stopping_stops(capsys):
     out = capsys.readouterr().out
     theirs.trigger_stopping("Done.", True)
     assert out == capsys.readouterr().out == "Done. Stopping.\n"
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda p: Adam(p, learning_rate_init=0.01),
+        lambda p: SGD(p, 0.05, momentum=0.9, nesterov=True),
+        lambda p: SGD(p, 0.05, momentum=0.9, nesterov=False),
+        lambda p: SGD(p, 0.05, momentum=0.0),
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_overwrite_grads_takes_the_same_steps_without_scratch(make, dtype):
+    # A training loop lets the step use the gradients as its working memory:
+    # the steps must be exactly those of the default, which keeps them intact.
+    keep_p, overwrite_p = _params(dtype=dtype), _params(dtype=dtype)
+    keep, overwrite = make(keep_p), make(overwrite_p)
+    for step in range(N_STEPS):
+        grads = _grads(step, dtype)
+        before = [g.copy() for g in grads]
+        keep.update(keep_p, grads)
+        for g, b in zip(grads, before):
+            np.testing.assert_array_equal(g, b)  # left unchanged
+        overwrite.update(overwrite_p, [g.copy() for g in grads], overwrite_grads=True)
+        for a, b in zip(keep_p, overwrite_p):
+            assert a.dtype == dtype
+            np.testing.assert_array_equal(a, b)
+    assert overwrite._scratch is None  # nothing the size of the model allocated

@@ -119,3 +119,49 @@ def test_backprop_with_workspace_sparse_and_dropout():
     np.testing.assert_allclose(J, J_ref, rtol=1e-13)
     for a, b in zip((*g, *h), (*g_ref, *h_ref)):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+HIDDEN = ["identity", "logistic", "tanh", "relu", "leaky_relu", "elu", "gelu"]
+
+
+@pytest.mark.parametrize("name", HIDDEN)
+def test_in_place_layers_give_the_same_gradients(name):
+    # A layer whose activation overwrites Z must still backpropagate right:
+    # allowed only where the activation says f' comes from A alone.
+    activation = get_activation(name)
+    rng = np.random.RandomState(2)
+    loss = get_loss("log_loss")
+    X = rng.normal(size=(12, 4))
+    Y = np.eye(3)[rng.randint(3, size=12)]
+    units = [4, 7, 5, 3]
+    coefs, intercepts = initialize_parameters(units, rng)
+    acts = [activation, activation, loss.output_activation]
+    args = (X, Y, coefs, intercepts, acts, loss, 0.2)
+    J_ref, g_ref, h_ref = backprop(*args, workspace=Workspace(units, 12, np.float64))
+    g_ref, h_ref = [a.copy() for a in g_ref], [a.copy() for a in h_ref]
+    in_place = [True, True, False]
+    ws = Workspace(units, 12, np.float64, in_place=in_place)
+    forward_out = ws.views(12)[0]
+    # One buffer, not two.
+    assert [np.shares_memory(Z, A) for Z, A in forward_out] == in_place
+    J, g, h = backprop(*args, workspace=ws)
+    same = J == J_ref and all(
+        np.array_equal(a, b) for a, b in zip((*g, *h), (*g_ref, *h_ref))
+    )
+    # Exactly equal for the activations that claim it; the others do need Z
+    # (which is why they must not claim it).
+    assert same == activation.derivative_from_output
+
+
+def test_in_place_is_refused_for_the_output_layer():
+    with pytest.raises(ValueError, match="output"):
+        Workspace([3, 4, 2], 5, np.float64, in_place=[True, True])
+    with pytest.raises(ValueError, match="one flag per layer"):
+        Workspace([3, 4, 2], 5, np.float64, in_place=[True])
+
+
+def test_leaky_relu_with_a_negative_slope_needs_z():
+    from skbp.core.activations import LeakyReLU
+
+    assert LeakyReLU(0.1).derivative_from_output
+    assert not LeakyReLU(-0.5).derivative_from_output
