@@ -10,6 +10,8 @@ scikit-learn's MLP.
 
 import numpy as np
 
+from .blas import axpy
+
 __all__ = ["l2_penalty", "add_l2_gradient"]
 
 
@@ -39,5 +41,5 @@ def add_l2_gradient(coef_grads, coefs, alpha, n):
         return coef_grads
     scale = alpha / n
     for dW, W in zip(coef_grads, coefs):
-        dW += scale * W
+        axpy(scale, W, dW)  # dW += scale W, in one pass
     return coef_grads
