@@ -4,14 +4,9 @@ Same interface and update rules as scikit-learn's MLP optimizers:
 ``update(params, grads)`` after each batch, ``iteration_ends(t)`` after each
 epoch (``t`` = samples seen), ``trigger_stopping(msg, verbose)`` when the
 loss stalls. Parameters are updated in place and keep their dtype.
-
-Updates of the form ``y += a * x`` go through :func:`skbp.core.blas.axpy`:
-one pass over the parameters instead of two, and no temporary.
 """
 
 import numpy as np
-
-from .blas import axpy
 
 __all__ = ["SGD", "Adam", "LEARNING_RATE_SCHEDULES"]
 
@@ -22,6 +17,7 @@ class _Optimizer:
     def __init__(self, learning_rate_init):
         self.learning_rate_init = float(learning_rate_init)
         self.learning_rate = float(learning_rate_init)
+        self._scratch = None  # working arrays, made on first need
 
     def update(self, params, grads, overwrite_grads=False):
         """Apply one step to each array of ``params`` in place.
@@ -34,10 +30,23 @@ class _Optimizer:
             Gradient of the loss for each array of ``params``, same shapes.
         overwrite_grads : bool, default=False
             The gradients are the caller's scratch (a training loop computes
-            new ones for every batch): a step that needs working memory may
-            use them instead of arrays of its own the size of the parameters.
+            new ones for every batch): the step may use them as its working
+            memory instead of arrays of its own the size of the parameters.
         """
         raise NotImplementedError
+
+    def _work(self, index, grad, overwrite_grads):
+        """A working copy of ``grad``: ``grad`` itself when it may be
+        overwritten, else a scratch array (allocated once) holding a copy."""
+        if overwrite_grads:
+            return grad
+        if self._scratch is None:
+            self._scratch = {}
+        work = self._scratch.get(index)
+        if work is None or work.shape != grad.shape or work.dtype != grad.dtype:
+            work = self._scratch[index] = np.empty_like(grad)
+        np.copyto(work, grad)
+        return work
 
     def iteration_ends(self, time_step):
         """Hook called at the end of each epoch; ``time_step`` = samples seen."""
@@ -95,18 +104,25 @@ class SGD(_Optimizer):
         self.velocities = [np.zeros_like(p) for p in params]
 
     def update(self, params, grads, overwrite_grads=False):
-        # scikit-learn's SGDOptimizer, each y += a x in one pass: no working
-        # memory, so the gradients are never overwritten.
+        # The same operations as scikit-learn's SGDOptimizer, written into a
+        # working copy of the gradient (the gradient itself when allowed).
         lr, mu = self.learning_rate, self.momentum
-        for param, grad, velocity in zip(params, grads, self.velocities):
+        for i, (param, grad, velocity) in enumerate(
+            zip(params, grads, self.velocities)
+        ):
+            lr_grad = self._work(i, grad, overwrite_grads)
+            lr_grad *= lr
             if mu == 0:
-                axpy(-lr, grad, param)  # plain gradient descent
+                # Plain gradient descent: no velocity to keep.
+                param -= lr_grad
                 continue
             velocity *= mu
-            axpy(-lr, grad, velocity)  # v = mu v - lr g
+            velocity -= lr_grad
             if self.nesterov:
-                axpy(mu, velocity, param)  # theta += mu v - lr g
-                axpy(-lr, grad, param)
+                # theta += mu v - lr g, as theta - lr g then + mu v: the
+                # working array then holds mu v (lr g is no longer needed).
+                param -= lr_grad
+                param += np.multiply(velocity, mu, out=lr_grad)
             else:
                 param += velocity
 
@@ -159,7 +175,6 @@ class Adam(_Optimizer):
         self.t = 0
         self.ms = [np.zeros_like(p) for p in params]
         self.vs = [np.zeros_like(p) for p in params]
-        self._scratch = None  # working arrays, made on first need
 
     def update(self, params, grads, overwrite_grads=False):
         self.t += 1
@@ -169,30 +184,23 @@ class Adam(_Optimizer):
             self.learning_rate_init * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
         )
         eps, lr = self.epsilon, self.learning_rate
+        # (1 - b2) g^2 from the array holding (1 - b1) g, squared: the one
+        # working array then serves every step below.
+        v_scale = (1 - b2) / (1 - b1) ** 2
         for i, (param, grad, m, v) in enumerate(zip(params, grads, self.ms, self.vs)):
+            work = self._work(i, grad, overwrite_grads)
             # m = b1 m + (1 - b1) g
             m *= b1
-            axpy(1 - b1, grad, m)
-            # v = b2 v + (1 - b2) g^2; g is not read again, so g^2 may
-            # overwrite it when the caller allows
-            work = self._work(i, grad, overwrite_grads)
-            np.multiply(grad, grad, out=work)
+            work *= 1 - b1
+            m += work
+            # v = b2 v + (1 - b2) g^2
             v *= b2
-            axpy(1 - b2, work, v)
+            work *= work
+            work *= v_scale
+            v += work
             # theta -= lr_t m / (sqrt(v) + eps)
             np.sqrt(v, out=work)
             work += eps
             np.divide(m, work, out=work)
-            axpy(-lr, work, param)
-
-    def _work(self, index, grad, overwrite_grads):
-        """An array shaped like ``grad`` to compute in: ``grad`` itself when
-        it may be overwritten, else a scratch array allocated once."""
-        if overwrite_grads:
-            return grad
-        if self._scratch is None:
-            self._scratch = {}
-        work = self._scratch.get(index)
-        if work is None or work.shape != grad.shape or work.dtype != grad.dtype:
-            work = self._scratch[index] = np.empty_like(grad)
-        return work
+            work *= lr
+            param -= work

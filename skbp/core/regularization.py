@@ -10,8 +10,6 @@ scikit-learn's MLP.
 
 import numpy as np
 
-from .blas import axpy
-
 __all__ = ["l2_penalty", "add_l2_gradient"]
 
 
@@ -41,5 +39,5 @@ def add_l2_gradient(coef_grads, coefs, alpha, n):
         return coef_grads
     scale = alpha / n
     for dW, W in zip(coef_grads, coefs):
-        axpy(scale, W, dW)  # dW += scale W, in one pass
+        dW += scale * W
     return coef_grads

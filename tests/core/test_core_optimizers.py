@@ -211,5 +211,4 @@ def test_overwrite_grads_takes_the_same_steps_without_scratch(make, dtype):
         for a, b in zip(keep_p, overwrite_p):
             assert a.dtype == dtype
             np.testing.assert_array_equal(a, b)
-    # Nothing the size of the model allocated.
-    assert getattr(overwrite, "_scratch", None) is None
+    assert overwrite._scratch is None  # nothing the size of the model allocated
