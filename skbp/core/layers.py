@@ -17,7 +17,7 @@ Backward, given :math:`dZ = \partial \ell / \partial Z` row by row:
 ``out=`` buffers must be C-contiguous arrays of the result's dtype (leading
 row slices of a larger C-contiguous buffer are).
 
-The products are :func:`numpy.dot`, not ``@``: both call the same BLAS
+The products are ``np.dot``, not ``@``: both call the same BLAS
 routine on large arrays, but ``np.dot`` reaches it with less overhead on the
 small and thin products of tiny networks and one-row batches (up to 4x faster
 on an outer product such as ``(m, 1) @ (1, n)``).
