@@ -31,6 +31,7 @@ from .core import (
     HIDDEN_ACTIVATIONS,
     SGD,
     Adam,
+    Identity,
     Workspace,
     backprop,
     dropout_masks,
@@ -135,7 +136,9 @@ class BaseBackprop(BaseEstimator, ABC):
             activation.derivative_from_output and not rate
             for activation, rate in zip(activations[:-1], rates)
         ]
-        return Workspace(layer_units, max_rows, dtype, in_place=[*in_place, False])
+        # An identity output is its pre-activation: nothing to keep apart.
+        in_place.append(isinstance(activations[-1], Identity))
+        return Workspace(layer_units, max_rows, dtype, in_place=in_place)
 
     def _dropout_masks(self, X):
         """Dropout masks for one training batch ``X``, or None (no dropout).

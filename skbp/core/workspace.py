@@ -24,11 +24,12 @@ class Workspace:
     dtype : numpy dtype
     in_place : sequence of bool, optional
         One flag per layer: True where the activation may overwrite its
-        pre-activation (``A`` and ``Z`` share one buffer). Only for layers
-        whose activation has ``derivative_from_output`` and whose output is
-        not masked by dropout (masking in place would change ``Z`` too), and
-        never the output layer, whose loss reads ``Z``. Saves one
-        ``(max_rows, n_l)`` buffer per such layer. Default: no sharing.
+        pre-activation (``A`` and ``Z`` share one buffer), saving one
+        ``(max_rows, n_l)`` buffer. Safe for a hidden layer whose activation
+        has ``derivative_from_output`` and whose output is not masked by
+        dropout (masking in place would change ``Z`` too); for the output
+        layer, whose loss reads ``Z``, only when its activation is the
+        identity (``A`` is then ``Z``). Default: no sharing.
 
     Attributes
     ----------
@@ -46,10 +47,10 @@ class Workspace:
         self.max_rows = int(max_rows)
         if in_place is None:
             in_place = [False] * len(widths)
-        if len(in_place) != len(widths) or in_place[-1]:
+        if len(in_place) != len(widths):
             raise ValueError(
-                f"in_place needs one flag per layer ({len(widths)}), the output "
-                f"layer's False; got {list(in_place)!r}."
+                f"in_place needs one flag per layer ({len(widths)}); got "
+                f"{list(in_place)!r}."
             )
         self._Z = [np.empty((max_rows, n), dtype) for n in widths]
         self._A = [

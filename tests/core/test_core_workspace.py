@@ -153,11 +153,28 @@ def test_in_place_layers_give_the_same_gradients(name):
     assert same == activation.derivative_from_output
 
 
-def test_in_place_is_refused_for_the_output_layer():
-    with pytest.raises(ValueError, match="output"):
-        Workspace([3, 4, 2], 5, np.float64, in_place=[True, True])
+def test_in_place_needs_one_flag_per_layer():
     with pytest.raises(ValueError, match="one flag per layer"):
         Workspace([3, 4, 2], 5, np.float64, in_place=[True])
+
+
+@pytest.mark.parametrize("loss_name", ["squared_error", "huber", "absolute_error"])
+def test_identity_output_in_place_gives_the_same_loss_and_gradients(loss_name):
+    # The losses read Z, which an identity output leaves equal to A.
+    rng = np.random.RandomState(3)
+    loss = get_loss(loss_name)
+    X, Y = rng.normal(size=(10, 4)), rng.normal(size=(10, 2))
+    units = [4, 6, 2]
+    coefs, intercepts = initialize_parameters(units, rng)
+    acts = [get_activation("relu"), loss.output_activation]
+    args = (X, Y, coefs, intercepts, acts, loss, 0.1)
+    J_ref, g_ref, h_ref = backprop(*args, workspace=Workspace(units, 10, np.float64))
+    g_ref, h_ref = [a.copy() for a in g_ref], [a.copy() for a in h_ref]
+    ws = Workspace(units, 10, np.float64, in_place=[True, True])
+    J, g, h = backprop(*args, workspace=ws)
+    assert J == J_ref
+    for a, b in zip((*g, *h), (*g_ref, *h_ref)):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_leaky_relu_with_a_negative_slope_needs_z():
