@@ -151,15 +151,6 @@ class Logistic(Activation):
             A = self.forward(Z)
         return A * (1.0 - A)
 
-    def backward(self, dA, Z, A=None, out=None):
-        # dA * A * (1 - A) in the order scikit-learn multiplies it, with one
-        # temporary (1 - A) instead of two.
-        if A is None:
-            A = self.forward(Z)
-        dZ = np.multiply(dA, A, out=out)
-        dZ *= 1.0 - A
-        return dZ
-
 
 class Tanh(Activation):
     r"""Hyperbolic tangent: :math:`f(z) = \tanh z`, :math:`f'(z) = 1 - f(z)^2`."""

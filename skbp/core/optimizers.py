@@ -12,6 +12,8 @@ BLAS thread pools contend for the cores, and a fit measured 30 times slower
 with BLAS on two threads. Hence no scipy BLAS in the training loop.
 """
 
+import math
+
 import numpy as np
 
 __all__ = ["SGD", "Adam", "LEARNING_RATE_SCHEDULES"]
@@ -190,9 +192,10 @@ class Adam(_Optimizer):
             self.learning_rate_init * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
         )
         eps, lr = self.epsilon, self.learning_rate
-        # (1 - b2) g^2 from the array holding (1 - b1) g, squared: the one
-        # working array then serves every step below.
-        v_scale = (1 - b2) / (1 - b1) ** 2
+        # (1 - b2) g^2 from the array holding (1 - b1) g: rescaled to
+        # sqrt(1 - b2) g, then squared, so one working array serves every
+        # step below (and nothing smaller than (1 - b1) g is ever formed).
+        to_root_b2 = math.sqrt(1 - b2) / (1 - b1)  # a Python float: float32 stays
         for i, (param, grad, m, v) in enumerate(zip(params, grads, self.ms, self.vs)):
             work = self._work(i, grad, overwrite_grads)
             # m = b1 m + (1 - b1) g
@@ -201,8 +204,8 @@ class Adam(_Optimizer):
             m += work
             # v = b2 v + (1 - b2) g^2
             v *= b2
+            work *= to_root_b2
             work *= work
-            work *= v_scale
             v += work
             # theta -= lr_t m / (sqrt(v) + eps)
             np.sqrt(v, out=work)

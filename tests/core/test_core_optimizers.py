@@ -118,6 +118,23 @@ def test_adam_matches_sklearn_step_by_step(beta_1, beta_2, epsilon):
     assert [id(p) for p in ours_p] == ids
 
 
+@pytest.mark.parametrize("overwrite_grads", [False, True])
+def test_adam_float32_tiny_gradients_and_beta_1_near_one(overwrite_grads):
+    # The working array holds (1 - b1) g before it becomes (1 - b2) g^2: no
+    # intermediate may be smaller than scikit-learn's own, or float32
+    # underflows where scikit-learn's does not.
+    kwargs = dict(learning_rate_init=0.01, beta_1=0.9999, beta_2=0.999)
+    ours_p, theirs_p = _params(dtype=np.float32), _params(dtype=np.float32)
+    ours, theirs = Adam(ours_p, **kwargs), AdamOptimizer(theirs_p, **kwargs)
+    for step in range(N_STEPS):
+        grads = [g * np.float32(1e-16) for g in _grads(step, np.float32)]
+        theirs.update_params(theirs_p, [g.copy() for g in grads])
+        ours.update(ours_p, grads, overwrite_grads=overwrite_grads)
+        assert all(v.dtype == np.float32 for v in ours.vs)
+        _assert_lists_close(ours.vs, theirs.vs, rtol=1e-5, atol=0)
+        _assert_lists_close(ours_p, theirs_p, rtol=1e-6, atol=0)
+
+
 def test_adam_first_step_is_learning_rate_times_sign():
     # Bias correction: the first step is lr * g / (|g| + eps / sqrt(1 - beta_2))
     # per entry (eps is added before the correction, as in scikit-learn).
