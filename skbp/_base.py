@@ -18,7 +18,7 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._progress import ProgressDisplay
-from ._rollback import EpochCheckpoint, keeps_fitted_state
+from ._rollback import EpochCheckpoint, deferred_interrupts, keeps_fitted_state
 from ._training_step import TrainingStep
 from ._validation import (
     check_dropout,
@@ -358,7 +358,7 @@ class BaseBackprop(BaseEstimator, ABC):
         workspace = self._workspace(layer_units, batch_size, X.dtype)
         step = TrainingStep(self, flat, workspace, train, batch_size)
 
-        checkpoint = EpochCheckpoint(self)  # the model before this call
+        checkpoint = EpochCheckpoint(self)
         self.n_iter_ = 0
         order = np.arange(n_samples)
         display = self._progress_display(incremental)
@@ -398,11 +398,14 @@ class BaseBackprop(BaseEstimator, ABC):
     def _interruptible(self, checkpoint, display):
         """Around a training loop: on ``KeyboardInterrupt`` the last completed
         epoch (or L-BFGS iteration) becomes the model and the interrupt goes
-        on; the progress display is closed whatever happens."""
+        on (before any completed epoch, ``keeps_fitted_state`` puts the
+        model before the call back); the progress display is closed
+        whatever happens."""
         try:
             yield
         except KeyboardInterrupt as interrupt:
-            checkpoint.restore(self, interrupt)
+            with deferred_interrupts():
+                checkpoint.restore(self, interrupt)
             raise
         finally:
             if display is not None:

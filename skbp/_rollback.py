@@ -4,15 +4,25 @@
   raise, the estimator's fitted state is put back as it was before the call.
 - :class:`EpochCheckpoint` keeps the weights of the last completed epoch (or
   L-BFGS iteration), so that a ``KeyboardInterrupt`` leaves a consistent,
-  usable model before it propagates.
+  usable model before it propagates. An interrupt that comes before any
+  epoch of the call has completed is a failed call like any other: the
+  estimator is put back exactly as it was before it.
 """
 
+import contextlib
 import functools
 import math
+import signal
+import threading
 
 import numpy as np
 
-__all__ = ["keeps_fitted_state", "EpochCheckpoint", "estimator_param_names"]
+__all__ = [
+    "keeps_fitted_state",
+    "EpochCheckpoint",
+    "deferred_interrupts",
+    "estimator_param_names",
+]
 
 
 _KEEP_STATE = "_skbp_keeps_epoch_state"
@@ -102,13 +112,14 @@ def keeps_fitted_state(method):
     """Decorate ``fit``/``partial_fit``: on error, restore the state before the call.
 
     Every attribute that is not a constructor parameter is copied before the
-    call; if the call raises, attributes it added are removed and the copies
-    put back, so a fit that diverges or finds bad input late leaves the
-    previously fitted model (or the unfitted estimator) as it was. The
+    call; if the call raises (or is interrupted before any epoch completed),
+    attributes it added are removed and the copies put back, so a fit that
+    diverges or finds bad input late leaves the previously fitted model (or
+    the unfitted estimator) as it was, optimizer state included. The
     exception propagates unchanged.
 
     A ``KeyboardInterrupt`` that an :class:`EpochCheckpoint` has handled
-    keeps the state of the last completed epoch instead.
+    after a completed epoch keeps the state of that epoch instead.
     """
 
     @functools.wraps(method)
@@ -119,10 +130,39 @@ def keeps_fitted_state(method):
             return method(self, *args, **kwargs)
         except BaseException as exc:
             if not getattr(exc, _KEEP_STATE, False):
-                _restore_fitted_state(self, state, param_names)
+                # A second Ctrl-C must not leave the estimator half restored.
+                with deferred_interrupts():
+                    _restore_fitted_state(self, state, param_names)
             raise
 
     return wrapper
+
+
+@contextlib.contextmanager
+def deferred_interrupts():
+    """Hold SIGINT back while the block runs, then deliver it.
+
+    Restoring a model takes a few assignments; an interrupt landing among
+    them would leave it half old, half new. In the main thread, SIGINT's
+    handler is swapped for one that only records the signal, and the
+    recorded interrupt is raised when the block ends. Elsewhere (signals
+    only reach the main thread) the block runs as it is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received = []
+    try:
+        previous = signal.signal(signal.SIGINT, lambda *args: received.append(args))
+    except ValueError:  # not in the main interpreter
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if received and callable(previous):
+            previous(*received[0])
 
 
 def _copy_weights(saved, flat):
@@ -139,7 +179,9 @@ class EpochCheckpoint:
     consistent fitted model holding the weights of the last completed epoch,
     usable for ``predict`` and for continuing with ``warm_start`` or
     ``partial_fit`` (which start a fresh optimizer: the interrupted one's
-    moments belong to a partial epoch).
+    moments belong to a partial epoch). Before the first :meth:`save` there
+    is no epoch to keep: :meth:`restore` then leaves the estimator to
+    :func:`keeps_fitted_state`, which puts back the state before the call.
 
     One copy of the weights is kept, written in place after each epoch (no
     epoch allocates). While that copy is being written it is half old, half
@@ -172,8 +214,8 @@ class EpochCheckpoint:
         self._shapes = [a.shape for a in arrays]
         # The weights are kept as one flat vector (the layout of
         # skbp.core.pack): saving an epoch is then a single copy.
-        self._weights = np.concatenate([a.ravel() for a in arrays])
-        self._state = (self._weights, *self._counters(estimator))
+        self._weights = np.empty(sum(a.size for a in arrays), arrays[0].dtype)
+        self._state = None  # no completed epoch yet
         self._pending = None
 
     def _counters(self, estimator):
@@ -220,10 +262,18 @@ class EpochCheckpoint:
             The exception about to be re-raised: marked so that
             :func:`keeps_fitted_state` keeps the restored epoch rather than
             rolling back to the state before the call.
+
+        Returns
+        -------
+        bool
+            False, and nothing changed, when no epoch has completed.
         """
         # Interrupted mid-save: the pending epoch's source is intact.
         pending = self._pending
-        flat, values, lengths = self._state if pending is None else pending
+        saved = self._state if pending is None else pending
+        if saved is None:
+            return False
+        flat, values, lengths = saved
         weights, start = [], 0
         for shape in self._shapes:
             size = math.prod(shape)
@@ -239,3 +289,4 @@ class EpochCheckpoint:
         estimator._optimizer = None
         if interrupt is not None:
             setattr(interrupt, _KEEP_STATE, True)
+        return True

@@ -19,6 +19,7 @@ import copy
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -352,6 +353,111 @@ def test_interrupt_during_partial_fit_keeps_the_previous_call(monkeypatch):
     for name in ("coefs_", "intercepts_", "n_iter_", "t_", "loss_curve_", "classes_"):
         _assert_same(before[name], getattr(est, name), name)
     _check_usable(est, X, y)
+
+
+# An interrupt before any epoch of the call has completed: the estimator is
+# exactly as it was before the call (issue 13).
+# The backprop call to interrupt, within the first epoch (4 batches) or
+# the first L-BFGS iteration (its first evaluation: the line search may
+# complete the iteration on the second).
+FIRST_EPOCH = [("sgd", 1), ("sgd", 3), ("adam", 1), ("adam", 4), ("lbfgs", 1)]
+
+
+@pytest.mark.parametrize("solver, call", FIRST_EPOCH)
+@pytest.mark.parametrize("cls", [BPClassifier, BPRegressor])
+def test_interrupted_refit_keeps_the_fitted_model(monkeypatch, cls, solver, call):
+    data = _data(n=40)
+    est = cls(hidden_layer_sizes=(6,), solver=solver, batch_size=10, max_iter=4)
+    est.set_params(random_state=0).fit(data[0], _target(est, data))
+    before = _fitted_state(est)
+    prediction = est.predict(data[0])
+    _interrupt_at_call(monkeypatch, call)
+    with pytest.raises(KeyboardInterrupt):
+        est.set_params(random_state=1).fit(data[0], _target(est, data))
+    monkeypatch.undo()
+    _assert_same(before, _fitted_state(est))
+    np.testing.assert_array_equal(est.predict(data[0]), prediction)
+
+
+@pytest.mark.parametrize("solver, call", FIRST_EPOCH)
+@pytest.mark.parametrize("cls", [BPClassifier, BPRegressor])
+def test_interrupted_first_fit_leaves_the_estimator_unfitted(
+    monkeypatch, cls, solver, call
+):
+    data = _data(n=40)
+    est = cls(hidden_layer_sizes=(6,), solver=solver, batch_size=10, random_state=0)
+    _interrupt_at_call(monkeypatch, call)
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(data[0], _target(est, data))
+    monkeypatch.undo()
+    assert not [name for name in vars(est) if name.endswith("_")]
+    with pytest.raises(NotFittedError):
+        check_is_fitted(est)
+    with pytest.raises(NotFittedError):
+        est.predict(data[0])
+
+
+@pytest.mark.parametrize("cls", [BPClassifier, BPRegressor])
+def test_interrupted_partial_fit_keeps_the_optimizer_state(monkeypatch, cls):
+    # The optimizer is part of the state: after an interrupted call, the
+    # stream goes on exactly as the stream that never had that call.
+    data = _data(n=40)
+    kwargs = {"classes": [0, 1, 2]} if cls is BPClassifier else {}
+    params = dict(hidden_layer_sizes=(6,), batch_size=10, random_state=0)
+    stream = [cls(**params), cls(**params)]
+    for est in stream:
+        est.partial_fit(data[0], _target(est, data), **kwargs)
+        est.partial_fit(data[0][::-1], _target(est, data)[::-1])
+    interrupted, reference = stream
+    before = _fitted_state(interrupted)
+    _interrupt_at_call(monkeypatch, 3)
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.partial_fit(data[0], _target(interrupted, data))
+    monkeypatch.undo()
+    _assert_same(before, _fitted_state(interrupted))
+    for est in stream:
+        est.partial_fit(data[0], _target(est, data))
+    assert _same_weights(interrupted, reference)
+    _assert_same(_fitted_state(reference), _fitted_state(interrupted))
+
+
+@pytest.mark.parametrize("cls", [BPClassifier, BPRegressor])
+def test_sigint_at_any_moment_of_a_refit_loses_nothing(cls):
+    # The interrupt lands wherever the timer fires: in validation, in the
+    # first epoch or later. Whatever it hits, the estimator is the model
+    # before the call or a consistent model of completed epochs; never a
+    # fresh, untrained network.
+    rng = np.random.RandomState(0)
+    X = rng.randn(6000, 10)
+    y = (X[:, 0] > 0) * 1 + (X[:, 1] > 0) if cls is BPClassifier else X[:, 0]
+    est = cls(hidden_layer_sizes=(30,), batch_size=8, max_iter=2, random_state=0)
+    est.fit(X[:200], y[:200])
+    long_fit = dict(max_iter=10**6, tol=0, n_iter_no_change=np.inf)
+    outcomes = []
+    for delay in (0.0, 0.005, 0.02, 0.05):
+        before = _fitted_state(est)
+        # A real SIGINT (what Ctrl-C sends), from a timer thread; started
+        # inside the block so that it cannot land outside it.
+        timer = threading.Timer(delay, os.kill, (os.getpid(), signal.SIGINT))
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                timer.start()
+                est.set_params(random_state=1, **long_fit).fit(X, y)
+        finally:
+            timer.join()
+        if est.n_iter_ == before["n_iter_"] and est.t_ == before["t_"]:
+            _assert_same(before, _fitted_state(est))
+            outcomes.append("before")
+        else:
+            assert est.n_iter_ == len(est.loss_curve_) >= 1
+            assert est.t_ == est.n_iter_ * len(X)
+            outcomes.append("epochs")
+        _check_usable(est.set_params(max_iter=2), X[:40], y[:40])
+        est = cls(hidden_layer_sizes=(30,), batch_size=8, max_iter=2, random_state=0)
+        est.fit(X[:200], y[:200])
+    # 750 batches make an epoch far longer than 50 ms: the early delays
+    # land before the first epoch completes.
+    assert "before" in outcomes
 
 
 @pytest.mark.parametrize("solver", ["adam", "lbfgs"])
