@@ -19,8 +19,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_class_weight
 
+import skbp._base
 from skbp import BPClassifier, BPRegressor, check_gradients
-from skbp.core import HIDDEN_ACTIVATIONS, ReLU
+from skbp.core import HIDDEN_ACTIVATIONS, ReLU, dropout_masks
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -248,6 +249,44 @@ def test_dropout_survives_pickle_and_continues(iris):
     clf.partial_fit(X, y)
     copy.partial_fit(X, y)
     assert _same_weights(clf, copy)
+
+
+def test_dropout_masks_are_fresh_every_step(iris, monkeypatch):
+    """A row's mask changes from epoch to epoch, partial_fit calls included.
+
+    The masks the estimator draws are recorded, by row, where it calls
+    ``skbp.core.dropout_masks``. Were the step counter not to advance, every
+    batch would draw the same masks and a row would keep its mask forever.
+    """
+    X, y = iris
+    drawn = []
+
+    def recording(keys, *args, **kwargs):
+        masks = dropout_masks(keys, *args, **kwargs)
+        drawn.append(dict(zip(keys.tolist(), masks[0])))
+        return masks
+
+    monkeypatch.setattr(skbp._base, "dropout_masks", recording)
+    clf = BPClassifier(
+        hidden_layer_sizes=(16,),
+        dropout=0.5,
+        solver="sgd",
+        batch_size=50,
+        max_iter=3,
+        random_state=0,
+    )
+    clf.fit(X, y)
+    clf.partial_fit(X, y)
+    assert len(drawn) == 4 * 3  # 4 epochs of 3 batches, a mask draw each
+    epochs = [
+        {k: m for batch in drawn[i : i + 3] for k, m in batch.items()}
+        for i in range(0, 12, 3)
+    ]
+    assert all(epoch.keys() == epochs[0].keys() for epoch in epochs)
+    for before, after in zip(epochs, epochs[1:]):
+        kept = [np.array_equal(before[k], after[k]) for k in before]
+        # 16 units at rate 0.5: a row keeps its mask with probability 2**-16.
+        assert not any(kept), f"{sum(kept)} of {len(kept)} rows kept their mask"
 
 
 # ---------------------------------------------------------------------------
