@@ -497,6 +497,31 @@ def test_restore_best_weights_keeps_the_lowest_training_loss_epoch():
     assert restored.loss_curve_ == last.loss_curve_
 
 
+def test_restore_best_weights_does_not_apply_to_partial_fit():
+    """A partial_fit call ends with its live weights, even when its loss is
+    worse than an earlier call's: the option is for ``fit`` only."""
+    X, y = make_regression(n_samples=200, n_features=5, noise=5.0, random_state=0)
+    y = y / y.std()
+    params = dict(
+        hidden_layer_sizes=(30,),
+        solver="sgd",
+        learning_rate_init=0.2,
+        momentum=0.95,
+        batch_size=16,
+        random_state=0,
+    )
+    restoring = BPRegressor(restore_best_weights=True, **params)
+    plain = BPRegressor(**params)
+    for _ in range(12):
+        restoring.partial_fit(X, y)
+        plain.partial_fit(X, y)
+        assert _same_weights(restoring, plain)
+    curve = plain.loss_curve_
+    assert np.argmin(curve) < len(curve) - 1, "the test needs a loss that rises"
+    assert restoring.loss_curve_ == curve
+    assert restoring.best_loss_ == min(curve) < restoring.loss_
+
+
 def test_restore_best_weights_off_keeps_the_last_epoch():
     X, y = make_regression(n_samples=100, n_features=3, random_state=0)
     params = dict(hidden_layer_sizes=(5,), max_iter=5, random_state=0)
