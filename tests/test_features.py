@@ -19,8 +19,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_class_weight
 
+import skbp._base
 from skbp import BPClassifier, BPRegressor, check_gradients
-from skbp.core import HIDDEN_ACTIVATIONS, ReLU
+from skbp.core import HIDDEN_ACTIVATIONS, ReLU, dropout_masks
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -250,6 +251,44 @@ def test_dropout_survives_pickle_and_continues(iris):
     assert _same_weights(clf, copy)
 
 
+def test_dropout_masks_are_fresh_every_step(iris, monkeypatch):
+    """A row's mask changes from epoch to epoch, partial_fit calls included.
+
+    The masks the estimator draws are recorded, by row, where it calls
+    ``skbp.core.dropout_masks``. Were the step counter not to advance, every
+    batch would draw the same masks and a row would keep its mask forever.
+    """
+    X, y = iris
+    drawn = []
+
+    def recording(keys, *args, **kwargs):
+        masks = dropout_masks(keys, *args, **kwargs)
+        drawn.append(dict(zip(keys.tolist(), masks[0])))
+        return masks
+
+    monkeypatch.setattr(skbp._base, "dropout_masks", recording)
+    clf = BPClassifier(
+        hidden_layer_sizes=(16,),
+        dropout=0.5,
+        solver="sgd",
+        batch_size=50,
+        max_iter=3,
+        random_state=0,
+    )
+    clf.fit(X, y)
+    clf.partial_fit(X, y)
+    assert len(drawn) == 4 * 3  # 4 epochs of 3 batches, a mask draw each
+    epochs = [
+        {k: m for batch in drawn[i : i + 3] for k, m in batch.items()}
+        for i in range(0, 12, 3)
+    ]
+    assert all(epoch.keys() == epochs[0].keys() for epoch in epochs)
+    for before, after in zip(epochs, epochs[1:]):
+        kept = [np.array_equal(before[k], after[k]) for k in before]
+        # 16 units at rate 0.5: a row keeps its mask with probability 2**-16.
+        assert not any(kept), f"{sum(kept)} of {len(kept)} rows kept their mask"
+
+
 # ---------------------------------------------------------------------------
 # Activations: per layer, and the new ones
 # ---------------------------------------------------------------------------
@@ -456,6 +495,31 @@ def test_restore_best_weights_keeps_the_lowest_training_loss_epoch():
     assert _same_weights(restored, stopped)
     assert restored.best_loss_ == min(last.loss_curve_)
     assert restored.loss_curve_ == last.loss_curve_
+
+
+def test_restore_best_weights_does_not_apply_to_partial_fit():
+    """A partial_fit call ends with its live weights, even when its loss is
+    worse than an earlier call's: the option is for ``fit`` only."""
+    X, y = make_regression(n_samples=200, n_features=5, noise=5.0, random_state=0)
+    y = y / y.std()
+    params = dict(
+        hidden_layer_sizes=(30,),
+        solver="sgd",
+        learning_rate_init=0.2,
+        momentum=0.95,
+        batch_size=16,
+        random_state=0,
+    )
+    restoring = BPRegressor(restore_best_weights=True, **params)
+    plain = BPRegressor(**params)
+    for _ in range(12):
+        restoring.partial_fit(X, y)
+        plain.partial_fit(X, y)
+        assert _same_weights(restoring, plain)
+    curve = plain.loss_curve_
+    assert np.argmin(curve) < len(curve) - 1, "the test needs a loss that rises"
+    assert restoring.loss_curve_ == curve
+    assert restoring.best_loss_ == min(curve) < restoring.loss_
 
 
 def test_restore_best_weights_off_keeps_the_last_epoch():

@@ -190,6 +190,28 @@ def test_failed_partial_fit_calls_leave_the_stream_unchanged(cls, solver):
     _assert_same(_fitted_state(clean), _fitted_state(noisy))
 
 
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_partial_fit_diverging_mid_stream_leaves_the_stream_unchanged(solver):
+    # Unlike bad input, a diverging batch fails after the optimizer has
+    # stepped, which updates SGD's velocities and Adam's moments in place:
+    # those too must be put back, or the next call starts from them.
+    data = _data(n=60)
+    X, y = data[0], data[2]
+    params = dict(hidden_layer_sizes=(6,), solver=solver, random_state=0)
+    clean, noisy = BPRegressor(**params), BPRegressor(**params)
+    for start in range(0, 60, 10):
+        rows = slice(start, start + 10)
+        clean.partial_fit(X[rows], y[rows])
+        noisy.partial_fit(X[rows], y[rows])
+        if start == 20:
+            before = _fitted_state(noisy)
+            with pytest.raises(ValueError, match=NON_FINITE):
+                noisy.partial_fit(X[:10] * 1e200, y[:10] * 1e200)
+            _assert_same(before, _fitted_state(noisy))
+    assert _same_weights(clean, noisy)
+    _assert_same(_fitted_state(clean), _fitted_state(noisy))
+
+
 @pytest.mark.parametrize("cls", [BPClassifier, BPRegressor])
 def test_failed_first_call_leaves_the_estimator_unfitted(cls):
     X, y, _ = _data()

@@ -11,6 +11,7 @@ from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import SGDClassifier
 from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier
 
 from skbp import BPClassifier, BPRegressor, streaming
 from skbp.streaming import (
@@ -367,6 +368,34 @@ def test_other_estimators_get_their_best_state_back():
     X_val, y_val = chunks[0]
     assert sgd.score(X_val, y_val) == history.best_validation_score
     assert np.isnan(history.loss).all()  # SGDClassifier has no loss_
+
+
+def test_estimator_updating_weights_in_place_gets_best_weights_back():
+    """scikit-learn's MLPClassifier writes into its ``coefs_`` arrays: the best
+    epoch's weights must be a copy, not the live arrays that later epochs
+    change."""
+    X, y = make_classification(
+        n_samples=600, n_features=10, n_informative=5, flip_y=0.1, random_state=0
+    )
+    chunks = memmap_chunks(X, y, chunk_size=100)
+    X_val, y_val = chunks[0]
+    params = dict(hidden_layer_sizes=(16,), learning_rate_init=0.1, random_state=0)
+    kwargs = dict(classes=[0, 1], validation=0, n_iter_no_change=3, random_state=0)
+    mlp = fit_chunks(MLPClassifier(**params), chunks, n_epochs=15, **kwargs)
+    history = mlp.streaming_history_
+    assert history.validation_score[-1] < history.best_validation_score, (
+        "the test needs a last epoch worse than the best"
+    )
+    assert mlp.score(X_val, y_val) == history.best_validation_score
+    # The same run stopped at the best epoch ends with the live weights of
+    # that epoch.
+    stopped = fit_chunks(
+        MLPClassifier(**params), chunks, n_epochs=history.best_epoch, **kwargs
+    )
+    for ours, best in zip(
+        mlp.coefs_ + mlp.intercepts_, stopped.coefs_ + stopped.intercepts_
+    ):
+        assert_array_equal(ours, best)
 
 
 # ----------------------------------------------------------------------

@@ -3,9 +3,11 @@
 Every test is parametrized over the registry (``ACTIVATIONS``), so an
 activation added later is covered automatically. Tests that need an
 independent formula read it from ``REFERENCE`` below and fail with a clear
-message for an activation that has none yet.
+message for an activation that has none yet; an activation whose constructor
+takes parameters must likewise list non-default values in ``PARAMETER_VALUES``.
 """
 
+import inspect
 import pickle
 import warnings
 
@@ -50,6 +52,20 @@ REFERENCE = {
     "gelu": _gelu_tanh,
     "softplus": lambda z: np.logaddexp(0.0, z),
     "silu": lambda z: z * scipy.special.expit(z),
+}
+
+#: Non-default constructor parameters of every parameterised activation, each
+#: with its independent float64 formula: the defaults can hide a dropped
+#: parameter (ELU's derivative without ``alpha`` is right at ``alpha=1``).
+PARAMETER_VALUES = {
+    "leaky_relu": [
+        ({"negative_slope": 0.3}, lambda z: np.where(z > 0, z, 0.3 * z)),
+        ({"negative_slope": -0.5}, lambda z: np.where(z > 0, z, -0.5 * z)),
+    ],
+    "elu": [
+        ({"alpha": 0.5}, lambda z: np.where(z > 0, z, 0.5 * np.expm1(z))),
+        ({"alpha": 2.5}, lambda z: np.where(z > 0, z, 2.5 * np.expm1(z))),
+    ],
 }
 
 #: Hand-computed values at a few points: (input row, expected output row).
@@ -275,6 +291,65 @@ def test_relu_derivative_at_zero_is_zero():
     Z = np.array([[0.0, -1.0, 2.0]])
     np.testing.assert_array_equal(relu.derivative(Z), [[0.0, 0.0, 1.0]])
     np.testing.assert_array_equal(relu.backward(np.full((1, 3), 5.0), Z), [[0, 0, 5]])
+
+
+def _constructor_defaults(name):
+    """``{parameter: default}`` of an activation's constructor."""
+    parameters = inspect.signature(ACTIVATIONS[name]).parameters.values()
+    return {p.name: p.default for p in parameters}
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_parameterised_activations_have_non_default_values(name):
+    defaults = _constructor_defaults(name)
+    if not defaults:
+        assert name not in PARAMETER_VALUES
+        return
+    untested = {
+        parameter
+        for parameter, default in defaults.items()
+        if all(
+            params.get(parameter, default) == default
+            for params, _ in PARAMETER_VALUES.get(name, [])
+        )
+    }
+    if untested:
+        pytest.fail(
+            f"activation {name!r} takes {sorted(untested)} but PARAMETER_VALUES in "
+            "tests/core/test_core_activations.py gives no non-default value for "
+            "them: add some (with the reference formula)"
+        )
+
+
+PARAMETERISED = [
+    pytest.param(name, params, reference, id=f"{name}-{params}")
+    for name in sorted(PARAMETER_VALUES)
+    for params, reference in PARAMETER_VALUES[name]
+]
+
+
+@pytest.mark.parametrize("name, params, reference", PARAMETERISED)
+def test_non_default_parameters_forward_and_derivative(name, params, reference):
+    act = ACTIVATIONS[name](**params)
+    assert act != ACTIVATIONS[name]()
+    rng = np.random.RandomState(5)
+    A = act.forward(Z_SMOOTH.copy())
+    np.testing.assert_allclose(A, reference(Z_SMOOTH), rtol=1e-12, atol=1e-14)
+
+    numerical = _central_difference(reference, Z_SMOOTH)
+    for derivative in (act.derivative(Z_SMOOTH, A), act.derivative(Z_SMOOTH)):
+        np.testing.assert_allclose(derivative, numerical, rtol=1e-6, atol=1e-8)
+    dA = rng.normal(size=Z_SMOOTH.shape)
+    expected = dA * numerical
+    np.testing.assert_allclose(
+        act.backward(dA, Z_SMOOTH, A), expected, rtol=1e-6, atol=1e-8
+    )
+    if act.derivative_from_output:
+        # The claim lets a training workspace overwrite Z with A: backward
+        # must then give the same gradient from A alone.
+        np.testing.assert_allclose(
+            act.backward(dA, A.copy(), A), expected, rtol=1e-6, atol=1e-8
+        )
 
 
 def test_leaky_relu_slope_parameter():
