@@ -1,11 +1,13 @@
 """Plain-format files: :func:`save` and :func:`load`, no pickle involved.
 
-A ``.npz`` archive of the weights and a JSON document, read back with
-``numpy.load(allow_pickle=False)``: loading an untrusted file runs no code,
-and a SHA-256 digest rejects files modified or truncated since saving.
+A ``.npz`` archive of the weights and a JSON document (see
+:mod:`skbp._archive`): loading an untrusted file runs no code, reads no more
+than the sizes it has checked, and a SHA-256 digest rejects files modified
+or truncated since saving. :func:`save` replaces a file atomically
+(:mod:`skbp._atomic`), and :func:`load` accepts only what
+:mod:`skbp._model_check` allows, checked as one consistent model.
 """
 
-import hashlib
 import json
 import os
 import re
@@ -13,6 +15,10 @@ import warnings
 
 import numpy as np
 
+from ._archive import MAX_DOCUMENT_BYTES, little_endian, read_archive, write_archive
+from ._atomic import atomic_write
+from ._model_check import check_attribute, check_model
+from ._validation import check_hidden_layer_sizes
 from ._versioning import skbp_version
 from .exceptions import InconsistentVersionWarning, PersistenceWarning
 
@@ -21,16 +27,25 @@ __all__ = ["save", "load", "FORMAT", "FORMAT_VERSION"]
 
 #: Name of the file format, stored in every file.
 FORMAT = "skbp-npz"
-#: Version of the file format; :func:`load` refuses other versions.
-FORMAT_VERSION = 1
-
-_DOCUMENT, _DIGEST = "document", "digest"
+#: Version of the file format written by :func:`save`. Version 2 stores
+#: lists of floats (loss curves) as arrays and records the layer widths, so
+#: that :func:`load` can bound the arrays before reading them.
+FORMAT_VERSION = 2
+#: Versions :func:`load` reads.
+READABLE_VERSIONS = (1, 2)
+#: What a model's arrays may take besides its weights (float64, live and
+#: best-epoch copies) and the dropout salt: labels and learning curves, a
+#: million epochs of them.
+OTHER_ARRAYS_BYTES = 16 * 2**20
 # Not saved: the optimizer's moment estimates (partial_fit after load starts a
 # fresh optimizer, as fit with warm_start does) and the random generator
 # (drawn afresh from random_state by every fit).
 _NOT_SAVED = frozenset({"_optimizer", "_random_state"})
 _ARRAY_KINDS = frozenset("biufUS")
 _ATTRIBUTE_NAME = re.compile(r"_?[a-z][a-z0-9_]*")
+_BINARIZER_ATTRIBUTES = frozenset(
+    {"neg_label", "pos_label", "sparse_output", "y_type_", "sparse_input_", "classes_"}
+)
 
 
 class _Encoder:
@@ -38,9 +53,11 @@ class _Encoder:
 
     JSON keeps ``None``, booleans, ints, floats (``NaN`` and infinities as
     Python's ``json`` writes them), strings and lists; everything else is a
-    one-key object: ``{"__array__": member}``, ``{"__tuple__": [...]}``,
-    ``{"__dict__": [[key, value], ...]}``, ``{"__strings__": [...]}`` (an
-    object array of strings) or ``{"__label_binarizer__": {...}}``.
+    one-key object: ``{"__array__": member}``, ``{"__floats__": member}`` (a
+    list of floats, such as a loss curve, kept as a float64 array),
+    ``{"__tuple__": [...]}``, ``{"__dict__": [[key, value], ...]}``,
+    ``{"__strings__": [...]}`` (an object array of strings) or
+    ``{"__label_binarizer__": {...}}``.
     """
 
     def __init__(self):
@@ -57,6 +74,8 @@ class _Encoder:
             return value.item()
         if isinstance(value, np.ndarray):
             return self._encode_array(value, where)
+        if value and isinstance(value, list) and all(type(v) is float for v in value):
+            return {"__floats__": self._add(np.array(value, dtype=np.float64))}
         if isinstance(value, list):
             return [self.encode(item, where) for item in value]
         if isinstance(value, tuple):
@@ -93,9 +112,12 @@ class _Encoder:
                 f"skbp.save cannot store {where}: arrays of dtype {value.dtype} "
                 "are not supported."
             )
+        return {"__array__": self._add(value)}
+
+    def _add(self, array):
         key = f"a{len(self.arrays)}"
-        self.arrays[key] = np.ascontiguousarray(value)
-        return {"__array__": key}
+        self.arrays[key] = little_endian(array)
+        return key
 
 
 class _Decoder:
@@ -115,13 +137,12 @@ class _Decoder:
         if not isinstance(value, dict):
             raise ValueError(f"unexpected JSON value {value!r}")
         if set(value) == {"__array__"}:
-            key = value["__array__"]
-            if not isinstance(key, str) or key not in self.arrays:
-                raise ValueError(f"reference to a missing array {key!r}")
-            if key in self.used:
-                raise ValueError(f"array {key!r} is referenced twice")
-            self.used.add(key)
-            return self.arrays[key]
+            return self._array(value["__array__"])
+        if set(value) == {"__floats__"}:
+            array = self._array(value["__floats__"])
+            if array.dtype != np.float64 or array.ndim != 1:
+                raise ValueError("__floats__ must refer to a 1-D float64 array")
+            return array.tolist()
         if set(value) == {"__tuple__"}:
             return tuple(self.decode(self._list(value["__tuple__"])))
         if set(value) == {"__dict__"}:
@@ -139,18 +160,23 @@ class _Decoder:
             attributes = value["__label_binarizer__"]
             if not isinstance(attributes, dict):
                 raise ValueError("malformed label binarizer")
+            if set(attributes) != _BINARIZER_ATTRIBUTES:
+                raise ValueError(
+                    f"the label binarizer must hold {sorted(_BINARIZER_ATTRIBUTES)}"
+                )
             binarizer = LabelBinarizer()
             for name, item in attributes.items():
-                _check_attribute_name(binarizer, name)
                 setattr(binarizer, name, self.decode(item))
-            if getattr(binarizer, "y_type_", None) not in (
-                "binary",
-                "multiclass",
-                "multilabel-indicator",
-            ):
-                raise ValueError("the label binarizer has an invalid y_type_")
             return binarizer
         raise ValueError(f"unexpected JSON object with keys {sorted(value)}")
+
+    def _array(self, key):
+        if not isinstance(key, str) or key not in self.arrays:
+            raise ValueError(f"reference to a missing array {key!r}")
+        if key in self.used:
+            raise ValueError(f"array {key!r} is referenced twice")
+        self.used.add(key)
+        return self.arrays[key]
 
     def _key(self, key):
         key = self.decode(key)
@@ -163,29 +189,6 @@ class _Decoder:
         if not isinstance(value, list):
             raise ValueError(f"expected a JSON list, got {value!r}")
         return value
-
-
-def _check_attribute_name(estimator, name):
-    """Refuse names that are not plain attributes (methods, dunders, params)."""
-    if (
-        not isinstance(name, str)
-        or not _ATTRIBUTE_NAME.fullmatch(name)
-        or hasattr(type(estimator), name)
-    ):
-        raise ValueError(f"invalid attribute name {name!r}")
-
-
-def _digest(members):
-    """SHA-256 of the archive's members: each name, dtype, shape and bytes."""
-    digest = hashlib.sha256()
-    for key in sorted(members):
-        array = np.ascontiguousarray(members[key])
-        header = json.dumps([key, array.dtype.str, list(array.shape)]).encode()
-        data = array.tobytes()
-        for chunk in (header, data):
-            digest.update(len(chunk).to_bytes(8, "little"))
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _estimator_classes():
@@ -233,78 +236,164 @@ def save(estimator, file):
             f"{type(estimator).__name__}. Save pipelines with joblib or skops."
         )
     encoder = _Encoder()
-    params = {}
-    for name, value in estimator.get_params(deep=False).items():
-        if name == "random_state" and isinstance(
-            value, (np.random.RandomState, np.random.Generator)
-        ):
-            warnings.warn(
-                PersistenceWarning(
-                    f"random_state={value!r} is not plain data and is saved as "
-                    "None: the loaded model predicts the same, but a refit draws "
-                    "different initial weights. Use an int random_state to keep "
-                    "refits reproducible."
-                ),
-                stacklevel=2,
-            )
-            value = None
-        params[name] = encoder.encode(value, f"parameter {name}={value!r}")
+    params = {
+        name: encoder.encode(value, f"parameter {name}={value!r}")
+        for name, value in _plain_params(estimator).items()
+    }
     attributes = {
         name: encoder.encode(value, f"attribute {name}")
         for name, value in vars(estimator).items()
         if name not in params and name not in _NOT_SAVED
     }
+    coefs = getattr(estimator, "coefs_", None)
     document = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "skbp_version": skbp_version(),
         "estimator": type(estimator).__name__,
+        "layer_units": None if coefs is None else _units(coefs),
         "params": params,
         "attributes": attributes,
     }
     text = json.dumps(document, sort_keys=True, allow_nan=True)
-    members = {_DOCUMENT: np.frombuffer(text.encode("utf-8"), dtype=np.uint8)}
-    members.update(encoder.arrays)
-    members[_DIGEST] = np.frombuffer(_digest(members).encode("ascii"), np.uint8)
-    if isinstance(file, (str, os.PathLike)):
-        with open(file, "wb") as handle:
-            np.savez(handle, **members)
-    else:
-        np.savez(file, **members)
-
-
-def _read_members(file):
-    try:
-        archive = np.load(file, allow_pickle=False)
-    except (FileNotFoundError, IsADirectoryError, PermissionError):
-        raise
-    except Exception as exc:
+    # The bounds load applies, checked before the file is touched: a model
+    # save writes is a model load reads.
+    if len(text.encode("utf-8")) > MAX_DOCUMENT_BYTES:
         raise ValueError(
-            "it is truncated, corrupted or not a file written by skbp.save "
-            f"({type(exc).__name__}: {exc})"
-        ) from exc
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ValueError(
-            "it holds a single numpy array, not a file written by skbp.save"
+            f"skbp.save cannot store this model: its document would exceed "
+            f"{MAX_DOCUMENT_BYTES} bytes (too many feature names or labels)."
         )
-    try:
-        return {key: archive[key] for key in archive.files}
-    except Exception as exc:
+    total = sum(array.nbytes for array in encoder.arrays.values())
+    if total > _array_budget(document):
         raise ValueError(
-            f"it is truncated or corrupted ({type(exc).__name__}: {exc})"
-        ) from exc
-    finally:
-        archive.close()
+            f"skbp.save cannot store this model: its arrays besides the weights "
+            f"exceed {OTHER_ARRAYS_BYTES} bytes (loss curves or labels too long)."
+        )
+
+    def write(handle):
+        write_archive(handle, text, encoder.arrays)
+
+    if isinstance(file, (str, os.PathLike)):
+        atomic_write(file, write)
+    else:
+        write(file)
+
+
+def _plain_params(estimator):
+    """Constructor parameters, a random generator replaced by None (warned)."""
+    params = estimator.get_params(deep=False)
+    value = params.get("random_state")
+    if isinstance(value, (np.random.RandomState, np.random.Generator)):
+        warnings.warn(
+            PersistenceWarning(
+                f"random_state={value!r} is not plain data and is saved as "
+                "None: the loaded model predicts the same, but a refit draws "
+                "different initial weights. Use an int random_state to keep "
+                "refits reproducible."
+            ),
+            stacklevel=3,
+        )
+        params["random_state"] = None
+    return params
+
+
+def _units(coefs):
+    return [int(coefs[0].shape[0]), *(int(W.shape[1]) for W in coefs)]
+
+
+def _check_format(document):
+    """Refuse a document of another format or version; return its version."""
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ValueError("it is not a file written by skbp.save")
+    version = document.get("format_version")
+    if version not in READABLE_VERSIONS or isinstance(version, bool):
+        raise ValueError(
+            f"it uses format version {version!r}, and this skbp reads versions "
+            f"{list(READABLE_VERSIONS)}; load it with the skbp version that "
+            f"saved it ({document.get('skbp_version')!r})"
+        )
+    return version
+
+
+def _plan(document):
+    """What :func:`~skbp._archive.read_archive` needs before reading arrays."""
+    return _array_budget(document), _array_fields(document)
+
+
+def _array_fields(document):
+    """Archive member -> the field holding it, such as ``"coefs_[0] (member 'a2')"``."""
+    fields = {}
+
+    def walk(value, path):
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, f"{path}[{i}]")
+        elif isinstance(value, dict):
+            for tag in ("__array__", "__floats__"):
+                key = value.get(tag)
+                if isinstance(key, str):
+                    fields.setdefault(key, f"{path} (member {key!r})")
+            for item in value.values():
+                walk(item, path)
+
+    for section in ("params", "attributes"):
+        for name, value in document[section].items():
+            walk(value, name)
+    return fields
+
+
+def _array_budget(document):
+    """The most bytes a document's arrays may take, from its layer widths.
+
+    The weights of layer widths ``n_0, ..., n_L`` hold
+    ``sum((n_{l-1} + 1) n_l)`` numbers; a model keeps them twice at most
+    (live and best epoch), in float64 at most, plus ``n_0`` 8-byte dropout
+    salts, plus :data:`OTHER_ARRAYS_BYTES` for labels and learning curves.
+    """
+    _check_format(document)
+    units = _layer_units(document)
+    n_weights = sum((a + 1) * b for a, b in zip(units[:-1], units[1:]))
+    return 2 * 8 * n_weights + 8 * (units[0] if units else 0) + OTHER_ARRAYS_BYTES
+
+
+def _layer_units(document):
+    """Layer widths the document declares ([] for an unfitted model)."""
+    attributes, params = document.get("attributes"), document.get("params")
+    if not isinstance(attributes, dict) or not isinstance(params, dict):
+        raise ValueError("its document is malformed")
+    if "coefs_" not in attributes:
+        return []
+    units = document.get("layer_units")
+    if document["format_version"] == 1:  # no layer_units: from the attributes
+        hidden = params.get("hidden_layer_sizes")
+        if isinstance(hidden, dict):
+            hidden = hidden.get("__tuple__")
+        units = [attributes.get("n_features_in_"), *check_hidden_layer_sizes(hidden)]
+        units.append(attributes.get("n_outputs_"))
+    if not (
+        isinstance(units, list)
+        and len(units) >= 2
+        and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in units)
+    ):
+        raise ValueError(f"its layer_units {units!r} are not positive integers")
+    return units
 
 
 def load(file):
     """Load a model written by :func:`save`, without unpickling anything.
 
-    The archive is read with ``numpy.load(allow_pickle=False)`` and the JSON
-    document is parsed by Python's ``json`` module: an untrusted file cannot run code.
-    The file's SHA-256 digest, its structure and the network's shapes are
-    checked before the model is returned. The digest detects accidental
-    modification and truncation; it is not a signature.
+    The archive is read without pickle and the JSON document is parsed by
+    Python's ``json`` module: an untrusted file cannot run code. Before any
+    array is read, the archive's directory and each array's header are
+    checked against each other and against the sizes the document's layer
+    widths imply, so a crafted file cannot make ``load`` use more memory
+    than a genuine model of its declared size. The arrays are then read
+    while their SHA-256 digest is computed, and the model is checked as a
+    whole: only the attributes a fitted model holds, each of its documented
+    type, layer shapes that chain from ``n_features_in_`` to ``n_outputs_``
+    through ``hidden_layer_sizes``, and classes that fit the output layer.
+    The digest detects accidental modification and truncation; it is not a
+    signature.
 
     Parameters
     ----------
@@ -318,7 +407,8 @@ def load(file):
     ------
     ValueError
         If the file is truncated, corrupted, modified since it was saved, of
-        another format version, or does not describe a valid model.
+        another format version, or does not describe a valid model. The
+        message names the field at fault.
     FileNotFoundError
         If there is no such file.
 
@@ -329,35 +419,13 @@ def load(file):
     """
     where = repr(os.fspath(file)) if isinstance(file, (str, os.PathLike)) else "file"
     try:
-        members = _read_members(file)
-        stored = members.pop(_DIGEST, None)
-        if stored is None or _DOCUMENT not in members:
-            raise ValueError("it is not a file written by skbp.save")
-        if stored.dtype != np.uint8 or bytes(stored).decode("ascii", "replace") != (
-            _digest(members)
-        ):
-            raise ValueError(
-                "it has been modified or corrupted since it was saved: its "
-                "SHA-256 digest does not match its content"
-            )
-        return _build(members)
+        document, arrays = read_archive(file, _plan)
+        return _build(document, arrays)
     except (TypeError, ValueError, RecursionError) as exc:
         raise ValueError(f"Cannot load {where} as an skbp model: {exc}.") from exc
 
 
-def _build(members):
-    try:
-        document = json.loads(bytes(members.pop(_DOCUMENT)).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"its document is malformed ({exc})") from exc
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise ValueError("it is not a file written by skbp.save")
-    if document.get("format_version") != FORMAT_VERSION:
-        raise ValueError(
-            f"it uses format version {document.get('format_version')!r}, and "
-            f"this skbp reads version {FORMAT_VERSION}; load it with the skbp "
-            f"version that saved it ({document.get('skbp_version')!r})"
-        )
+def _build(document, arrays):
     cls = _estimator_classes().get(document.get("estimator"))
     if cls is None:
         raise ValueError(f"it holds an unknown estimator {document.get('estimator')!r}")
@@ -371,10 +439,8 @@ def _build(members):
             ),
             stacklevel=3,
         )
-    params, attributes = document.get("params"), document.get("attributes")
-    if not isinstance(params, dict) or not isinstance(attributes, dict):
-        raise ValueError("its document is malformed")
-    decoder = _Decoder(members)
+    params, attributes = document["params"], document["attributes"]
+    decoder = _Decoder(arrays)
     try:
         unknown = set(params) - set(cls._get_param_names())
         if unknown:
@@ -384,65 +450,23 @@ def _build(members):
         estimator = cls(**{name: decoder.decode(v) for name, v in params.items()})
         estimator._validate_params()
         for name, value in attributes.items():
-            _check_attribute_name(estimator, name)
             if name in params:
                 raise ValueError(f"attribute {name!r} is a parameter")
-            setattr(estimator, name, decoder.decode(value))
-        unused = set(members) - decoder.used
+            if not isinstance(name, str) or not _ATTRIBUTE_NAME.fullmatch(name):
+                raise ValueError(f"invalid attribute name {name!r}")
+            value = decoder.decode(value)
+            check_attribute(estimator, name, value)
+            setattr(estimator, name, value)
+        unused = set(arrays) - decoder.used
         if unused:
             raise ValueError(f"arrays {sorted(unused)} are not referenced")
-        _check_network(estimator)
+        check_model(estimator)
+        units = document.get("layer_units")
+        if units is not None and units != _units(estimator.coefs_):
+            raise ValueError(
+                f"layer_units {units} do not match the weights' "
+                f"{_units(estimator.coefs_)}"
+            )
     except (TypeError, ValueError) as exc:
         raise ValueError(f"it does not describe a valid model: {exc}") from exc
     return estimator
-
-
-def _check_network(estimator):
-    """Check that a loaded model's attributes form a usable network."""
-    if not hasattr(estimator, "coefs_"):
-        return  # saved before fit
-    coefs, intercepts = estimator.coefs_, estimator.intercepts_
-    if not (
-        isinstance(coefs, list)
-        and isinstance(intercepts, list)
-        and coefs
-        and len(coefs) == len(intercepts)
-    ):
-        raise ValueError("coefs_ and intercepts_ must be lists of the same length")
-    dtype = coefs[0].dtype if isinstance(coefs[0], np.ndarray) else None
-    if dtype not in (np.float32, np.float64):
-        raise ValueError("the weights must be float32 or float64 arrays")
-    for W, b in zip(coefs, intercepts):
-        if not (
-            isinstance(W, np.ndarray)
-            and isinstance(b, np.ndarray)
-            and W.dtype == dtype
-            and b.dtype == dtype
-            and W.ndim == 2
-            and b.shape == (W.shape[1],)
-        ):
-            raise ValueError("the weights' shapes or dtypes do not match")
-        if not (np.isfinite(W).all() and np.isfinite(b).all()):
-            raise ValueError("the weights are not finite")
-    if any(a.shape[1] != b.shape[0] for a, b in zip(coefs[:-1], coefs[1:])):
-        raise ValueError("consecutive layers' shapes do not match")
-    if getattr(estimator, "n_features_in_", None) != coefs[0].shape[0]:
-        raise ValueError("n_features_in_ does not match the first layer")
-    if getattr(estimator, "n_outputs_", None) != coefs[-1].shape[1]:
-        raise ValueError("n_outputs_ does not match the last layer")
-    if getattr(estimator, "n_layers_", None) != len(coefs) + 1:
-        raise ValueError("n_layers_ does not match the weights")
-    if hasattr(type(estimator), "predict_proba"):
-        classes = getattr(estimator, "classes_", None)
-        binarizer = getattr(estimator, "_label_binarizer", None)
-        if classes is None or binarizer is None:
-            raise ValueError("a classifier needs classes_ and its label binarizer")
-        n_classes = len(classes)
-        expected = 1 if n_classes == 2 else n_classes
-        if binarizer.y_type_.startswith("multilabel"):
-            expected = n_classes
-        if expected != coefs[-1].shape[1]:
-            raise ValueError("classes_ does not match the output layer")
-    if getattr(estimator, "out_activation_", None) != estimator._out_activation():
-        raise ValueError("out_activation_ does not match the targets and loss")
-    estimator._activations()  # the activation names and layer count agree

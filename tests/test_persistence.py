@@ -14,6 +14,7 @@
 import io
 import json
 import pickle
+import re
 import warnings
 import zipfile
 
@@ -27,6 +28,7 @@ from sklearn.preprocessing import StandardScaler
 
 import skbp
 from skbp import BPClassifier, BPRegressor
+from skbp._archive import ArchiveDigest
 from skbp._persistence import FORMAT_VERSION, load, save
 from skbp.exceptions import InconsistentVersionWarning, PersistenceWarning
 
@@ -327,12 +329,13 @@ def _members(data):
 
 def _rewrite(members, fix_digest=False):
     """An archive of ``members``; with ``fix_digest``, a matching digest."""
-    from skbp._persistence import _digest
-
     members = dict(members)
     if fix_digest:
         members.pop("digest")
-        members["digest"] = np.frombuffer(_digest(members).encode(), np.uint8)
+        digest = ArchiveDigest()
+        for key in sorted(members):
+            digest.add(key, np.ascontiguousarray(members[key]))
+        members["digest"] = np.frombuffer(digest.hexdigest().encode(), np.uint8)
     buffer = io.BytesIO()
     np.savez(buffer, **members)
     buffer.seek(0)
@@ -395,9 +398,9 @@ def test_pickles_and_other_files_are_not_models(tmp_path):
         load(tmp_path / "missing")
 
 
-def _crafted(edit):
+def _crafted(edit, model="multiclass"):
     """A file whose document ``edit`` changed, with a digest to match."""
-    members = _members(_saved_bytes())
+    members = _members(_saved_bytes(model))
     document = json.loads(bytes(members["document"]).decode())
     edit(document, members)
     text = json.dumps(document)
@@ -437,3 +440,210 @@ CRAFTED = {
 def test_crafted_files_are_rejected(name):
     with pytest.raises(ValueError, match="as an skbp model: it"):
         load(_crafted(CRAFTED[name]))
+
+
+def _ref(document, *path):
+    """The archive member a field of the document refers to."""
+    value = document["attributes"]
+    for key in path:
+        value = value[key]
+    return value.get("__array__") or value["__floats__"]
+
+
+def _add_array(document, members, attribute, array):
+    members["a99"] = array
+    document["attributes"][attribute] = {"__array__": "a99"}
+
+
+def _set(attribute, value):
+    return lambda d, m: d["attributes"].update({attribute: value})
+
+
+def _replace_array(array, *path):
+    return lambda d, m: m.update({_ref(d, *path): array})
+
+
+# One crafted file per rule load enforces (issue 13): the digest matches, the
+# content contradicts itself. name -> (model, edit, field the error names).
+CONSISTENCY = {
+    "negative hidden size": (
+        "multiclass",
+        lambda d, m: d["params"].update({"hidden_layer_sizes": {"__tuple__": [-5]}}),
+        "hidden_layer_sizes",
+    ),
+    "hidden sizes unlike the weights": (
+        "multiclass",
+        lambda d, m: d["params"].update({"hidden_layer_sizes": {"__tuple__": [7]}}),
+        "hidden_layer_sizes",
+    ),
+    "activations unlike the layers": (
+        "multiclass",
+        lambda d, m: d["params"].update({"activation": ["relu", "tanh"]}),
+        "activation",
+    ),
+    "classes_ a string": ("multiclass", _set("classes_", "abc"), "classes_"),
+    "classes_ a mixed list": ("multiclass", _set("classes_", [1, "a"]), "classes_"),
+    "classes_ complex": (
+        "multiclass",
+        _replace_array(np.arange(3) + 1j, "classes_"),
+        "classes_",
+    ),
+    "classes_ datetime": (
+        "multiclass",
+        _replace_array(np.array(["2020-01-01"] * 3, "M8[D]"), "classes_"),
+        "classes_",
+    ),
+    "classes_ structured": (
+        "multiclass",
+        _replace_array(np.zeros(3, dtype=[("a", "i8")]), "classes_"),
+        "classes_",
+    ),
+    "classes_ repeated": (
+        "multiclass",
+        _replace_array(np.array([0, 1, 1]), "classes_"),
+        "classes_",
+    ),
+    "classes_ unlike the binarizer's": (
+        "multiclass",
+        _replace_array(np.array([0, 1, 5]), "classes_"),
+        "_label_binarizer",
+    ),
+    "too few classes_ for the outputs": (
+        "multiclass",
+        lambda d, m: [
+            m.update({_ref(d, "classes_"): np.arange(2)}),
+            m.update(
+                {
+                    _ref(d, "_label_binarizer", "__label_binarizer__", "classes_"): (
+                        np.arange(2)
+                    )
+                }
+            ),
+        ],
+        "classes_",
+    ),
+    "binarizer with an extra attribute": (
+        "multiclass",
+        lambda d, m: d["attributes"]["_label_binarizer"]["__label_binarizer__"].update(
+            {"fit": 1}
+        ),
+        "label binarizer",
+    ),
+    "binarizer with other labels": (
+        "multiclass",
+        lambda d, m: d["attributes"]["_label_binarizer"]["__label_binarizer__"].update(
+            {"pos_label": 2}
+        ),
+        "pos_label",
+    ),
+    "loss_curve_ a string": ("multiclass", _set("loss_curve_", "x"), "loss_curve_"),
+    "n_iter_ negative": ("multiclass", _set("n_iter_", -1), "n_iter_"),
+    "n_iter_ a float": ("multiclass", _set("n_iter_", 1.5), "n_iter_"),
+    "optimizer state": ("multiclass", _set("_optimizer", None), "_optimizer"),
+    "private attribute": ("multiclass", _set("_evil", 1), "_evil"),
+    "n_outputs_ of a binary model": (
+        "binary-strings",
+        _set("n_outputs_", 3),
+        "n_outputs_",
+    ),
+    "n_features_in_ unlike the weights": (
+        "multiclass",
+        _set("n_features_in_", 5),
+        "n_features_in_",
+    ),
+    "n_layers_ unlike the weights": ("multiclass", _set("n_layers_", 4), "n_layers_"),
+    "out_activation_ unlike the targets": (
+        "multiclass",
+        _set("out_activation_", "logistic"),
+        "out_activation_",
+    ),
+    "weights of float16": (
+        "multiclass",
+        _replace_array(np.ones((4, 5), np.float16), "coefs_", 0),
+        "coefs_",
+    ),
+    "weights big-endian": (
+        "multiclass",
+        _replace_array(np.ones((4, 5), ">f8"), "coefs_", 0),
+        "big-endian",
+    ),
+    "intercepts_ unlike coefs_": (
+        "multiclass",
+        _replace_array(np.ones(7), "intercepts_", 0),
+        r"intercepts_\[0\]",
+    ),
+    "coefs_ that do not chain": (
+        "multiclass",
+        _replace_array(np.ones((6, 3)), "coefs_", 1),
+        "coefs_",
+    ),
+    "feature_names_in_ too short": (
+        "multiclass",
+        _set("feature_names_in_", {"__strings__": ["a"], "shape": [1]}),
+        "feature_names_in_",
+    ),
+    "_best_coefs of other shapes": (
+        "multiclass",
+        lambda d, m: [
+            m.update({"a98": np.ones((4, 2)), "a99": np.ones((2, 3))}),
+            d["attributes"].update(
+                {"_best_coefs": [{"__array__": "a98"}, {"__array__": "a99"}]}
+            ),
+        ],
+        "_best_coefs",
+    ),
+    "_dropout_salt of the wrong length": (
+        "multiclass",
+        lambda d, m: _add_array(d, m, "_dropout_salt", np.ones(2, np.uint64)),
+        "_dropout_salt",
+    ),
+    "layer_units unlike the weights": (
+        "multiclass",
+        lambda d, m: d.update({"layer_units": [4, 6, 3]}),
+        "layer_units",
+    ),
+    "attributes without weights": (
+        "multiclass",
+        lambda d, m: [
+            [
+                m.pop(_ref(d, key, i))
+                for key in ("coefs_", "intercepts_")
+                for i in (0, 1)
+            ],
+            d["attributes"].pop("coefs_"),
+            d["attributes"].pop("intercepts_"),
+        ],
+        "unfitted model holds fitted attributes",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONSISTENCY))
+def test_contradictory_contents_are_refused_naming_the_field(name):
+    model, edit, field = CONSISTENCY[name]
+    with pytest.raises(ValueError, match="as an skbp model: it") as info:
+        load(_crafted(edit, model))
+    assert re.search(field, str(info.value)), str(info.value)
+
+
+def test_the_wrong_n_outputs_cannot_reach_predict_proba():
+    # Before issue 13 this file loaded, and predict_proba returned (3, 1).
+    est, X, _ = MODELS["binary-strings"]
+    buffer = _crafted(_set("n_outputs_", 3), "binary-strings")
+    with pytest.raises(ValueError, match="n_outputs_=3 does not match"):
+        load(buffer)
+    assert est.predict_proba(X[:3]).shape == (3, 2)
+
+
+def test_files_of_format_version_1_still_load():
+    # Version 1 kept loss curves in the JSON and had no layer_units.
+    def as_version_1(document, members):
+        document["format_version"] = 1
+        del document["layer_units"]
+        key = document["attributes"]["loss_curve_"]["__floats__"]
+        document["attributes"]["loss_curve_"] = members.pop(key).tolist()
+
+    est, X, _ = MODELS["multiclass"]
+    loaded = load(_crafted(as_version_1))
+    _assert_same_model(est, loaded)
+    _assert_same_predictions(est, loaded, X)
