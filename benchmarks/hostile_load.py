@@ -1,0 +1,135 @@
+"""Time and memory of ``skbp.load`` on hostile files and on a genuine model.
+
+Usage::
+
+    python benchmarks/hostile_load.py                      # this checkout
+    python benchmarks/hostile_load.py --compare-with OLD   # and another checkout
+
+The files are built once, by ``tests/hostile_files.py`` (each about 1 MB or
+less, declaring 512 MiB) and by saving a genuine model of about 19 MiB of
+weights. Each load then runs in a fresh subprocess, which reports the wall
+time of ``skbp.load`` and its peak memory: the rise of the resident
+high-water mark (``VmHWM``, reset through ``/proc/self/clear_refs`` just
+before the call) over the resident size at that moment. ``OLD`` is a
+checkout of an earlier skbp (``git worktree add /tmp/old <commit>``): the
+same files, loaded by its code, give the "before" column.
+
+Loading is not BLAS-bound; the BLAS library and thread count are printed
+all the same, as for every benchmark here.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from hostile_files import HOSTILE  # noqa: E402
+
+import skbp  # noqa: E402
+
+# Runs in the child: load one file, report seconds and peak MiB.
+CHILD = """
+import json, sys, time
+sys.path.insert(0, {repo!r})
+import skbp
+
+def status(key):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024
+
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # reset VmHWM to the current VmRSS
+rss = status("VmRSS")
+start = time.perf_counter()
+try:
+    skbp.load({path!r})
+    outcome = "loaded"
+except ValueError as exc:
+    outcome = "refused: " + str(exc).split(": ", 1)[1][:70]
+seconds = time.perf_counter() - start
+print(json.dumps([seconds, status("VmHWM") - rss, outcome]))
+"""
+
+
+def _genuine(path):
+    rng = np.random.RandomState(0)
+    X = rng.randn(5, 1000)
+    est = skbp.BPRegressor(hidden_layer_sizes=(2500,), solver="lbfgs", max_iter=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X, X[:, 0])
+    skbp.save(est, path)
+    return sum(a.nbytes for a in (*est.coefs_, *est.intercepts_)) / 2**20
+
+
+def _measure(repo, path, repeats):
+    runs = []
+    for _ in range(repeats):
+        code = CHILD.format(repo=str(repo), path=str(path))
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        runs.append(json.loads(out.stdout))
+    seconds = float(np.median([r[0] for r in runs]))
+    peak = float(np.median([r[1] for r in runs]))
+    return seconds, peak, runs[0][2]
+
+
+def _blas():
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "threadpoolctl not installed"
+    return "; ".join(
+        f"{i['internal_api']} {i['version']} ({i['num_threads']} threads)"
+        for i in threadpool_info()
+        if i["user_api"] == "blas"
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--compare-with", type=Path, help="another skbp checkout")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    if not Path("/proc/self/clear_refs").exists():
+        sys.exit("needs Linux's /proc/self/clear_refs to measure peak memory")
+    repos = {"this": ROOT}
+    if args.compare_with:
+        repos["before"] = args.compare_with.resolve()
+    print(f"python {sys.version.split()[0]}, numpy {np.__version__}, BLAS: {_blas()}")
+    print(f"CPUs: {os.cpu_count()}, load average: {os.getloadavg()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        files = {}
+        for name, build in HOSTILE.items():
+            files[name] = Path(tmp, f"{len(files)}.skbp")
+            files[name].write_bytes(build())
+        own = _genuine(Path(tmp, "genuine.skbp"))
+        files[f"genuine model ({own:.1f} MiB of weights)"] = Path(tmp, "genuine.skbp")
+        print(f"\n{'file':42} {'size':>8}", end="")
+        for label in repos:
+            print(f" {label + ' s':>9} {label + ' MiB':>10}", end="")
+        print("  outcome (this checkout)")
+        for name, path in files.items():
+            print(f"{name:42} {path.stat().st_size / 2**20:6.2f}MB", end="")
+            outcome = ""
+            for repo in repos.values():
+                seconds, peak, result = _measure(repo, path, args.repeats)
+                print(f" {seconds:9.4f} {peak:10.1f}", end="")
+                outcome = outcome or result
+            print(f"  {outcome}")
+
+
+if __name__ == "__main__":
+    main()
