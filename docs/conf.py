@@ -162,6 +162,7 @@ _EXTERNAL = {
                 "sklearn.datasets.load_wine",
                 "sklearn.set_config",
                 "sklearn.utils.class_weight.compute_class_weight",
+                "sklearn.utils.class_weight.compute_sample_weight",
             ],
         },
         "modules/generated/{name}.html#{name}",

@@ -290,7 +290,12 @@ class BaseBackprop(BaseEstimator, ABC):
         self._optimizer = None
 
     def _init_factors(self, layer_units):
-        """Glorot's factor of each layer: 2 for logistic units, 6 otherwise.
+        """Initialisation factor of each layer: 2 for logistic units, 6 otherwise.
+
+        6 is Glorot & Bengio's (derived for tanh units); 2 for logistic units
+        is scikit-learn's own choice, a narrower range, while the usual advice
+        for sigmoid units is a range 4 times wider. It is kept so that both
+        libraries draw the same numbers.
 
         A layer's weights take the factor of the activation they feed, and
         the output layer that of the last hidden layer (scikit-learn uses the

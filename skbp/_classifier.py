@@ -35,11 +35,18 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
 {COMMON_PARAMETERS}
     class_weight : dict, 'balanced' or None, default=None
         Weight of each class, multiplying ``sample_weight``: ``{{label:
-        weight}}``, or ``'balanced'`` for ``n_samples / (n_classes *
-        np.bincount(y))`` (computed from the ``y`` given to ``fit``; for
-        ``partial_fit`` pass a dict, e.g. from
-        :func:`sklearn.utils.class_weight.compute_class_weight`). Classes
-        absent from a dict weigh 1. Not for multilabel targets.
+        weight}}`` (classes absent from the dict weigh 1), or ``'balanced'``
+        for ``sum(s) / (K * sum(s[y == k]))`` for class ``k``, where ``s`` is
+        ``sample_weight`` (ones if None) and ``K`` counts the classes of
+        positive total weight, as
+        :func:`sklearn.utils.class_weight.compute_class_weight` computes it
+        for them. ``'balanced'`` is computed from the ``y`` given to ``fit``;
+        for ``partial_fit`` pass a dict. Multilabel targets take only
+        ``'balanced'`` (or None): each label column is balanced as a binary
+        target (its 0s against its 1s) and a row's weight is the product of
+        its columns' weights, as
+        :func:`sklearn.utils.class_weight.compute_sample_weight` does for
+        multi-output targets.
 
     Attributes
     ----------

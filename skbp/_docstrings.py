@@ -40,7 +40,9 @@ COMMON_PARAMETERS = """\
         Seeds weight initialisation, shuffling and the early-stopping split.
 
     tol : float, default=1e-4
-        Improvement below which an epoch counts as no improvement.
+        An epoch whose loss (or validation score) improves on the best so far
+        by less than ``tol`` counts as no improvement. For ``solver='lbfgs'``,
+        the largest gradient component at which to stop (scipy's ``gtol``).
 
     verbose : bool, default=False
         Print the loss after every iteration.
@@ -68,7 +70,9 @@ COMMON_PARAMETERS = """\
         Numerical-stability term of Adam.
 
     n_iter_no_change : int, default=10
-        Epochs without improvement of at least ``tol`` before stopping.
+        Training reacts (stops, or with ``learning_rate='adaptive'`` divides
+        the rate by 5) after ``n_iter_no_change + 1`` consecutive epochs
+        without an improvement of at least ``tol``, as in scikit-learn.
 
     max_fun : int, default=15000
         Maximum number of loss evaluations (``solver='lbfgs'``).

@@ -70,9 +70,16 @@ def check_sample_weight(sample_weight, X):
 def rescale_weights(weight, total):
     """Divide row weights by their maximum where their scale risks overflow.
 
-    The losses divide by the weights' sum, so one factor on every weight
-    changes nothing, except whether the sum (or its inverse) overflows.
-    Weights of ordinary scale are returned as they are.
+    The weighted mean losses divide by the weights' sum, so one factor on
+    every weight leaves them as they are. The L2 penalty's divisor
+    ``n = sum(weight)`` does change with it: weights of ordinary scale (the
+    largest within ``[sqrt(tiny), sqrt(max)]`` of their dtype, about
+    ``1.5e-154`` to ``1.3e154`` in float64 and ``1.1e-19`` to ``1.8e19`` in
+    float32, and a finite sum) are returned as they are, so that
+    ``n = sum(s)``. Others are divided by their largest, so that ``n`` is
+    ``sum(s) / max(s)``, between 1 and ``n_samples``: the penalty of the
+    same weights scaled to a largest of 1, where ``sum(s)`` itself would make
+    ``alpha / n`` overflow or vanish.
 
     Parameters
     ----------

@@ -40,17 +40,19 @@ class Activation:
     Attributes
     ----------
     derivative_from_output : bool
-        True when ``f'`` can be read off the output ``A`` alone (logistic:
-        ``A (1 - A)``; relu: ``[A > 0]``), so that :meth:`backward` gives the
+        True when ``f'`` can be read off the output ``A`` alone (identity:
+        1; logistic: ``A (1 - A)``; tanh: ``1 - A**2``; relu, and leaky relu
+        with a slope >= 0: ``[A > 0]``), so that :meth:`backward` gives the
         right answer even after ``A`` has overwritten ``Z``: a training
-        workspace then keeps one buffer per such layer instead of two.
+        workspace then keeps one buffer per such hidden layer instead of two
+        (only without dropout, whose mask rescales the cached output).
     """
 
     name = "activation"
     derivative_from_output = False
 
     def forward(self, Z, out=None):
-        """Return ``A = f(Z)``, written into ``out`` when given.
+        r"""Return :math:`A = f(Z)`, written into ``out`` when given.
 
         Parameters
         ----------
@@ -66,11 +68,11 @@ class Activation:
         raise NotImplementedError
 
     def derivative(self, Z, A=None):
-        """Return ``f'(Z)`` elementwise, shape ``(n_samples, n_units)``."""
+        r"""Return :math:`f'(Z)` elementwise, shape ``(n_samples, n_units)``."""
         raise NotImplementedError
 
     def backward(self, dA, Z, A=None, out=None):
-        """Chain rule through the activation: ``dZ = dA * f'(Z)``.
+        r"""Chain rule through the activation: :math:`dZ = dA \odot f'(Z)`.
 
         Parameters
         ----------
@@ -109,16 +111,18 @@ class Identity(Activation):
     derivative_from_output = True
 
     def forward(self, Z, out=None):
+        r""":math:`A = Z` (``Z`` itself unless ``out`` is another buffer)."""
         if out is None or out is Z:
             return Z
         out[...] = Z
         return out
 
     def derivative(self, Z, A=None):
+        r""":math:`f'(z) = 1`, elementwise."""
         return np.ones_like(Z)
 
     def backward(self, dA, Z, A=None, out=None):
-        # f' = 1: the gradient passes through unchanged (no multiply needed).
+        r""":math:`dZ = dA`: with :math:`f' = 1` the gradient passes through."""
         if out is None or out is dA:
             return dA
         out[...] = dA
@@ -140,6 +144,7 @@ class Logistic(Activation):
     derivative_from_output = True
 
     def forward(self, Z, out=None):
+        r""":math:`A = \sigma(Z) = 1 / (1 + e^{-Z})`, elementwise."""
         out = np.negative(Z, out=out)  # out may be Z itself
         with np.errstate(over="ignore"):
             np.exp(out, out=out)
@@ -147,6 +152,7 @@ class Logistic(Activation):
         return np.divide(1.0, out, out=out)
 
     def derivative(self, Z, A=None):
+        r""":math:`f'(z) = \sigma(z)\,(1 - \sigma(z)) = a (1 - a)`, from ``A``."""
         if A is None:
             A = self.forward(Z)
         return A * (1.0 - A)
@@ -159,9 +165,11 @@ class Tanh(Activation):
     derivative_from_output = True
 
     def forward(self, Z, out=None):
+        r""":math:`A = \tanh Z`, elementwise."""
         return np.tanh(Z, out=out)
 
     def derivative(self, Z, A=None):
+        r""":math:`f'(z) = 1 - \tanh^2 z = 1 - a^2`, from ``A``."""
         if A is None:
             A = self.forward(Z)
         return 1.0 - A * A
@@ -179,13 +187,18 @@ class ReLU(Activation):
     derivative_from_output = True
 
     def forward(self, Z, out=None):
+        r""":math:`A = \max(Z, 0)`, elementwise."""
         return np.maximum(Z, 0, out=out)
 
     def derivative(self, Z, A=None):
+        r""":math:`f'(z) = [z > 0]` (0 at :math:`z = 0`)."""
         return (Z > 0).astype(Z.dtype)
 
     def backward(self, dA, Z, A=None, out=None):
-        # Multiplying by a boolean mask avoids materialising f' as floats.
+        r""":math:`dZ = dA \odot [Z > 0]`.
+
+        Multiplying by the boolean mask avoids materialising ``f'`` as floats.
+        """
         return np.multiply(dA, Z > 0, out=out)
 
 
@@ -202,6 +215,11 @@ class Softmax(Activation):
     name = "softmax"
 
     def forward(self, Z, out=None):
+        r""":math:`A_{ik} = e^{z_{ik} - z^*} / \sum_j e^{z_{ij} - z^*}`, row by row.
+
+        :math:`z^*` is the batch's largest logit, or each row's own largest
+        when a row would underflow; the result is the same for any shift.
+        """
         # Shifting a row leaves its softmax unchanged and keeps exp from
         # overflowing. One shift for the whole batch (its maximum) is much
         # cheaper than a maximum per row; rows far below it would underflow,
@@ -230,16 +248,24 @@ class Softmax(Activation):
 
 
 class Exp(Activation):
-    r"""Exponential (log link, for the Poisson loss): :math:`f(z) = e^z = f'(z)`."""
+    r"""Exponential (log link, for the Poisson loss): :math:`f(z) = e^z = f'(z)`.
+
+    :math:`e^z` overflows to ``inf`` for :math:`z > \log(\text{max float})`,
+    709.78 in float64 and 88.72 in float32. Nothing clips it: a network
+    whose output pre-activation gets there has diverged (see
+    :class:`~skbp.core.losses.PoissonLoss`).
+    """
 
     name = "exp"
 
     def forward(self, Z, out=None):
+        r""":math:`A = e^Z`; ``inf`` where :math:`z > 709.78` (88.72 in float32)."""
         # Overflow gives inf, which the estimators report as divergence.
         with np.errstate(over="ignore"):
             return np.exp(Z, out=out)
 
     def derivative(self, Z, A=None):
+        r""":math:`f'(z) = e^z = a`, from ``A``."""
         return self.forward(Z) if A is None else A
 
 
@@ -265,11 +291,13 @@ def _sigmoid(Z, out=None):
 
 
 class LeakyReLU(Activation):
-    r"""Leaky ReLU: :math:`f(z) = z` for :math:`z > 0`, :math:`s z` otherwise.
+    r"""Leaky ReLU: :math:`f(z) = z` for :math:`z > 0`, :math:`\kappa z` otherwise.
 
-    :math:`f'(z) = 1` for :math:`z > 0`, :math:`s` otherwise (``s`` is
-    ``negative_slope``, 0.01 by default): negative units keep a small
-    gradient instead of dying.
+    :math:`f'(z) = 1` for :math:`z > 0`, :math:`\kappa` otherwise
+    (:math:`\kappa` is ``negative_slope``, 0.01 by default): negative units
+    keep a small gradient instead of dying. With :math:`\kappa \ge 0`,
+    :math:`[a > 0] = [z > 0]`, so ``f'`` can be read off the output
+    (``derivative_from_output``).
     """
 
     name = "leaky_relu"
@@ -283,6 +311,7 @@ class LeakyReLU(Activation):
         return self.negative_slope >= 0
 
     def forward(self, Z, out=None):
+        r""":math:`A = Z` where :math:`Z > 0`, :math:`\kappa Z` elsewhere."""
         positive = Z > 0  # computed first: out may be Z itself
         if out is None:
             out = np.empty_like(Z)
@@ -291,18 +320,21 @@ class LeakyReLU(Activation):
         return out
 
     def derivative(self, Z, A=None):
+        r""":math:`f'(z) = 1` where :math:`z > 0`, :math:`\kappa` elsewhere."""
         return np.where(Z > 0, 1.0, self.negative_slope).astype(Z.dtype, copy=False)
 
 
 class ELU(Activation):
-    r"""Exponential linear unit.
+    r"""Exponential linear unit, with :math:`\gamma` = ``alpha`` (1 by default).
 
-    .. math:: f(z) = \begin{cases} z & z > 0 \\ \alpha (e^z - 1) & z \le 0
+    .. math:: f(z) = \begin{cases} z & z > 0 \\ \gamma (e^z - 1) & z \le 0
               \end{cases}, \qquad
-              f'(z) = \begin{cases} 1 & z > 0 \\ \alpha e^z = f(z) + \alpha
+              f'(z) = \begin{cases} 1 & z > 0 \\ \gamma e^z = f(z) + \gamma
               & z \le 0 \end{cases}
 
     ``expm1`` of ``min(z, 0)`` keeps precision near 0 and never overflows.
+    (:math:`\gamma`, not :math:`\alpha`: in :doc:`/backprop` :math:`\alpha`
+    is the L2 strength.)
     """
 
     name = "elu"
@@ -311,6 +343,7 @@ class ELU(Activation):
         self.alpha = alpha
 
     def forward(self, Z, out=None):
+        r""":math:`A = Z` where :math:`Z > 0`, :math:`\gamma (e^Z - 1)` elsewhere."""
         positive = Z > 0  # computed first: out may be Z itself
         A = np.expm1(np.minimum(Z, 0))
         A *= self.alpha
@@ -321,6 +354,7 @@ class ELU(Activation):
         return out
 
     def derivative(self, Z, A=None):
+        r""":math:`f'(z) = 1` where :math:`z > 0`, :math:`\gamma e^z` elsewhere."""
         exp_part = np.exp(np.minimum(Z, 0))
         exp_part *= self.alpha
         return np.where(Z > 0, 1.0, exp_part).astype(Z.dtype, copy=False)
@@ -330,10 +364,11 @@ class GELU(Activation):
     r"""Gaussian error linear unit, in its tanh approximation.
 
     .. math:: f(z) = \tfrac12 z \,(1 + \tanh u), \qquad
-              u = c\,(z + 0.044715 z^3), \quad c = \sqrt{2/\pi}
+              u = \sqrt{2/\pi}\,(z + 0.044715 z^3)
 
     .. math:: f'(z) = \tfrac12 (1 + \tanh u)
-              + \tfrac12 z \,(1 - \tanh^2 u)\, c\,(1 + 3 \cdot 0.044715 z^2)
+              + \tfrac12 z \,(1 - \tanh^2 u)\, u', \qquad
+              u' = \sqrt{2/\pi}\,(1 + 3 \cdot 0.044715 z^2)
 
     ``tanh`` saturates without overflow, so large ``|z|`` is safe (the cube
     stays far below float32's range for ``|z| <= 1e4``).
@@ -352,12 +387,17 @@ class GELU(Activation):
         return np.tanh(self._c * (Z + self._k * Z * Z * Z))
 
     def forward(self, Z, out=None):
+        r""":math:`A = \tfrac12 Z \odot (1 + \tanh u)`, elementwise.
+
+        With :math:`u = \sqrt{2/\pi}\,(Z + 0.044715\, Z^3)`.
+        """
         t = self._tanh_u(Z)
         t += 1.0
         t *= 0.5
         return np.multiply(Z, t, out=out)
 
     def derivative(self, Z, A=None):
+        r""":math:`f'(z) = \tfrac12 (1 + \tanh u) + \tfrac12 z (1 - \tanh^2 u)\, u'`."""
         Z = np.clip(Z, -self._z_max, self._z_max)  # beyond, f' is exactly 1 or 0
         t = self._tanh_u(Z)
         du = self._c * (1.0 + 3.0 * self._k * Z * Z)
@@ -374,12 +414,14 @@ class Softplus(Activation):
     name = "softplus"
 
     def forward(self, Z, out=None):
+        r""":math:`A = \log(1 + e^Z) = \max(Z, 0) + \log(1 + e^{-|Z|})`."""
         log_term = np.log1p(np.exp(-np.abs(Z)))
         out = np.maximum(Z, 0, out=out)
         out += log_term
         return out
 
     def derivative(self, Z, A=None):
+        r""":math:`f'(z) = \sigma(z)`."""
         return _sigmoid(Z)
 
 
@@ -393,10 +435,12 @@ class SiLU(Activation):
     name = "silu"
 
     def forward(self, Z, out=None):
+        r""":math:`A = Z \odot \sigma(Z)`."""
         s = _sigmoid(Z)
         return np.multiply(Z, s, out=out)
 
     def derivative(self, Z, A=None):
+        r""":math:`f'(z) = \sigma(z)\,(1 + z (1 - \sigma(z)))`."""
         s = _sigmoid(Z)
         return s * (1.0 + Z * (1.0 - s))
 

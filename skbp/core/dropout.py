@@ -115,7 +115,9 @@ def uniform_hash(keys, n_units, counter):
 
 
 def dropout_mask(keys, n_units, rate, counter, dtype=np.float64):
-    """One inverted-dropout mask.
+    r"""One inverted-dropout mask, :math:`M_{ij} = [u_{ij} \ge p] / (1 - p)`.
+
+    :math:`u_{ij}` from :func:`uniform_hash`, :math:`p` = ``rate``.
 
     Parameters
     ----------
@@ -139,7 +141,10 @@ def dropout_mask(keys, n_units, rate, counter, dtype=np.float64):
 
 
 def dropout_masks(keys, hidden_units, rates, seed, step, dtype=np.float64):
-    """One mask per layer of a network (``None`` where nothing is dropped).
+    r"""One mask :math:`M_l` per layer of a network (``None`` where nothing is dropped).
+
+    Each from :func:`dropout_mask` with its layer's rate :math:`p_l`, and
+    fresh at every training step.
 
     Parameters
     ----------

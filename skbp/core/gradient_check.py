@@ -4,7 +4,8 @@ Each parameter :math:`\theta_j` is nudged both ways and the loss difference
 compared with backprop's gradient:
 
 .. math:: \frac{\partial J}{\partial \theta_j} \approx
-          \frac{J(\theta + \epsilon e_j) - J(\theta - \epsilon e_j)}{2 \epsilon}
+          \frac{J(\theta + \varepsilon e_j) - J(\theta - \varepsilon e_j)}
+          {2 \varepsilon}
 
 The numerical side always runs in float64 (finite differences in float32 are
 too coarse to check anything); the analytic side runs in the parameters' own
@@ -19,7 +20,14 @@ __all__ = ["numerical_gradients", "relative_error", "gradient_check"]
 
 
 def numerical_gradients(loss_fn, params, eps=1e-6):
-    """Central finite differences of ``loss_fn()`` for every entry of ``params``.
+    r"""Central finite differences of ``loss_fn()`` for every entry of ``params``.
+
+    .. math:: \frac{\partial J}{\partial \theta_j} \approx
+              \frac{J(\theta + \varepsilon e_j) - J(\theta - \varepsilon e_j)}
+              {2 \varepsilon}
+
+    with :math:`J` = ``loss_fn()`` and :math:`\varepsilon` = ``eps``;
+    returned in float64, whatever the dtype of ``params``.
 
     Parameters
     ----------
@@ -53,10 +61,11 @@ def numerical_gradients(loss_fn, params, eps=1e-6):
 def relative_error(analytic, numerical, floor=1e-8):
     r"""Largest relative error over a list of gradient arrays.
 
-    Per array:
+    Per pair of arrays, :math:`D_{bp}` from ``analytic`` (backprop) and
+    :math:`D_{fd}` from ``numerical`` (finite differences):
 
-    .. math:: \frac{\lVert a - n \rVert}
-              {\max(\lVert a \rVert + \lVert n \rVert, \text{floor})}
+    .. math:: \frac{\lVert D_{bp} - D_{fd} \rVert}
+              {\max(\lVert D_{bp} \rVert + \lVert D_{fd} \rVert, \text{floor})}
 
     (norms over the whole array, so near-zero entries do not dominate).
 
@@ -85,7 +94,12 @@ def gradient_check(
     dropout_masks=None,
     floor=1e-8,
 ):
-    """Compare :func:`skbp.core.network.backprop` with finite differences.
+    r"""Compare :func:`skbp.core.network.backprop` with finite differences.
+
+    Returns the :func:`relative_error` of :math:`D_{bp}`, backprop's
+    gradient computed in the parameters' own dtype, against
+    :math:`D_{fd}`, the finite differences of :func:`numerical_gradients`
+    computed in float64.
 
     Parameters
     ----------

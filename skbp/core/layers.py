@@ -53,7 +53,9 @@ def _ones(m, dtype):
 
 
 def linear_forward(A_prev, W, b, out=None):
-    """Affine part of a layer: ``Z = A_prev @ W + b``.
+    r"""Affine part of a layer: :math:`Z = A_{prev} W + \mathbf 1_m b^\top`.
+
+    ``A_prev @ W + b``, the biases broadcast over the ``m`` rows.
 
     Parameters
     ----------
@@ -80,10 +82,14 @@ def linear_forward(A_prev, W, b, out=None):
 
 
 def linear_backward(dZ, A_prev, W, out=None, compute_dA_prev=True, averaged=False):
-    """Gradients of the affine part, averaged over the ``m`` rows.
+    r"""Gradients of the affine part, averaged over the ``m`` rows.
 
-    ``dW = A_prev.T @ dZ / m``, ``db = dZ.sum(axis=0) / m``,
-    ``dA_prev = dZ @ W.T``.
+    .. math:: dW = \tfrac1m A_{prev}^\top dZ, \qquad
+              db = \tfrac1m \mathbf 1_m^\top dZ, \qquad
+              dA_{prev} = dZ\, W^\top
+
+    ``dW`` is the data term only: :func:`skbp.core.network.backprop` adds
+    the L2 term (:func:`skbp.core.regularization.add_l2_gradient`).
 
     Parameters
     ----------

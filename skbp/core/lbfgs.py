@@ -12,12 +12,21 @@ __all__ = ["pack", "unpack", "packed_views", "minimize_lbfgs"]
 
 
 def pack(coefs, intercepts):
-    """Concatenate weights then biases into one flat vector."""
+    r"""Concatenate weights then biases into one flat vector :math:`\theta`.
+
+    .. math:: \theta = \big(\operatorname{vec} W_1, \dots,
+              \operatorname{vec} W_L,\ b_1, \dots, b_L\big)
+
+    Each array flattened in C order (row by row), as scikit-learn does.
+    """
     return np.concatenate([a.ravel() for a in (*coefs, *intercepts)])
 
 
 def unpack(theta, coefs, intercepts):
-    """Copy the flat vector ``theta`` into ``coefs`` and ``intercepts`` in place.
+    r"""Copy the flat vector ``theta`` into ``coefs`` and ``intercepts`` in place.
+
+    The inverse of :func:`pack`: :math:`\theta` is cut back into
+    :math:`W_1, \dots, W_L, b_1, \dots, b_L`.
 
     Parameters
     ----------
@@ -62,7 +71,20 @@ def packed_views(coefs, intercepts):
 def minimize_lbfgs(
     loss_and_grads, coefs, intercepts, max_iter, max_fun, tol, callback=None
 ):
-    """Minimise a network's loss with L-BFGS-B, updating the parameters in place.
+    r"""Minimise :math:`J(\theta)` with L-BFGS-B, updating the parameters in place.
+
+    scipy takes quasi-Newton steps along the gradient, with :math:`H_k`
+    approximating the inverse Hessian and :math:`\lambda_k` from a line
+    search:
+
+    .. math:: \theta_{k+1} = \theta_k - \lambda_k H_k \nabla J(\theta_k)
+
+    It stops at the first of: the largest gradient component at most
+    ``tol`` (scipy's ``gtol``); a relative decrease
+    :math:`(J_k - J_{k+1}) / \max(|J_k|, |J_{k+1}|, 1)` at most scipy's
+    ``ftol`` (:math:`2.2 \times 10^{-9}` by default, left as scikit-learn
+    leaves it); ``max_iter`` iterations; ``max_fun`` evaluations of
+    :math:`J`.
 
     Parameters
     ----------

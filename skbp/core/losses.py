@@ -4,9 +4,11 @@ Rows are samples: ``Y``, ``Z`` and ``A`` are ``(n_samples, n_outputs)``,
 where ``Z`` is the output layer's pre-activation and ``A = g(Z)`` its output.
 
 Every loss here is written per sample and summed over the outputs; the
-network's loss is the (sample-weighted) mean over the rows:
+network's data loss is the (sample-weighted) mean over the rows
+(:meth:`Loss.value`):
 
-.. math:: J = \frac{\sum_i s_i \, \ell(y_i, z_i)}{\sum_i s_i}
+.. math:: \frac{\sum_i s_i \, \ell_i}{\sum_i s_i}, \qquad
+          \ell_i = \ell(y_i, z_i)
 
 Each loss is paired with its output activation ``g``. For the classic
 losses that pairing is the *canonical link*, so that the gradient with
@@ -14,13 +16,15 @@ respect to the pre-activation collapses to
 
 .. math:: \frac{\partial \ell}{\partial z} = g(z) - y = a - y
 
-which is why the pairing is explicit here rather than a shortcut hidden in
-the training loop. The robust regression losses (Huber, absolute error)
-are not canonical and write their own :meth:`Loss.per_sample_gradient`.
+(why: :meth:`Loss.per_sample_gradient`), which is why the pairing is
+explicit here rather than a shortcut hidden in the training loop. The
+robust regression losses (Huber, absolute error) are not canonical and
+write their own ``per_sample_gradient``.
 
 :meth:`Loss.gradient` returns the per-sample gradient, scaled by the
-normalised weights ``s_i n / sum(s)`` so that the plain mean over rows taken
-by :func:`skbp.core.layers.linear_backward` is the gradient of ``J``.
+normalised weights :math:`m s_i / \sum_j s_j` (:math:`m` rows) so that the
+plain mean over rows taken by :func:`skbp.core.layers.linear_backward` is
+the gradient of the weighted mean.
 """
 
 import numpy as np
@@ -83,11 +87,24 @@ class Loss:
     output_activation = Identity()
 
     def per_sample(self, Y, Z, A):
-        """Loss of each row, summed over outputs: shape ``(n_samples,)``."""
+        r"""Loss of each row, :math:`\ell_i = \sum_k \ell(y_{ik}, z_{ik})`.
+
+        Parameters
+        ----------
+        Y, Z, A : ndarray of shape (n_samples, n_outputs)
+            Targets, output pre-activation and output activation ``g(Z)``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
         raise NotImplementedError
 
     def value(self, Y, Z, A, sample_weight=None):
-        """Mean loss over the rows, weighted by ``sample_weight`` if given.
+        r"""Mean loss over the rows, :math:`\sum_i s_i \ell_i / \sum_i s_i`.
+
+        Weighted by :math:`s_i` = ``sample_weight`` if given, else
+        :math:`s_i = 1` (a plain mean).
 
         Parameters
         ----------
@@ -106,10 +123,13 @@ class Loss:
         return weighted_mean(self.per_sample(Y, Z, A), sample_weight)
 
     def per_sample_gradient(self, Y, Z, A, out=None):
-        """Gradient of each row's loss with respect to ``Z``, unweighted.
+        r"""Canonical-link gradient of each row's loss: :math:`dZ = A - Y`.
 
-        The canonical-link gradient ``dZ = A - Y``; non-canonical losses
-        override this.
+        Unweighted. Each canonical loss has the form
+        :math:`\ell(y, z) = G(z) - y^\top z + (\text{terms in } y
+        \text{ only})` with :math:`\nabla G = g`, the output activation, so
+        :math:`\partial \ell / \partial z = g(z) - y = a - y`. Non-canonical
+        losses (:class:`HuberLoss`, :class:`AbsoluteError`) override this.
 
         Parameters
         ----------
@@ -123,11 +143,15 @@ class Loss:
         return np.subtract(A, Y, out=out, dtype=A.dtype)
 
     def gradient(self, Y, Z, A, sample_weight=None, out=None):
-        """Per-row gradient with respect to ``Z``, scaled by the sample weights.
+        r"""Row gradients times the normalised weights :math:`m s_i / \sum_j s_j`.
 
-        With ``sample_weight``, row ``i`` of :meth:`per_sample_gradient` is
-        scaled by ``s_i * n_samples / sum(s)``, so the mean over rows is the
-        gradient of the weighted mean loss.
+        .. math:: dZ_i = \frac{m\, s_i}{\sum_j s_j}\,
+                  \frac{\partial \ell_i}{\partial z_i}
+
+        (:math:`m` rows; :meth:`per_sample_gradient` gives
+        :math:`\partial \ell_i / \partial z_i`), so that the plain mean over
+        the rows is the gradient of the weighted mean loss. Without
+        ``sample_weight`` the row gradients are returned as they are.
 
         Parameters
         ----------
@@ -167,6 +191,7 @@ class SquaredError(Loss):
     output_activation = Identity()
 
     def per_sample(self, Y, Z, A):
+        r"""Row losses :math:`\tfrac12 \sum_k (z_k - y_k)^2`, shape ``(n_samples,)``."""
         diff = A - Y
         return 0.5 * np.einsum("ij,ij->i", diff, diff)
 
@@ -194,6 +219,7 @@ class BinaryLogLoss(Loss):
     output_activation = Logistic()
 
     def per_sample(self, Y, Z, A):
+        r"""Row losses :math:`\sum_k [\log(1 + e^{z_k}) - y_k z_k]`, from the logits."""
         return np.sum(_softplus(Z) - Y * Z, axis=1)
 
 
@@ -210,6 +236,7 @@ class MulticlassLogLoss(Loss):
     output_activation = Softmax()
 
     def per_sample(self, Y, Z, A):
+        r"""Row losses :math:`\log \sum_j e^{z_j} - \sum_k y_k z_k`, from the logits."""
         return _log_sum_exp(Z) - np.einsum("ij,ij->i", Y, Z)
 
 
@@ -219,13 +246,18 @@ class PoissonLoss(Loss):
     .. math:: \ell(y, z) = \sum_k \left[y_k \log y_k - y_k - y_k z_k
               + e^{z_k}\right], \qquad \partial \ell / \partial z = e^z - y
 
-    (:math:`0 \log 0 = 0`.) Targets must be non-negative.
+    (:math:`0 \log 0 = 0`.) Targets must be non-negative. Unlike the other
+    losses this one can overflow: :math:`e^z` is ``inf`` for
+    :math:`z > 709.78` (88.72 in float32), and so are the loss and its
+    gradient. Nothing clips it: a fit that gets there has diverged, and an
+    estimator whose weights end up non-finite raises a ``ValueError``.
     """
 
     name = "poisson"
     output_activation = Exp()
 
     def per_sample(self, Y, Z, A):
+        r"""Row losses :math:`\sum_k [y_k \log y_k - y_k - y_k z_k + e^{z_k}]`."""
         y_log_y = np.where(Y > 0, Y * np.log(np.where(Y > 0, Y, 1)), 0)
         return np.sum(y_log_y - Y - Y * Z + A, axis=1)
 
@@ -250,12 +282,31 @@ class HuberLoss(Loss):
         self.delta = delta
 
     def per_sample(self, Y, Z, A):
+        r"""Row losses, with the residual :math:`r = z - y`:
+
+        .. math:: \sum_k \begin{cases} \tfrac12 r_k^2 & |r_k| \le \delta \\
+                  \delta (|r_k| - \tfrac12 \delta) & |r_k| > \delta \end{cases}
+        """
         abs_r = np.abs(A - Y)
         quadratic = np.minimum(abs_r, self.delta)
         # 1/2 q^2 + delta (|r| - q) covers both branches at once.
         return np.sum(0.5 * quadratic * quadratic + self.delta * (abs_r - quadratic), 1)
 
     def per_sample_gradient(self, Y, Z, A, out=None):
+        r"""Row gradients :math:`dZ = \mathrm{clip}(A - Y, -\delta, \delta)`.
+
+        Unweighted; not the canonical ``A - Y``: residuals beyond
+        :math:`\delta` pull with a force of :math:`\pm\delta` only.
+
+        Parameters
+        ----------
+        Y, Z, A : ndarray of shape (n_samples, n_outputs)
+        out : ndarray of shape (n_samples, n_outputs), optional
+
+        Returns
+        -------
+        dZ : ndarray of shape (n_samples, n_outputs)
+        """
         dZ = np.subtract(A, Y, out=out, dtype=A.dtype)
         return np.clip(dZ, -self.delta, self.delta, out=dZ)
 
@@ -273,9 +324,24 @@ class AbsoluteError(Loss):
     output_activation = Identity()
 
     def per_sample(self, Y, Z, A):
+        r"""Row losses :math:`\sum_k |z_k - y_k|`, shape ``(n_samples,)``."""
         return np.sum(np.abs(A - Y), axis=1)
 
     def per_sample_gradient(self, Y, Z, A, out=None):
+        r"""Row gradients :math:`dZ = \mathrm{sign}(A - Y)` (0 where :math:`A = Y`).
+
+        Unweighted; not the canonical ``A - Y``: every residual pulls with
+        the same force, 1.
+
+        Parameters
+        ----------
+        Y, Z, A : ndarray of shape (n_samples, n_outputs)
+        out : ndarray of shape (n_samples, n_outputs), optional
+
+        Returns
+        -------
+        dZ : ndarray of shape (n_samples, n_outputs)
+        """
         dZ = np.subtract(A, Y, out=out, dtype=A.dtype)
         return np.sign(dZ, out=dZ)
 

@@ -34,9 +34,12 @@ def initialize_parameters(layer_units, random_state, dtype=np.float64, factor=6.
     r"""Glorot-uniform initialisation, drawn as scikit-learn's MLP draws it.
 
     For each layer, weights then biases are drawn from
-    :math:`U(-r, r)` with :math:`r = \sqrt{\text{factor} / (n_{in} + n_{out})}`
-    (``factor=2`` is Glorot's advice for logistic units, 6 otherwise; one
-    factor per layer when the layers' activations differ).
+    :math:`U(-r, r)` with :math:`r = \sqrt{\text{factor} / (n_{in} + n_{out})}`.
+    ``factor=6`` is Glorot & Bengio's range (derived for tanh units);
+    scikit-learn uses ``factor=2`` for logistic units, a narrower range (the
+    usual advice for sigmoid units is a range 4 times wider, not narrower),
+    and the estimators keep that choice so that both libraries draw the same
+    numbers. One factor per layer when the layers' activations differ.
 
     Parameters
     ----------
@@ -218,10 +221,13 @@ def backprop(
 ):
     r"""Loss of the network on ``(X, Y)`` and its gradient for every parameter.
 
-    .. math:: J = \frac{\sum_i s_i \ell(y_i, z^L_i)}{\sum_i s_i}
-              + \frac{\alpha}{2 \sum_i s_i} \sum_l \lVert W_l \rVert^2
+    .. math:: J = \frac{\sum_i s_i \ell(y_i, z_{L,i})}{\sum_i s_i}
+              + \frac{\alpha}{2 n} \sum_l \lVert W_l \rVert_F^2,
+              \qquad n = \sum_i s_i
 
-    (``s_i = 1`` without sample weights.)
+    (:math:`s_i = 1` without sample weights, so :math:`n = m`.) Each
+    :math:`dW_l` is the data term of :func:`L_model_backward` plus the L2
+    term :math:`\alpha W_l / n`.
 
     Parameters
     ----------

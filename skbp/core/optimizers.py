@@ -69,19 +69,23 @@ class _Optimizer:
 class SGD(_Optimizer):
     r"""Stochastic gradient descent with (Nesterov) momentum.
 
-    With learning rate :math:`\eta` and momentum :math:`\mu`:
+    With learning rate :math:`\eta`, momentum :math:`\mu` and gradient
+    :math:`d\theta`, the velocity first, then the step with the *updated*
+    velocity (:meth:`update`):
 
     .. math::
 
-        v \leftarrow \mu v - \eta g, \qquad
+        v \leftarrow \mu v - \eta\, d\theta, \qquad
         \theta \leftarrow \theta + \begin{cases}
-            \mu v - \eta g & \text{Nesterov} \\ v & \text{otherwise}
+            \mu v - \eta\, d\theta & \text{Nesterov} \\
+            v & \text{otherwise}
         \end{cases}
 
     Schedules: ``constant``; ``invscaling``,
-    :math:`\eta_t = \eta_0 / (t + 1)^{p}` after each epoch; ``adaptive``,
+    :math:`\eta = \eta_0 / (N + 1)^{\rho}` after each epoch, :math:`N` rows
+    seen, :math:`\rho` = ``power_t`` (:meth:`iteration_ends`); ``adaptive``,
     :math:`\eta \leftarrow \eta / 5` each time the loss stalls, stopping
-    once :math:`\eta \le 10^{-6}`.
+    once :math:`\eta \le 10^{-6}` (:meth:`trigger_stopping`).
 
     Parameters
     ----------
@@ -112,6 +116,28 @@ class SGD(_Optimizer):
         self.velocities = [np.zeros_like(p) for p in params]
 
     def update(self, params, grads, overwrite_grads=False):
+        r"""One step on every array of ``params``, in place, the velocity first.
+
+        .. math::
+
+            v \leftarrow \mu v - \eta\, d\theta, \qquad
+            \theta \leftarrow \theta + \begin{cases}
+                \mu v - \eta\, d\theta & \text{Nesterov} \\
+                v & \text{otherwise}
+            \end{cases}
+
+        Both steps read the velocity just updated. With :math:`\mu = 0`
+        both are :math:`\theta \leftarrow \theta - \eta\, d\theta`.
+
+        Parameters
+        ----------
+        params : list of ndarray
+            Weights then biases, updated in place.
+        grads : list of ndarray
+            Gradient :math:`d\theta` for each array of ``params``.
+        overwrite_grads : bool, default=False
+            The gradients may serve as working memory.
+        """
         # The same operations as scikit-learn's SGDOptimizer, written into a
         # working copy of the gradient (the gradient itself when allowed).
         lr, mu = self.learning_rate, self.momentum
@@ -135,6 +161,14 @@ class SGD(_Optimizer):
                 param += velocity
 
     def iteration_ends(self, time_step):
+        r"""End of an epoch: ``invscaling`` sets :math:`\eta = \eta_0 / (N + 1)^{\rho}`.
+
+        Parameters
+        ----------
+        time_step : int
+            :math:`N`, the training rows seen so far (``power_t`` is
+            :math:`\rho`). Other schedules keep :math:`\eta`.
+        """
         if self.lr_schedule == "invscaling":
             try:
                 scale = (time_step + 1) ** self.power_t
@@ -143,6 +177,23 @@ class SGD(_Optimizer):
             self.learning_rate = self.learning_rate_init / scale
 
     def trigger_stopping(self, msg, verbose):
+        r"""The loss stalled: ``adaptive`` sets :math:`\eta \leftarrow \eta / 5`.
+
+        Called after ``n_iter_no_change + 1`` consecutive epochs without an
+        improvement of at least ``tol``. Stops (returns True) when the
+        schedule is not ``adaptive``, or once :math:`\eta \le 10^{-6}`.
+
+        Parameters
+        ----------
+        msg : str
+            What stalled, printed when ``verbose``.
+        verbose : bool
+
+        Returns
+        -------
+        bool
+            True to stop training.
+        """
         if self.lr_schedule != "adaptive":
             return super().trigger_stopping(msg, verbose)
         if self.learning_rate <= 1e-6:
@@ -158,12 +209,17 @@ class SGD(_Optimizer):
 class Adam(_Optimizer):
     r"""Adam (Kingma & Ba, 2014).
 
+    Running means :math:`\phi` of the gradient :math:`d\theta` and
+    :math:`\psi` of its square (Kingma & Ba's :math:`m` and :math:`v`;
+    renamed because :math:`m` is the batch size in :doc:`/backprop`),
+    :math:`t` the number of updates:
+
     .. math::
 
-        m \leftarrow \beta_1 m + (1 - \beta_1) g, \qquad
-        v \leftarrow \beta_2 v + (1 - \beta_2) g^2, \\
+        \phi \leftarrow \beta_1 \phi + (1 - \beta_1)\, d\theta, \qquad
+        \psi \leftarrow \beta_2 \psi + (1 - \beta_2)\, d\theta \odot d\theta, \\
         \eta_t = \eta_0 \sqrt{1 - \beta_2^t} / (1 - \beta_1^t), \qquad
-        \theta \leftarrow \theta - \eta_t \, m / (\sqrt{v} + \epsilon)
+        \theta \leftarrow \theta - \eta_t \, \phi / (\sqrt{\psi} + \epsilon)
 
     Parameters
     ----------
@@ -185,6 +241,24 @@ class Adam(_Optimizer):
         self.vs = [np.zeros_like(p) for p in params]
 
     def update(self, params, grads, overwrite_grads=False):
+        r"""One step on every array of ``params``, in place; :math:`t` counts them.
+
+        .. math::
+
+            \phi \leftarrow \beta_1 \phi + (1 - \beta_1)\, d\theta, \qquad
+            \psi \leftarrow \beta_2 \psi + (1 - \beta_2)\, d\theta \odot d\theta, \\
+            \eta_t = \eta_0 \sqrt{1 - \beta_2^t} / (1 - \beta_1^t), \qquad
+            \theta \leftarrow \theta - \eta_t \, \phi / (\sqrt{\psi} + \epsilon)
+
+        Parameters
+        ----------
+        params : list of ndarray
+            Weights then biases, updated in place.
+        grads : list of ndarray
+            Gradient :math:`d\theta` for each array of ``params``.
+        overwrite_grads : bool, default=False
+            The gradients may serve as working memory.
+        """
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
         # A Python float keeps float32 parameters in float32.

@@ -3,9 +3,12 @@ r"""L2 penalty on the weights (not the biases).
 .. math:: R(W) = \frac{\alpha}{2 n} \sum_l \lVert W_l \rVert_F^2, \qquad
           \frac{\partial R}{\partial W_l} = \frac{\alpha}{n} W_l
 
-``n`` is the number of samples (or the sum of the sample weights), so that the
-penalty keeps its strength relative to the mean data loss, as in
-scikit-learn's MLP.
+``n`` is the number of samples (or the sum of the sample weights,
+:math:`n = \sum_i s_i`), so that the penalty keeps its strength relative to
+the mean data loss, as in scikit-learn's MLP. Weights are therefore not
+scale-free: multiplying every :math:`s_i` by :math:`c` leaves the weighted
+mean loss as it is and divides the penalty by :math:`c`, which is what makes
+a row of weight :math:`q` count exactly as :math:`q` copies of it.
 """
 
 import numpy as np
@@ -14,7 +17,7 @@ __all__ = ["l2_penalty", "add_l2_gradient"]
 
 
 def l2_penalty(coefs, alpha, n):
-    """Value of the L2 penalty.
+    r"""Value of the L2 penalty, :math:`\frac{\alpha}{2n} \sum_l \lVert W_l \rVert_F^2`.
 
     Parameters
     ----------
@@ -34,7 +37,22 @@ def l2_penalty(coefs, alpha, n):
 
 
 def add_l2_gradient(coef_grads, coefs, alpha, n):
-    """Add ``alpha / n * W`` to each weight gradient, in place."""
+    r"""Add the penalty's gradient :math:`\alpha W_l / n` to each ``dW_l``, in place.
+
+    Parameters
+    ----------
+    coef_grads : list of ndarray of shape (n_in, n_out)
+        The data part of each ``dW_l``; the penalty's part is added to it.
+    coefs : list of ndarray of shape (n_in, n_out)
+    alpha : float
+    n : float
+        Number of samples, or sum of sample weights.
+
+    Returns
+    -------
+    coef_grads : list of ndarray
+        The same arrays.
+    """
     if alpha == 0:
         return coef_grads
     scale = alpha / n
