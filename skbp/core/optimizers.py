@@ -70,16 +70,8 @@ class SGD(_Optimizer):
     r"""Stochastic gradient descent with (Nesterov) momentum.
 
     With learning rate :math:`\eta`, momentum :math:`\mu` and gradient
-    :math:`d\theta`, the velocity first, then the step with the *updated*
-    velocity (:meth:`update`):
-
-    .. math::
-
-        v \leftarrow \mu v - \eta\, d\theta, \qquad
-        \theta \leftarrow \theta + \begin{cases}
-            \mu v - \eta\, d\theta & \text{Nesterov} \\
-            v & \text{otherwise}
-        \end{cases}
+    :math:`d\theta`: the velocity first, then the step with the *updated*
+    velocity; the formula is in :meth:`update`.
 
     Schedules: ``constant``; ``invscaling``,
     :math:`\eta = \eta_0 / (N + 1)^{\rho}` after each epoch, :math:`N` rows
@@ -212,14 +204,7 @@ class Adam(_Optimizer):
     Running means :math:`\phi` of the gradient :math:`d\theta` and
     :math:`\psi` of its square (Kingma & Ba's :math:`m` and :math:`v`;
     renamed because :math:`m` is the batch size in :doc:`/backprop`),
-    :math:`t` the number of updates:
-
-    .. math::
-
-        \phi \leftarrow \beta_1 \phi + (1 - \beta_1)\, d\theta, \qquad
-        \psi \leftarrow \beta_2 \psi + (1 - \beta_2)\, d\theta \odot d\theta, \\
-        \eta_t = \eta_0 \sqrt{1 - \beta_2^t} / (1 - \beta_1^t), \qquad
-        \theta \leftarrow \theta - \eta_t \, \phi / (\sqrt{\psi} + \epsilon)
+    :math:`t` the number of updates; the formula is in :meth:`update`.
 
     Parameters
     ----------
