@@ -6,6 +6,7 @@ written byte by byte (local headers, central directory, end record) so that
 its sizes and compression can lie.
 """
 
+import functools
 import io
 import struct
 import warnings
@@ -120,11 +121,14 @@ def _with_member(name, data, method, size, crc=0, csize=None):
     return zip_bytes(entries)
 
 
+@functools.cache
 def deflate_bomb(inflated=512 * MiB):
     """A member ``a0.npy`` of ``inflated`` bytes of zeros, deflated to ~1/1000.
 
     Built from one compressed MiB of zeros repeated (full flushes make the
     segments independent), so making it costs nothing like inflating it.
+    Its CRC is the true one: a loader that inflates it meets no error
+    before the digest.
     """
     header = npy_header(np.float64, ((inflated - 128) // 8,))
     compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
@@ -133,7 +137,12 @@ def deflate_bomb(inflated=512 * MiB):
     n_body = (inflated - len(header)) // MiB
     tail = compressor.compress(bytes(inflated - len(header) - n_body * MiB))
     data = head + body * n_body + tail + compressor.flush()
-    return _with_member("a0.npy", data, 8, inflated)
+    crc = zlib.crc32(header)
+    zeros = bytes(MiB)
+    for _ in range(n_body):
+        crc = zlib.crc32(zeros, crc)
+    crc = zlib.crc32(bytes(inflated - len(header) - n_body * MiB), crc)
+    return _with_member("a0.npy", data, 8, inflated, crc)
 
 
 def stored_but_declared_huge(declared=512 * MiB):
