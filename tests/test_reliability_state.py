@@ -443,6 +443,29 @@ def test_interrupted_partial_fit_keeps_the_optimizer_state(monkeypatch, cls):
     _assert_same(_fitted_state(reference), _fitted_state(interrupted))
 
 
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_an_interrupt_after_an_epoch_drops_the_optimizer_state(
+    monkeypatch, tmp_path, solver
+):
+    # The docs promise: the interrupted epoch's moments are dropped, and
+    # training goes on with a fresh optimizer, as after skbp.load (which
+    # never reads optimizer state).
+    X, y, _ = _data(n=40)
+    params = dict(hidden_layer_sizes=(6,), solver=solver, batch_size=10)
+    params.update(random_state=0, max_iter=50, tol=0, n_iter_no_change=np.inf)
+    _interrupt_at_call(monkeypatch, 2 * 4 + 3)  # mid-way through epoch 3
+    est = BPClassifier(**params)
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(X, y)
+    monkeypatch.undo()
+    reference = BPClassifier(**{**params, "max_iter": 2}).fit(X, y)
+    skbp.save(reference, tmp_path / "epoch2")
+    fresh = skbp.load(tmp_path / "epoch2")
+    est.partial_fit(X, y)
+    fresh.partial_fit(X, y)
+    assert _same_weights(est, fresh)
+
+
 @pytest.mark.parametrize("cls", [BPClassifier, BPRegressor])
 def test_sigint_at_any_moment_of_a_refit_loses_nothing(cls):
     # The interrupt lands wherever the timer fires: in validation, in the
