@@ -166,6 +166,15 @@ def _read_all(archive, plan):
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"its document is malformed ({exc})") from exc
     max_bytes, fields = plan(document)
+    # Only members the document refers to are worth a look: the others are
+    # refused before a single header of theirs is read.
+    unreferenced = sorted(set(infos) - {DOCUMENT, DIGEST} - set(fields))
+    if unreferenced:
+        shown = ", ".join(unreferenced[:5]) + (", ..." if unreferenced[5:] else "")
+        raise ValueError(
+            f"it holds {len(unreferenced)} arrays its document never refers to "
+            f"({shown})"
+        )
     members = {
         name: _header(archive, info, fields.get(name, f"member {name!r}"))
         for name, info in infos.items()

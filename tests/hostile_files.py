@@ -159,9 +159,20 @@ def header_larger_than_member(shape=(2**26,)):
     return _with_member("a0.npy", data, 0, len(data), zlib.crc32(data))
 
 
+def many_members(n=11000):
+    """The genuine model plus ``n`` empty members the document never names."""
+    entries = [
+        (member, raw, 0, len(raw), zlib.crc32(raw))
+        for member, raw in genuine_members().items()
+    ]
+    entries += [(f"a{1000 + i}.npy", b"", 0, 0, 0) for i in range(n)]
+    return zip_bytes(entries)
+
+
 #: name -> builder of a hostile file of about 1 MB or less.
 HOSTILE = {
     "deflate bomb (512 MiB)": deflate_bomb,
     "stored member declaring 512 MiB": stored_but_declared_huge,
     "header declaring 512 MiB": header_larger_than_member,
+    "11,000 members": many_members,
 }

@@ -456,7 +456,15 @@ def _add_array(document, members, attribute, array):
 
 
 def _set(attribute, value):
-    return lambda d, m: d["attributes"].update({attribute: value})
+    """Set an attribute, dropping the arrays its old value referred to."""
+
+    def edit(document, members):
+        old = json.dumps(document["attributes"].get(attribute))
+        for key in re.findall(r'"__(?:array|floats)__": "(a[0-9]+)"', old):
+            members.pop(key)
+        document["attributes"][attribute] = value
+
+    return edit
 
 
 def _replace_array(array, *path):
