@@ -20,7 +20,6 @@ all the same, as for every benchmark here.
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -30,8 +29,9 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the working tree, its tests
 
+from bench.environment import environment, print_environment  # noqa: E402
 from hostile_files import HOSTILE  # noqa: E402
 
 import skbp  # noqa: E402
@@ -86,18 +86,6 @@ def _measure(repo, path, repeats):
     return seconds, peak, runs[0][2]
 
 
-def _blas():
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return "threadpoolctl not installed"
-    return "; ".join(
-        f"{i['internal_api']} {i['version']} ({i['num_threads']} threads)"
-        for i in threadpool_info()
-        if i["user_api"] == "blas"
-    )
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--compare-with", type=Path, help="another skbp checkout")
@@ -108,8 +96,7 @@ def main():
     repos = {"this": ROOT}
     if args.compare_with:
         repos["before"] = args.compare_with.resolve()
-    print(f"python {sys.version.split()[0]}, numpy {np.__version__}, BLAS: {_blas()}")
-    print(f"CPUs: {os.cpu_count()}, load average: {os.getloadavg()}")
+    print_environment(environment(0), "skbp.load on hostile files")
     with tempfile.TemporaryDirectory() as tmp:
         files = {}
         for name, build in HOSTILE.items():
