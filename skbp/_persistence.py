@@ -245,6 +245,11 @@ def save(estimator, file):
         for name, value in vars(estimator).items()
         if name not in params and name not in _NOT_SAVED
     }
+    for name in attributes:  # what load would refuse is not written
+        try:
+            check_attribute(estimator, name, getattr(estimator, name))
+        except ValueError as exc:
+            raise ValueError(f"skbp.save cannot store this model: {exc}.") from exc
     coefs = getattr(estimator, "coefs_", None)
     document = {
         "format": FORMAT,

@@ -11,6 +11,7 @@
   a clear ValueError.
 """
 
+import copy
 import io
 import json
 import pickle
@@ -29,7 +30,7 @@ from sklearn.preprocessing import StandardScaler
 import skbp
 from skbp import BPClassifier, BPRegressor
 from skbp._archive import ArchiveDigest
-from skbp._persistence import FORMAT_VERSION, load, save
+from skbp._persistence import FORMAT_VERSION, OTHER_ARRAYS_BYTES, load, save
 from skbp.exceptions import InconsistentVersionWarning, PersistenceWarning
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -303,6 +304,10 @@ def test_other_estimators_and_objects_are_refused(tmp_path):
     est.extra_ = object()
     with pytest.raises(TypeError, match="extra_"):
         save(est, tmp_path / "m")
+    est.extra_ = "plain, but not an attribute skbp.load accepts"
+    with pytest.raises(ValueError, match="cannot store this model.*'extra_'"):
+        save(est, tmp_path / "m")
+    assert not (tmp_path / "m").exists()
 
 
 def test_another_version_warns_on_load(tmp_path, monkeypatch):
@@ -655,3 +660,18 @@ def test_files_of_format_version_1_still_load():
     loaded = load(_crafted(as_version_1))
     _assert_same_model(est, loaded)
     _assert_same_predictions(est, loaded, X)
+
+
+def test_save_refuses_what_load_would_refuse_before_touching_the_file(tmp_path):
+    path = tmp_path / "m"
+    est, _, _ = MODELS["multiclass"]
+    save(est, path)
+    too_long = copy.deepcopy(est)
+    too_long.loss_curve_ = [0.5] * (OTHER_ARRAYS_BYTES // 8 + 2**16)
+    with pytest.raises(ValueError, match="loss curves or labels too long"):
+        save(too_long, path)
+    too_many = copy.deepcopy(est)
+    too_many.feature_names_in_ = np.array(["f" * 20] * 250_000, dtype=object)
+    with pytest.raises(ValueError, match="document would exceed"):
+        save(too_many, path)
+    _assert_same_model(est, load(path))  # the file is the first save's
