@@ -281,12 +281,17 @@ _CORE_ORDER = (
     "layers",
     "dropout",
     "network",
+    "layout",
     "optimizers",
     "lbfgs",
     "gradient_check",
     "workspace",
 )
-_CORE_TITLES = {"lbfgs": "L-BFGS", "gradient_check": "Gradient check"}
+_CORE_TITLES = {
+    "layout": "Parameter layout",
+    "lbfgs": "L-BFGS",
+    "gradient_check": "Gradient check",
+}
 
 
 def _defining_module(name):

@@ -39,7 +39,6 @@ from .core import (
     get_activation,
     initialize_parameters,
     minimize_lbfgs,
-    packed_views,
     row_keys,
 )
 
@@ -348,19 +347,19 @@ class BaseBackprop(BaseEstimator, ABC):
     def _fit_stochastic(self, X, Y, sample_weight, layer_units, incremental):
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
-        # coefs_ and intercepts_ become views of one flat vector, so that the
-        # optimizer steps every parameter with a few operations per batch.
-        # Re-packed on every call: the user may have assigned new arrays.
-        flat, self.coefs_, self.intercepts_ = packed_views(
-            self.coefs_, self.intercepts_
-        )
-        optimizer = getattr(self, "_optimizer", None)
-        if not incremental or optimizer is None:
-            self._optimizer = self._make_optimizer([flat])
         train, validation = self._split_validation(X, Y, sample_weight)
         n_samples = train[0].shape[0]
         batch_size = self._batch_size(n_samples)
         workspace = self._workspace(layer_units, batch_size, X.dtype)
+        # coefs_ and intercepts_ become views of one flat vector, in the
+        # layout of the workspace's flat gradients, so that the optimizer
+        # steps every parameter with a few operations per batch.
+        # Re-packed on every call: the user may have assigned new arrays.
+        flat = workspace.layout.pack(self.coefs_, self.intercepts_)
+        self.coefs_, self.intercepts_ = workspace.layout.views(flat)
+        optimizer = getattr(self, "_optimizer", None)
+        if not incremental or optimizer is None:
+            self._optimizer = self._make_optimizer([flat])
         step = TrainingStep(self, flat, workspace, train, batch_size)
 
         checkpoint = EpochCheckpoint(self)

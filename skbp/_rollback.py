@@ -11,11 +11,12 @@
 
 import contextlib
 import functools
-import math
 import signal
 import threading
 
 import numpy as np
+
+from .core.layout import ParameterLayout
 
 __all__ = [
     "keeps_fitted_state",
@@ -209,12 +210,10 @@ class EpochCheckpoint:
     _LISTS = ("loss_curve_", "validation_scores_")
 
     def __init__(self, estimator):
-        arrays = (*estimator.coefs_, *estimator.intercepts_)
-        self._n_coefs = len(estimator.coefs_)
-        self._shapes = [a.shape for a in arrays]
-        # The weights are kept as one flat vector (the layout of
-        # skbp.core.pack): saving an epoch is then a single copy.
-        self._weights = np.empty(sum(a.size for a in arrays), arrays[0].dtype)
+        self._layout = ParameterLayout.of(estimator.coefs_, estimator.intercepts_)
+        # The weights are kept as one flat vector in that layout: saving an
+        # epoch is then a single copy.
+        self._weights = self._layout.empty(estimator.coefs_[0].dtype)
         self._state = None  # no completed epoch yet
         self._pending = None
 
@@ -237,15 +236,15 @@ class EpochCheckpoint:
         ----------
         estimator : BaseBackprop
         flat : ndarray of shape (n_parameters,), optional
-            The weights as one vector (weights then biases, the layout of
-            :func:`skbp.core.pack`): the flat vector that ``coefs_`` and
-            ``intercepts_`` view during stochastic training, or an L-BFGS
-            iterate. It must stay unchanged until training goes on. By
-            default it is packed from ``coefs_`` and ``intercepts_``.
+            The weights as one vector (weights then biases, in the
+            :class:`~skbp.core.ParameterLayout` of ``coefs_`` and
+            ``intercepts_``): the flat vector that they view during
+            stochastic training, or an L-BFGS iterate. It must stay
+            unchanged until training goes on. By default it is packed from
+            ``coefs_`` and ``intercepts_``.
         """
         if flat is None:
-            arrays = (*estimator.coefs_, *estimator.intercepts_)
-            flat = np.concatenate([a.ravel() for a in arrays])
+            flat = self._layout.pack(estimator.coefs_, estimator.intercepts_)
         values, lengths = self._counters(estimator)
         self._pending = (flat, values, lengths)  # each assignment is atomic
         _copy_weights(self._weights, flat)
@@ -274,13 +273,7 @@ class EpochCheckpoint:
         if saved is None:
             return False
         flat, values, lengths = saved
-        weights, start = [], 0
-        for shape in self._shapes:
-            size = math.prod(shape)
-            weights.append(flat[start : start + size].reshape(shape).copy())
-            start += size
-        estimator.coefs_ = weights[: self._n_coefs]
-        estimator.intercepts_ = weights[self._n_coefs :]
+        estimator.coefs_, estimator.intercepts_ = self._layout.unpack(flat)
         for name in self._VALUES:
             if name in values:
                 setattr(estimator, name, values[name])

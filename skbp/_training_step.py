@@ -20,6 +20,11 @@ class TrainingStep:
     buffers to gather shuffled rows into, the activation and loss objects,
     and the flat parameter and gradient vectors the optimizer steps. The
     math is :func:`skbp.core.backprop` and the optimizer's ``update``.
+
+    The optimizer pairs ``flat_params`` with ``workspace.flat_grads`` element
+    by element: both must be in ``workspace.layout`` (the estimator's
+    ``coefs_`` and ``intercepts_`` are then that layout's views of
+    ``flat_params``).
     """
 
     def __init__(self, estimator, flat_params, workspace, train, batch_size):
@@ -30,6 +35,11 @@ class TrainingStep:
         self.activations = estimator._activations()
         self.loss = estimator._output_loss()
         self.dropout = any(check_dropout(estimator.dropout, len(self.activations) - 1))
+        if flat_params.shape != workspace.flat_grads.shape:
+            raise ValueError(
+                f"flat_params has shape {flat_params.shape}, not the layout "
+                f"{workspace.layout!r} of the gradients it is stepped with."
+            )
         self.params, self.grads = [flat_params], [workspace.flat_grads]
         # Shuffled batches are gathered into these (np.take with out=):
         # no new array per batch. Sparse X is gathered by scipy.

@@ -8,6 +8,7 @@ Modules, one concept each:
 - :mod:`~skbp.core.layers`: one layer's forward and backward building blocks.
 - :mod:`~skbp.core.dropout`: inverted dropout masks, forward and backward.
 - :mod:`~skbp.core.network`: initialisation, whole-network forward/backward.
+- :mod:`~skbp.core.layout`: the flat parameter vector (weights then biases).
 - :mod:`~skbp.core.optimizers`: SGD (momentum, Nesterov, schedules) and Adam.
 - :mod:`~skbp.core.lbfgs`: L-BFGS on the flattened parameters.
 - :mod:`~skbp.core.gradient_check`: finite-difference gradient check.
@@ -48,7 +49,8 @@ from .layers import (
     linear_backward,
     linear_forward,
 )
-from .lbfgs import minimize_lbfgs, pack, packed_views, unpack
+from .layout import ParameterLayout, pack, packed_views, unpack
+from .lbfgs import minimize_lbfgs
 from .losses import (
     LOSSES,
     AbsoluteError,
@@ -92,6 +94,7 @@ __all__ = [
     "Logistic",
     "Loss",
     "MulticlassLogLoss",
+    "ParameterLayout",
     "PoissonLoss",
     "ReLU",
     "SGD",

@@ -1,71 +1,22 @@
 """L-BFGS on the flattened parameters, through ``scipy.optimize.minimize``.
 
-L-BFGS works on one vector; the network on lists of arrays. :func:`pack` and
-:func:`unpack` convert between the two (weights first, then biases, each
-flattened in C order, as scikit-learn's MLP does).
+L-BFGS works on one vector; the network on lists of arrays.
+:class:`~skbp.core.layout.ParameterLayout` converts between the two (weights
+first, then biases, each flattened in C order, as scikit-learn's MLP does).
 """
 
 import numpy as np
 import scipy.optimize
 
-__all__ = ["pack", "unpack", "packed_views", "minimize_lbfgs"]
+from .layout import ParameterLayout
 
+# pack, unpack and packed_views were defined here first: still importable
+# from this module, defined (once) in skbp.core.layout.
+from .layout import pack as pack
+from .layout import packed_views as packed_views
+from .layout import unpack as unpack
 
-def pack(coefs, intercepts):
-    r"""Concatenate weights then biases into one flat vector :math:`\theta`.
-
-    .. math:: \theta = \big(\operatorname{vec} W_1, \dots,
-              \operatorname{vec} W_L,\ b_1, \dots, b_L\big)
-
-    Each array flattened in C order (row by row), as scikit-learn does.
-    """
-    return np.concatenate([a.ravel() for a in (*coefs, *intercepts)])
-
-
-def unpack(theta, coefs, intercepts):
-    r"""Copy the flat vector ``theta`` into ``coefs`` and ``intercepts`` in place.
-
-    The inverse of :func:`pack`: :math:`\theta` is cut back into
-    :math:`W_1, \dots, W_L, b_1, \dots, b_L`.
-
-    Parameters
-    ----------
-    theta : ndarray of shape (n_parameters,)
-    coefs, intercepts : lists of ndarray
-        Arrays whose shapes define the layout; overwritten.
-    """
-    start = 0
-    for array in (*coefs, *intercepts):
-        stop = start + array.size
-        array[...] = theta[start:stop].reshape(array.shape)
-        start = stop
-    if start != theta.size:
-        raise ValueError(f"expected {start} parameters, got {theta.size}")
-
-
-def packed_views(coefs, intercepts):
-    """Copy the parameters into one flat vector and return views into it.
-
-    The stochastic optimizers then update every parameter with one
-    operation per step on the flat vector, instead of one per array.
-
-    Parameters
-    ----------
-    coefs, intercepts : lists of ndarray
-
-    Returns
-    -------
-    flat : ndarray of shape (n_parameters,)
-        The layout of :func:`pack`.
-    coef_views, intercept_views : lists of ndarray
-        Views of ``flat`` with the shapes of ``coefs`` and ``intercepts``.
-    """
-    flat = pack(coefs, intercepts)
-    views, start = [], 0
-    for array in (*coefs, *intercepts):
-        views.append(flat[start : start + array.size].reshape(array.shape))
-        start += array.size
-    return flat, views[: len(coefs)], views[len(coefs) :]
+__all__ = ["minimize_lbfgs"]
 
 
 def minimize_lbfgs(
@@ -104,22 +55,22 @@ def minimize_lbfgs(
     -------
     scipy.optimize.OptimizeResult
     """
-    dtype = coefs[0].dtype
+    layout = ParameterLayout.of(coefs, intercepts)
 
     def fun(theta):
-        unpack(theta, coefs, intercepts)
+        layout.unpack(theta, out=(coefs, intercepts))
         J, coef_grads, intercept_grads = loss_and_grads()
         # scipy's L-BFGS-B works in float64 whatever the parameters' dtype.
-        return J, pack(coef_grads, intercept_grads).astype(np.float64)
+        return J, layout.pack(coef_grads, intercept_grads, dtype=np.float64)
 
     options = {"maxfun": max_fun, "maxiter": max_iter, "gtol": tol}
     result = scipy.optimize.minimize(
         fun,
-        pack(coefs, intercepts).astype(np.float64),
+        layout.pack(coefs, intercepts, dtype=np.float64),
         method="L-BFGS-B",
         jac=True,
         options=options,
         callback=callback,
     )
-    unpack(result.x.astype(dtype, copy=False), coefs, intercepts)
+    layout.unpack(result.x, out=(coefs, intercepts))
     return result

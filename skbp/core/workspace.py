@@ -8,6 +8,8 @@ one, which keeps a fitted model safe to share between threads.
 
 import numpy as np
 
+from .layout import ParameterLayout
+
 __all__ = ["Workspace"]
 
 
@@ -36,10 +38,13 @@ class Workspace:
     coef_grads, intercept_grads : lists of ndarray
         Gradient arrays, reused from batch to batch: copy them if you need to
         keep a batch's gradient.
+    layout : ParameterLayout
+        Where each weight and bias sits in a flat vector (weights then
+        biases), for the network ``layer_units`` describes.
     flat_grads : ndarray of shape (n_parameters,)
-        The same gradients as one vector (``coef_grads`` and
-        ``intercept_grads`` are views of it), in the layout of
-        :func:`skbp.core.lbfgs.pack`.
+        The same gradients as one vector in ``layout`` (``coef_grads`` and
+        ``intercept_grads`` are views of it): an optimizer steps a flat
+        parameter vector in that layout with it, element by element.
     """
 
     def __init__(self, layer_units, max_rows, dtype, in_place=None):
@@ -59,17 +64,11 @@ class Workspace:
         # Gradient flowing into layer l-1 has layer l's input width.
         self._dA = [None] + [np.empty((max_rows, n), dtype) for n in widths[:-1]]
         self._dZL = np.empty((max_rows, widths[-1]), dtype)
-        shapes = [*zip(layer_units[:-1], layer_units[1:]), *((n,) for n in widths)]
-        # One flat gradient vector (weights then biases, as pack() lays them
-        # out), so an optimizer can step all parameters at once.
-        self.flat_grads = np.empty(sum(int(np.prod(s)) for s in shapes), dtype)
-        grads, start = [], 0
-        for shape in shapes:
-            size = int(np.prod(shape))
-            grads.append(self.flat_grads[start : start + size].reshape(shape))
-            start += size
-        self.coef_grads = grads[: len(widths)]
-        self.intercept_grads = grads[len(widths) :]
+        # One flat gradient vector in the parameters' layout, so that an
+        # optimizer can step all parameters at once.
+        self.layout = ParameterLayout.from_layer_units(layer_units)
+        self.flat_grads = self.layout.empty(dtype)
+        self.coef_grads, self.intercept_grads = self.layout.views(self.flat_grads)
         self._views = {}
 
     def views(self, m):
