@@ -273,6 +273,8 @@ class EpochCheckpoint:
         if saved is None:
             return False
         flat, values, lengths = saved
+        # A pending L-BFGS iterate is float64 whatever the weights' dtype.
+        flat = flat.astype(self._weights.dtype, copy=False)
         estimator.coefs_, estimator.intercepts_ = self._layout.unpack(flat)
         for name in self._VALUES:
             if name in values:

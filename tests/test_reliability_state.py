@@ -308,11 +308,14 @@ def test_interrupt_keeps_the_last_completed_epoch(monkeypatch, cls, solver, wher
     _check_usable(est, X, y)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("solver", ["adam", "lbfgs"])
-def test_interrupt_while_saving_an_epoch_keeps_that_epoch(monkeypatch, solver):
+def test_interrupt_while_saving_an_epoch_keeps_that_epoch(monkeypatch, solver, dtype):
     # The checkpoint holds one copy of the weights: an interrupt landing while
-    # that copy is half written must still restore the epoch being saved.
+    # that copy is half written must still restore the epoch being saved (in
+    # the weights' dtype, though an L-BFGS iterate is float64).
     X, _, y = _data(n=40)
+    X, y = X.astype(dtype), y.astype(dtype)
     params = dict(hidden_layer_sizes=(6,), solver=solver, batch_size=10)
     params.update(random_state=0, tol=0, n_iter_no_change=np.inf)
     original = skbp._rollback._copy_weights
@@ -333,14 +336,16 @@ def test_interrupt_while_saving_an_epoch_keeps_that_epoch(monkeypatch, solver):
     monkeypatch.undo()
     reference = BPRegressor(max_iter=3, **params).fit(X, y)
     assert est.n_iter_ == 3
+    assert {W.dtype for W in (*est.coefs_, *est.intercepts_)} == {np.dtype(dtype)}
+    rtol = 1e-12 if dtype == np.float64 else 1e-6
     np.testing.assert_allclose(
         np.concatenate([W.ravel() for W in (*est.coefs_, *est.intercepts_)]),
         np.concatenate(
             [W.ravel() for W in (*reference.coefs_, *reference.intercepts_)]
         ),
-        rtol=1e-12,
+        rtol=rtol,
     )
-    assert est.loss_curve_ == pytest.approx(reference.loss_curve_, rel=1e-12)
+    assert est.loss_curve_ == pytest.approx(reference.loss_curve_, rel=rtol)
     _check_usable(est, X, y)
 
 
