@@ -43,6 +43,7 @@ from .dropout import (
 )
 from .gradient_check import gradient_check, numerical_gradients, relative_error
 from .layers import (
+    LayerCache,
     linear_activation_backward,
     linear_activation_forward,
     linear_backward,
@@ -89,6 +90,7 @@ __all__ = [
     "Identity",
     "L_model_backward",
     "L_model_forward",
+    "LayerCache",
     "Logistic",
     "Loss",
     "MulticlassLogLoss",
