@@ -32,6 +32,9 @@ from .activations import (
     Softplus,
     Tanh,
     get_activation,
+    log_sum_exp,
+    max_shifted_exp,
+    softplus,
 )
 from .dropout import (
     dropout_backward,
@@ -117,12 +120,15 @@ __all__ = [
     "linear_activation_forward",
     "linear_backward",
     "linear_forward",
+    "log_sum_exp",
+    "max_shifted_exp",
     "minimize_lbfgs",
     "numerical_gradients",
     "pack",
     "packed_views",
     "relative_error",
     "row_keys",
+    "softplus",
     "uniform_hash",
     "unpack",
 ]
