@@ -10,6 +10,8 @@ cheaper, numerically stable formula (``A`` for logistic and tanh, ``Z`` for
 relu). ``A`` may be ``None``; it is then recomputed from ``Z``.
 """
 
+import functools
+
 import numpy as np
 
 __all__ = [
@@ -280,6 +282,12 @@ def row_sums(A):
     return A @ np.ones(A.shape[1], dtype=A.dtype)
 
 
+@functools.lru_cache(maxsize=8)
+def _underflow_limit(dtype):
+    """``sqrt(tiny)`` of ``dtype``, made once per dtype (``finfo`` is slow)."""
+    return np.sqrt(np.finfo(dtype).tiny)
+
+
 def max_shifted_exp(Z, out=None):
     r"""Exponentials shifted by the largest logit, and their row sums.
 
@@ -318,7 +326,7 @@ def max_shifted_exp(Z, out=None):
     shift = Z.max()
     out = shifted_exp(Z, shift, out=out)
     sums = row_sums(out)
-    if sums.min() < np.sqrt(np.finfo(out.dtype).tiny):
+    if sums.min() < _underflow_limit(out.dtype):
         shift = Z.max(axis=1, keepdims=True)
         out = shifted_exp(Z, shift, out=out)
         sums = row_sums(out)

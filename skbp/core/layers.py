@@ -44,8 +44,9 @@ class LayerCache(NamedTuple):
     and weights for the affine part (:math:`dW = A_{prev}^\top dZ / m`,
     :math:`dA_{prev} = dZ\, W^\top`) and its pre-activation for
     :math:`f'(Z)`. The biases are not kept: no gradient reads them.
+    A named tuple: ``A_prev, W, Z = cache`` unpacks it.
 
-    Attributes
+    Parameters
     ----------
     A_prev : ndarray or sparse matrix of shape (m, n_in)
         The layer's input: the previous layer's output, or ``X``.
@@ -55,8 +56,11 @@ class LayerCache(NamedTuple):
         The layer's pre-activation :math:`A_{prev} W + b`.
     """
 
+    #: The layer's input, shape (m, n_in).
     A_prev: object
+    #: The layer's weights, shape (n_in, n_out).
     W: object
+    #: The layer's pre-activation, shape (m, n_out).
     Z: object
 
 
