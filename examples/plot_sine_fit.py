@@ -6,9 +6,10 @@ The seed tutorial trains a network with one hidden layer of 25 logistic
 units and an identity output by full-batch gradient descent (learning rate
 0.3, 4000 iterations) on ``y = 20 sin(2 pi x)``, ``x = 0.00 .. 0.99``.
 
-:class:`skbp.BPRegressor` is configured to run exactly that loop:
+:func:`skbp.demo.seed_sine_setup` returns that data and a
+:class:`skbp.BPRegressor` configured to run exactly that loop:
 ``solver="sgd"`` with one batch holding every row, no momentum, no L2 penalty
-and no early stop.
+and no early stop. ``python -m skbp`` starts from the same setup.
 """
 
 import warnings
@@ -17,25 +18,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from skbp import BPRegressor
+from skbp.demo import seed_sine_setup
 
-x = np.arange(0.0, 1.0, 0.01).reshape(-1, 1)
-y = 20 * np.sin(2 * np.pi * x).ravel()
-
-reg = BPRegressor(
-    hidden_layer_sizes=(25,),
-    activation="logistic",
-    solver="sgd",
-    learning_rate_init=0.3,
-    momentum=0.0,
-    batch_size=len(x),  # full batch, as in the seed
-    alpha=0.0,
-    max_iter=4000,
-    tol=0.0,
-    n_iter_no_change=4000,
-    shuffle=False,
-    random_state=0,
-)
+x, y, reg = seed_sine_setup()
 with warnings.catch_warnings():
     # 4000 iterations is the point, not a failure to converge.
     warnings.simplefilter("ignore", ConvergenceWarning)

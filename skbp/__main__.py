@@ -16,7 +16,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from . import BPClassifier, BPRegressor, __version__
+from . import BPClassifier, __version__
+from .demo import seed_sine_setup
 
 
 def _print_curve(loss_curve, every):
@@ -26,24 +27,9 @@ def _print_curve(loss_curve, every):
 
 
 def sine_demo():
-    """The seed's network: [1, 25, 1], logistic hidden layer, full-batch GD."""
+    """The seed's network on the seed's curve (:func:`skbp.demo.seed_sine_setup`)."""
     print("1) BPRegressor on the seed's curve y = 20 sin(2 pi x), x = 0.00 .. 0.99")
-    x = np.arange(0.0, 1.0, 0.01).reshape(-1, 1)
-    y = 20 * np.sin(2 * np.pi * x).ravel()
-    reg = BPRegressor(
-        hidden_layer_sizes=(25,),
-        activation="logistic",
-        solver="sgd",
-        learning_rate_init=0.3,
-        momentum=0.0,
-        batch_size=len(x),
-        alpha=0.0,
-        max_iter=4000,
-        tol=0.0,
-        n_iter_no_change=4000,
-        shuffle=False,
-        random_state=0,
-    )
+    x, y, reg = seed_sine_setup()
     start = time.perf_counter()
     reg.fit(x, y)
     seconds = time.perf_counter() - start

@@ -1,5 +1,6 @@
 """Every example in examples/ runs to completion (figures drawn off screen)."""
 
+import re
 import runpy
 from pathlib import Path
 
@@ -29,3 +30,24 @@ def test_example_runs(path, monkeypatch, capsys):
         assert "W == W_true: True" in out and "b == b_true: True" in out
     if path.name == "plot_sine_fit.py":
         assert namespace["reg"].score(namespace["x"], namespace["y"]) > 0.99
+
+
+def test_python_m_skbp_fits_the_example_setup(monkeypatch, capsys):
+    # python -m skbp's sine demo and examples/plot_sine_fit.py fit the same
+    # setup (skbp.demo.seed_sine_setup): the same error, to every digit printed.
+    import matplotlib.pyplot as plt
+
+    from skbp.__main__ import main
+
+    main([])
+    demo = capsys.readouterr().out
+    match = re.search(r"-> 4000 iterations in .* s, mean squared error (\S+), ", demo)
+    assert match, demo
+    assert "2) BPClassifier on scikit-learn's digits" in demo
+
+    monkeypatch.setattr(plt, "show", lambda *args, **kwargs: None)
+    path = next(p for p in EXAMPLES if p.name == "plot_sine_fit.py")
+    runpy.run_path(str(path), run_name="__main__")
+    plt.close("all")
+    example = capsys.readouterr().out
+    assert f"mean squared error after 4000 iterations: {match[1]}" in example

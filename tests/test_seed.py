@@ -17,6 +17,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from skbp import BPRegressor
+from skbp.demo import seed_sine_setup
 
 SEED_LR = 0.3
 SEED_ITERATIONS = 4000
@@ -117,7 +118,7 @@ def seed_loop(parameters, n_iterations=SEED_ITERATIONS, learning_rate=SEED_LR):
 
 
 def seed_regressor(**params):
-    """BPRegressor set up as the seed's loop (as examples/plot_sine_fit.py)."""
+    """BPRegressor set up as the seed's loop (as skbp.demo.seed_sine_setup)."""
     defaults = dict(
         hidden_layer_sizes=(25,),
         activation="logistic",
@@ -213,6 +214,17 @@ def test_same_start_same_trajectory_as_the_seed_loop():
     # skbp's loss is the half MSE; the seed prints the MSE.
     _, al = forward(X.T, start)
     np.testing.assert_allclose(reg.loss_curve_[1], compute_loss(al, y) / 2, rtol=1e-12)
+
+
+def test_shared_demo_setup_is_the_seed_loop():
+    """``python -m skbp`` and examples/plot_sine_fit.py fit this very setup."""
+    x, y, reg = seed_sine_setup()
+    X_ref, y_ref = skbp_data()
+    np.testing.assert_array_equal(x, X_ref)
+    np.testing.assert_array_equal(y, y_ref)
+    assert reg.get_params() == seed_regressor(random_state=0).get_params()
+    assert not hasattr(reg, "coefs_")  # not fitted yet
+    assert seed_sine_setup()[2] is not reg  # a fresh estimator each call
 
 
 # ---------------------------------------------------------------------------

@@ -33,6 +33,9 @@ from .activations import (
     Softplus,
     Tanh,
     get_activation,
+    log_sum_exp,
+    max_shifted_exp,
+    softplus,
 )
 from .dropout import (
     dropout_backward,
@@ -44,6 +47,7 @@ from .dropout import (
 )
 from .gradient_check import gradient_check, numerical_gradients, relative_error
 from .layers import (
+    LayerCache,
     linear_activation_backward,
     linear_activation_forward,
     linear_backward,
@@ -91,6 +95,7 @@ __all__ = [
     "Identity",
     "L_model_backward",
     "L_model_forward",
+    "LayerCache",
     "Logistic",
     "Loss",
     "MulticlassLogLoss",
@@ -118,12 +123,15 @@ __all__ = [
     "linear_activation_forward",
     "linear_backward",
     "linear_forward",
+    "log_sum_exp",
+    "max_shifted_exp",
     "minimize_lbfgs",
     "numerical_gradients",
     "pack",
     "packed_views",
     "relative_error",
     "row_keys",
+    "softplus",
     "uniform_hash",
     "unpack",
 ]

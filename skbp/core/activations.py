@@ -10,6 +10,8 @@ cheaper, numerically stable formula (``A`` for logistic and tanh, ``Z`` for
 relu). ``A`` may be ``None``; it is then recomputed from ``Z``.
 """
 
+import functools
+
 import numpy as np
 
 __all__ = [
@@ -28,6 +30,9 @@ __all__ = [
     "ACTIVATIONS",
     "HIDDEN_ACTIVATIONS",
     "get_activation",
+    "softplus",
+    "max_shifted_exp",
+    "log_sum_exp",
 ]
 
 
@@ -217,18 +222,10 @@ class Softmax(Activation):
     def forward(self, Z, out=None):
         r""":math:`A_{ik} = e^{z_{ik} - z^*} / \sum_j e^{z_{ij} - z^*}`, row by row.
 
-        :math:`z^*` is the batch's largest logit, or each row's own largest
-        when a row would underflow; the result is the same for any shift.
+        The shift :math:`z^*` (:func:`max_shifted_exp`) leaves the result
+        unchanged and keeps every exponential finite.
         """
-        # Shifting a row leaves its softmax unchanged and keeps exp from
-        # overflowing. One shift for the whole batch (its maximum) is much
-        # cheaper than a maximum per row; rows far below it would underflow,
-        # so those batches fall back to the per-row shift.
-        out = shifted_exp(Z, Z.max(), out=out)
-        sums = row_sums(out)
-        if sums.min() < np.sqrt(np.finfo(out.dtype).tiny):
-            out = shifted_exp(Z, Z.max(axis=1, keepdims=True), out=out)
-            sums = row_sums(out)
+        out, sums, _ = max_shifted_exp(Z, out=out)
         out /= sums[:, np.newaxis]
         return out
 
@@ -283,6 +280,103 @@ def row_sums(A):
     than numpy's reduction along the short axis.
     """
     return A @ np.ones(A.shape[1], dtype=A.dtype)
+
+
+@functools.lru_cache(maxsize=8)
+def _underflow_limit(dtype):
+    """``sqrt(tiny)`` of ``dtype``, made once per dtype (``finfo`` is slow)."""
+    return np.sqrt(np.finfo(dtype).tiny)
+
+
+def max_shifted_exp(Z, out=None):
+    r"""Exponentials shifted by the largest logit, and their row sums.
+
+    .. math:: E_{ij} = e^{z_{ij} - z^*}, \qquad s_i = \sum_j E_{ij}
+
+    Any shift :math:`z^*` leaves the softmax :math:`E_{ij} / s_i` unchanged
+    and moves the log-sum-exp by exactly :math:`z^*`
+    (:math:`\log \sum_j e^{z_{ij}} = z^* + \log s_i`), and the largest logit
+    keeps every exponential at most 1, so none overflows. :math:`z^*` is the
+    batch's largest logit: one maximum for the whole batch is much cheaper
+    than one per row. When a row lies so far below it that its sum would
+    underflow (:math:`\min_i s_i < \sqrt{\text{tiny}}`), the batch falls
+    back to each row's own largest logit, :math:`z^*_i = \max_j z_{ij}`,
+    so that every :math:`s_i \ge 1`.
+
+    Used by :meth:`Softmax.forward` and
+    :meth:`~skbp.core.losses.MulticlassLogLoss.per_sample` (through
+    :func:`log_sum_exp`).
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, n_outputs)
+        Logits.
+    out : ndarray of shape (n_samples, n_outputs), optional
+        Buffer for ``E``.
+
+    Returns
+    -------
+    E : ndarray of shape (n_samples, n_outputs)
+        :math:`e^{Z - z^*}` (``out`` when given).
+    sums : ndarray of shape (n_samples,)
+        Row sums :math:`s_i`.
+    shift : float or ndarray of shape (n_samples,)
+        :math:`z^*`: the batch's largest logit, or each row's own.
+    """
+    shift = Z.max()
+    out = shifted_exp(Z, shift, out=out)
+    sums = row_sums(out)
+    if sums.min() < _underflow_limit(out.dtype):
+        shift = Z.max(axis=1, keepdims=True)
+        out = shifted_exp(Z, shift, out=out)
+        sums = row_sums(out)
+        shift = shift[:, 0]
+    return out, sums, shift
+
+
+def log_sum_exp(Z):
+    r"""Log-sum-exp of each row, without overflow.
+
+    .. math:: \log \sum_j e^{z_{ij}} = z^* + \log \sum_j e^{z_{ij} - z^*}
+
+    with the shift :math:`z^*` of :func:`max_shifted_exp`.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, n_outputs)
+        Logits.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+    """
+    _, sums, shift = max_shifted_exp(Z)
+    return shift + np.log(sums)
+
+
+def softplus(Z, out=None):
+    r"""Softplus :math:`\log(1 + e^z)`, elementwise, without overflow.
+
+    .. math:: \log(1 + e^z) = \max(z, 0) + \log(1 + e^{-|z|})
+
+    The right-hand side never overflows (:math:`e^{-|z|} \le 1`) and is
+    exact for either sign of :math:`z`. Used by :meth:`Softplus.forward`
+    and :meth:`~skbp.core.losses.BinaryLogLoss.per_sample`.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, n_units)
+    out : ndarray of shape (n_samples, n_units), optional
+        Buffer for the result; may be ``Z`` itself.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_units)
+    """
+    log_term = np.log1p(np.exp(-np.abs(Z)))  # computed first: out may be Z
+    out = np.maximum(Z, 0, out=out)
+    out += log_term
+    return out
 
 
 def _sigmoid(Z, out=None):
@@ -407,18 +501,15 @@ class GELU(Activation):
 class Softplus(Activation):
     r"""Softplus: :math:`f(z) = \log(1 + e^z)`, :math:`f'(z) = \sigma(z)`.
 
-    Computed as :math:`\max(z, 0) + \log(1 + e^{-|z|})`, which never
-    overflows; its derivative is the logistic sigmoid.
+    Computed without overflow by :func:`softplus`; its derivative is the
+    logistic sigmoid.
     """
 
     name = "softplus"
 
     def forward(self, Z, out=None):
-        r""":math:`A = \log(1 + e^Z) = \max(Z, 0) + \log(1 + e^{-|Z|})`."""
-        log_term = np.log1p(np.exp(-np.abs(Z)))
-        out = np.maximum(Z, 0, out=out)
-        out += log_term
-        return out
+        r""":math:`A = \log(1 + e^Z)`, elementwise (:func:`softplus`)."""
+        return softplus(Z, out=out)
 
     def derivative(self, Z, A=None):
         r""":math:`f'(z) = \sigma(z)`."""

@@ -24,15 +24,44 @@ on an outer product such as ``(m, 1) @ (1, n)``).
 """
 
 import functools
+from typing import NamedTuple
 
 import numpy as np
 
 __all__ = [
+    "LayerCache",
     "linear_forward",
     "linear_backward",
     "linear_activation_forward",
     "linear_activation_backward",
 ]
+
+
+class LayerCache(NamedTuple):
+    r"""What one layer's forward pass keeps for its backward pass.
+
+    Exactly what :func:`linear_activation_backward` reads: the layer's input
+    and weights for the affine part (:math:`dW = A_{prev}^\top dZ / m`,
+    :math:`dA_{prev} = dZ\, W^\top`) and its pre-activation for
+    :math:`f'(Z)`. The biases are not kept: no gradient reads them.
+    A named tuple: ``A_prev, W, Z = cache`` unpacks it.
+
+    Parameters
+    ----------
+    A_prev : ndarray or sparse matrix of shape (m, n_in)
+        The layer's input: the previous layer's output, or ``X``.
+    W : ndarray of shape (n_in, n_out)
+        The layer's weights.
+    Z : ndarray of shape (m, n_out)
+        The layer's pre-activation :math:`A_{prev} W + b`.
+    """
+
+    #: The layer's input, shape (m, n_in).
+    A_prev: object
+    #: The layer's weights, shape (n_in, n_out).
+    W: object
+    #: The layer's pre-activation, shape (m, n_out).
+    Z: object
 
 
 def _is_dense(A):
@@ -146,13 +175,13 @@ def linear_activation_forward(A_prev, W, b, activation, out=None):
     Returns
     -------
     A : ndarray of shape (m, n_out)
-    cache : tuple
-        ``((A_prev, W, b), Z)``: exactly what the backward pass reads.
+    cache : LayerCache
+        ``(A_prev, W, Z)``: exactly what the backward pass reads.
     """
     Z_out, A_out = (None, None) if out is None else out
     Z = linear_forward(A_prev, W, b, out=Z_out)
     A = activation.forward(Z, out=A_out)
-    return A, ((A_prev, W, b), Z)
+    return A, LayerCache(A_prev, W, Z)
 
 
 def linear_activation_backward(
@@ -164,8 +193,8 @@ def linear_activation_backward(
     ----------
     dA : ndarray of shape (m, n_out)
         Gradient of each row's loss with respect to this layer's output.
-    cache : tuple
-        ``((A_prev, W, b), Z)`` from :func:`linear_activation_forward`.
+    cache : LayerCache
+        ``(A_prev, W, Z)`` from :func:`linear_activation_forward`.
     activation : Activation
     A : ndarray of shape (m, n_out), optional
         This layer's output ``f(Z)`` when at hand (it is the next layer's
@@ -182,13 +211,12 @@ def linear_activation_backward(
     dW : ndarray of shape (n_in, n_out)
     db : ndarray of shape (n_out,)
     """
-    (A_prev, W, _), Z = cache
     dZ_out, grad_out = (None, None) if out is None else (out[0], out[1:])
-    dZ = activation.backward(dA, Z, A, out=dZ_out)
+    dZ = activation.backward(dA, cache.Z, A, out=dZ_out)
     return linear_backward(
         dZ,
-        A_prev,
-        W,
+        cache.A_prev,
+        cache.W,
         out=grad_out,
         compute_dA_prev=compute_dA_prev,
         averaged=averaged,

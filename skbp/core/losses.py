@@ -29,7 +29,7 @@ the gradient of the weighted mean.
 
 import numpy as np
 
-from .activations import Exp, Identity, Logistic, Softmax, row_sums, shifted_exp
+from .activations import Exp, Identity, Logistic, Softmax, log_sum_exp, softplus
 
 __all__ = [
     "Loss",
@@ -54,26 +54,6 @@ def weighted_mean(per_sample, sample_weight=None):
         # sum / n rather than np.mean, whose overhead shows on small batches.
         return float(per_sample.sum()) / per_sample.shape[0]
     return float(np.dot(per_sample, sample_weight) / np.sum(sample_weight))
-
-
-def _softplus(Z):
-    """``log(1 + e^z)`` without overflow: ``max(z, 0) + log1p(e^{-|z|})``."""
-    return np.maximum(Z, 0) + np.log1p(np.exp(-np.abs(Z)))
-
-
-def _log_sum_exp(Z):
-    """``log(sum_j exp(z_ij))`` of each row, shape ``(n_samples,)``, stably.
-
-    Shifted by the batch maximum (cheap), or by each row's maximum when a
-    row would underflow (see :meth:`skbp.core.activations.Softmax.forward`).
-    """
-    shift = Z.max()
-    sums = row_sums(shifted_exp(Z, shift))
-    if sums.min() < np.sqrt(np.finfo(sums.dtype).tiny):
-        shift = Z.max(axis=1, keepdims=True)
-        sums = row_sums(shifted_exp(Z, shift))
-        shift = shift[:, 0]
-    return shift + np.log(sums)
 
 
 class Loss:
@@ -213,6 +193,8 @@ class BinaryLogLoss(Loss):
 
     .. math:: \ell(y, z) = \sum_k \left[\log(1 + e^{z_k}) - y_k z_k\right],
               \qquad \partial \ell / \partial z = \sigma(z) - y
+
+    (:math:`\log(1 + e^z)` by :func:`~skbp.core.activations.softplus`.)
     """
 
     name = "binary_log_loss"
@@ -220,13 +202,14 @@ class BinaryLogLoss(Loss):
 
     def per_sample(self, Y, Z, A):
         r"""Row losses :math:`\sum_k [\log(1 + e^{z_k}) - y_k z_k]`, from the logits."""
-        return np.sum(_softplus(Z) - Y * Z, axis=1)
+        return np.sum(softplus(Z) - Y * Z, axis=1)
 
 
 class MulticlassLogLoss(Loss):
     r"""Multiclass log-loss (cross-entropy), softmax output.
 
-    Written with the log-sum-exp of the logits, shifted by the row maximum:
+    Written with the log-sum-exp of the logits
+    (:func:`~skbp.core.activations.log_sum_exp`, which never overflows):
 
     .. math:: \ell(y, z) = \log \sum_j e^{z_j} - \sum_k y_k z_k, \qquad
               \partial \ell / \partial z = \mathrm{softmax}(z) - y
@@ -237,7 +220,7 @@ class MulticlassLogLoss(Loss):
 
     def per_sample(self, Y, Z, A):
         r"""Row losses :math:`\log \sum_j e^{z_j} - \sum_k y_k z_k`, from the logits."""
-        return _log_sum_exp(Z) - np.einsum("ij,ij->i", Y, Z)
+        return log_sum_exp(Z) - np.einsum("ij,ij->i", Y, Z)
 
 
 class PoissonLoss(Loss):

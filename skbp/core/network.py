@@ -88,7 +88,9 @@ def L_model_forward(X, coefs, intercepts, activations, out=None, masks=None):
     -------
     AL : ndarray of shape (m, n_outputs)
         Output of the last layer.
-    caches : list of tuples ``((A_prev, W, b), Z)``, length L
+    caches : list of LayerCache, length L
+        Each layer's ``(A_prev, W, Z)``
+        (:class:`~skbp.core.layers.LayerCache`).
     """
     A = X
     caches = []
@@ -111,7 +113,8 @@ def L_model_backward(
     dZL : ndarray of shape (m, n_outputs)
         Gradient of each row's loss with respect to the output
         pre-activation (from :meth:`skbp.core.losses.Loss.gradient`).
-    caches : list of tuples ``((A_prev, W, b), Z)``, from :func:`L_model_forward`
+    caches : list of LayerCache, length L
+        Each layer's ``(A_prev, W, Z)``, from :func:`L_model_forward`.
     activations : list of Activation, length L
     out : tuple (coef_grads, intercept_grads, dA_buffers), optional
         Preallocated gradient arrays (shapes of ``coefs`` and ``intercepts``)
@@ -140,17 +143,17 @@ def L_model_backward(
     # the building blocks need not divide each dW and db again.
     dZ = np.multiply(dZL, 1.0 / dZL.shape[0], out=dZL if overwrite_dZL else None)
     # Output layer: the loss already gave dZ, so only the affine part remains.
-    (A_prev, W, _), _ = caches[-1]
+    output_cache = caches[-1]
     dA, coef_grads[-1], intercept_grads[-1] = linear_backward(
         dZ,
-        A_prev,
-        W,
+        output_cache.A_prev,
+        output_cache.W,
         out=(dA_buffers[-1], coef_grads[-1], intercept_grads[-1]),
         compute_dA_prev=n_layers > 1,
         averaged=True,
     )
     for layer in range(n_layers - 2, -1, -1):
-        A = caches[layer + 1][0][0]  # this layer's output is the next one's input
+        A = caches[layer + 1].A_prev  # this layer's output is the next one's input
         mask = None if masks is None else masks[layer]
         if mask is not None:
             dA = dropout_backward(dA, mask, out=dA)
@@ -259,7 +262,7 @@ def backprop(
     AL, caches = L_model_forward(
         X, coefs, intercepts, activations, out=forward_out, masks=dropout_masks
     )
-    ZL = caches[-1][1]
+    ZL = caches[-1].Z
     n = m if sample_weight is None else float(np.sum(sample_weight))
     J = loss.value(Y, ZL, AL, sample_weight) + l2_penalty(coefs, alpha, n)
     dZL = loss.gradient(Y, ZL, AL, sample_weight, out=dZ_out)

@@ -23,6 +23,9 @@ from skbp.core.activations import (
     HIDDEN_ACTIVATIONS,
     Activation,
     get_activation,
+    log_sum_exp,
+    max_shifted_exp,
+    softplus,
 )
 
 ALL = sorted(ACTIVATIONS)
@@ -504,3 +507,98 @@ def test_logistic_in_unit_interval_for_any_finite_input(Z):
     flat_z, flat_a = Z.ravel(), A.ravel()
     order = np.argsort(flat_z, kind="stable")
     assert np.all(np.diff(flat_a[order]) >= 0)
+
+
+# ---------------------------------------------------------------------------
+# The stable helpers shared with the losses
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softplus_matches_formula_and_never_overflows(dtype):
+    Z = _huge_grid().astype(dtype)
+    with _Strict():
+        A = softplus(Z)
+    assert A.dtype == dtype
+    assert np.isfinite(A).all()  # log(1 + e^z) <= max(z, 0) + log 2
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    atol = 10 * np.finfo(dtype).tiny
+    expected = np.logaddexp(0.0, Z.astype(np.float64))
+    np.testing.assert_allclose(A, expected, rtol=rtol, atol=atol)
+    # Large z: log(1 + e^z) = z to rounding; very negative z: e^z.
+    z = np.array([[800.0, 1e30, -800.0, -40.0]], dtype)
+    with _Strict():
+        a = softplus(z)
+    np.testing.assert_array_equal(a[0, :2], z[0, :2])
+    np.testing.assert_allclose(a[0, 2:], np.exp(z[0, 2:].astype(np.float64)), rtol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softplus_is_the_activation_and_the_loss_formula_bit_for_bit(dtype):
+    # One implementation: the activation is it, and it gives exactly what the
+    # binary log-loss computed before it moved here (out= changes nothing).
+    Z = _huge_grid().astype(dtype)
+    before = np.maximum(Z, 0) + np.log1p(np.exp(-np.abs(Z)))
+    np.testing.assert_array_equal(softplus(Z), before)
+    np.testing.assert_array_equal(ACTIVATIONS["softplus"]().forward(Z), before)
+    in_place = Z.copy()
+    assert softplus(in_place, out=in_place) is in_place
+    np.testing.assert_array_equal(in_place, before)
+
+
+def _far_apart_rows(dtype):
+    # The second row lies ~2000 below the first: shifted by the batch maximum
+    # its exponentials all underflow, so the shift must fall back to per row.
+    return np.array([[0.0, 1.0, 2.0], [-2000.0, -1999.0, -1998.0]], dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_max_shifted_exp_shift_and_fallback(dtype):
+    rng = np.random.RandomState(0)
+    Z = rng.normal(scale=3.0, size=(5, 4)).astype(dtype)
+    E, sums, shift = max_shifted_exp(Z)
+    assert shift == Z.max() and np.ndim(shift) == 0  # one shift for the batch
+    np.testing.assert_array_equal(E, np.exp(Z - Z.max()))
+    np.testing.assert_allclose(sums, E.sum(axis=1), rtol=10 * np.finfo(dtype).eps)
+    assert E.dtype == sums.dtype == dtype and sums.shape == (5,)
+
+    Z = _far_apart_rows(dtype)
+    buffer = np.empty_like(Z)
+    with _Strict():
+        E, sums, shift = max_shifted_exp(Z, out=buffer)
+    assert E is buffer
+    np.testing.assert_array_equal(shift, Z.max(axis=1))  # each row's own
+    np.testing.assert_array_equal(E, np.exp(Z - Z.max(axis=1, keepdims=True)))
+    assert np.all(sums >= 1)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_log_sum_exp_matches_formula_and_never_overflows(dtype):
+    rows = [Z for Z in (_huge_grid(), _far_apart_rows(np.float64))]
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    for Z in rows:
+        Z = Z.astype(dtype)
+        with _Strict():
+            lse = log_sum_exp(Z)
+        assert lse.dtype == dtype and lse.shape == (Z.shape[0],)
+        assert np.isfinite(lse).all()
+        expected = scipy.special.logsumexp(Z.astype(np.float64), axis=1)
+        np.testing.assert_allclose(lse, expected, rtol=rtol)
+    # Huge logits of both signs: still finite, the largest one wins.
+    Z = np.array([[_F64_MAX, -_F64_MAX, 0.0], [1e300, 1e300, -1e300]])
+    with _Strict():
+        lse = log_sum_exp(Z)
+    np.testing.assert_allclose(lse, [_F64_MAX, 1e300], rtol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softmax_is_max_shifted_exp_over_its_sums(dtype):
+    # The same shift (and fallback) as log_sum_exp: rows far below the batch
+    # maximum get their own softmax, not an underflow.
+    for Z in (_huge_grid().astype(dtype), _far_apart_rows(dtype)):
+        with _Strict():
+            A = ACTIVATIONS["softmax"]().forward(Z.copy())
+            E, sums, _ = max_shifted_exp(Z)
+        np.testing.assert_array_equal(A, E / sums[:, np.newaxis])
+    A = ACTIVATIONS["softmax"]().forward(_far_apart_rows(dtype))
+    np.testing.assert_allclose(A[1], A[0], rtol=10 * np.finfo(dtype).eps)

@@ -6,6 +6,7 @@ import scipy.sparse
 
 from skbp.core.activations import HIDDEN_ACTIVATIONS, get_activation
 from skbp.core.layers import (
+    LayerCache,
     linear_activation_backward,
     linear_activation_forward,
     linear_backward,
@@ -166,10 +167,35 @@ def test_linear_activation_forward_and_cache(name):
     act = get_activation(name)
     A_prev, W, b, _ = _layer()
     A, cache = linear_activation_forward(A_prev, W, b, act)
-    (c_A_prev, c_W, c_b), Z = cache
-    assert c_A_prev is A_prev and c_W is W and c_b is b
+    c_A_prev, c_W, Z = cache
+    assert c_A_prev is A_prev and c_W is W
     np.testing.assert_allclose(Z, A_prev @ W + b, rtol=1e-14)
     np.testing.assert_allclose(A, act.forward(A_prev @ W + b), rtol=1e-14)
+
+
+def test_layer_cache_is_named_A_prev_W_Z():
+    # A layer caches exactly what its backward step reads: no bias.
+    assert issubclass(LayerCache, tuple)
+    assert LayerCache._fields == ("A_prev", "W", "Z")
+    A_prev, W, b, _ = _layer()
+    _, cache = linear_activation_forward(A_prev, W, b, get_activation("tanh"))
+    assert type(cache) is LayerCache
+    assert cache.A_prev is A_prev and cache.W is W
+    assert cache.Z is cache[2]
+
+
+@pytest.mark.parametrize("name", HIDDEN_ACTIVATIONS)
+def test_linear_activation_backward_reads_only_the_cache(name):
+    # A cache put together by hand from A_prev, W and Z (the biases nowhere)
+    # gives the same gradients as the forward pass's own cache.
+    act = get_activation(name)
+    A_prev, W, b, dA = _layer(seed=4)
+    _, cache = linear_activation_forward(A_prev, W, b, act)
+    by_hand = LayerCache(A_prev=A_prev.copy(), W=W.copy(), Z=A_prev @ W + b)
+    expected = linear_activation_backward(dA.copy(), cache, act)
+    result = linear_activation_backward(dA.copy(), by_hand, act)
+    for r, e in zip(result, expected):
+        np.testing.assert_allclose(r, e, rtol=1e-14, atol=1e-15)
 
 
 @pytest.mark.parametrize("name", HIDDEN_ACTIVATIONS)
@@ -178,7 +204,7 @@ def test_linear_activation_forward_out_buffers(name):
     A_prev, W, b, _ = _layer()
     A_expected, _ = linear_activation_forward(A_prev, W, b, act)
     Z_buf, A_buf = np.full((6, 3), np.nan), np.full((6, 3), np.nan)
-    A, ((_, _, _), Z) = linear_activation_forward(A_prev, W, b, act, out=(Z_buf, A_buf))
+    A, (_, _, Z) = linear_activation_forward(A_prev, W, b, act, out=(Z_buf, A_buf))
     assert A is A_buf and Z is Z_buf
     np.testing.assert_allclose(Z_buf, A_prev @ W + b, rtol=1e-14)
     np.testing.assert_allclose(A_buf, A_expected, rtol=1e-14)
@@ -190,7 +216,7 @@ def test_linear_activation_backward(name, dtype):
     act = get_activation(name)
     A_prev, W, b, dA = _layer(dtype=dtype, seed=2)
     A, cache = linear_activation_forward(A_prev, W, b, act)
-    Z = cache[1]
+    Z = cache.Z
     m = A_prev.shape[0]
     dZ = dA * act.derivative(Z.copy())
     expected = (dZ @ W.T, A_prev.T @ dZ / m, dZ.sum(axis=0) / m)

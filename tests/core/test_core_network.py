@@ -28,6 +28,7 @@ from skbp.core.gradient_check import (
     numerical_gradients,
     relative_error,
 )
+from skbp.core.layers import LayerCache
 from skbp.core.losses import LOSSES, Loss, get_loss
 from skbp.core.network import (
     L_model_backward,
@@ -251,11 +252,11 @@ def test_L_model_forward_matches_explicit_loop(depth, hidden, loss_name):
     assert len(caches) == depth + 1
     np.testing.assert_allclose(AL, As[-1], rtol=1e-13)
     inputs = [net["X"], *As[:-1]]
-    for layer, ((A_prev, W, b), Z) in enumerate(caches):
-        assert W is net["coefs"][layer] and b is net["intercepts"][layer]
+    for layer, (A_prev, W, Z) in enumerate(caches):
+        assert W is net["coefs"][layer]
         np.testing.assert_allclose(A_prev, inputs[layer], rtol=1e-13)
         np.testing.assert_allclose(Z, Zs[layer], rtol=1e-13)
-    assert caches[0][0][0] is net["X"]
+    assert caches[0].A_prev is net["X"]
 
 
 def test_hidden_layers_read_previous_activation():
@@ -273,8 +274,8 @@ def test_hidden_layers_read_previous_activation():
     AL, caches = L_model_forward(X, coefs, intercepts, acts)
     A1 = np.tanh(X @ coefs[0] + intercepts[0])
     A2 = np.tanh(A1 @ coefs[1] + intercepts[1])
-    np.testing.assert_allclose(caches[1][0][0], A1, rtol=1e-14)
-    np.testing.assert_allclose(caches[2][0][0], A2, rtol=1e-14)
+    np.testing.assert_allclose(caches[1].A_prev, A1, rtol=1e-14)
+    np.testing.assert_allclose(caches[2].A_prev, A2, rtol=1e-14)
     np.testing.assert_allclose(AL, A2 @ coefs[2] + intercepts[2], rtol=1e-13)
 
     # The output depends on the second hidden layer's weights and biases.
@@ -356,7 +357,7 @@ def test_L_model_backward_matches_backprop(depth):
     AL, caches = L_model_forward(
         net["X"], net["coefs"], net["intercepts"], net["activations"]
     )
-    dZL = net["loss"].gradient(net["Y"], caches[-1][1], AL)
+    dZL = net["loss"].gradient(net["Y"], caches[-1].Z, AL)
     coef_grads, intercept_grads = L_model_backward(dZL, caches, net["activations"])
     _, coef_ref, intercept_ref = _backprop(net)
     assert len(coef_grads) == len(intercept_grads) == depth + 1
@@ -367,6 +368,23 @@ def test_L_model_backward_matches_backprop(depth):
     ):
         assert g.shape == p.shape
         np.testing.assert_allclose(g, r, rtol=1e-14)
+
+
+@pytest.mark.parametrize("depth", [0, 2])
+def test_L_model_backward_reads_only_A_prev_W_Z(depth):
+    # Every cache is a LayerCache; caches rebuilt by hand from copies of
+    # A_prev, W and Z alone give the same gradients.
+    net = make_network("log_loss", "logistic", depth)
+    AL, caches = L_model_forward(
+        net["X"], net["coefs"], net["intercepts"], net["activations"]
+    )
+    assert all(type(cache) is LayerCache for cache in caches)
+    dZL = net["loss"].gradient(net["Y"], caches[-1].Z, AL)
+    expected = L_model_backward(dZL.copy(), caches, net["activations"])
+    by_hand = [LayerCache(*(np.copy(part) for part in cache)) for cache in caches]
+    result = L_model_backward(dZL.copy(), by_hand, net["activations"])
+    for g, e in zip([*result[0], *result[1]], [*expected[0], *expected[1]]):
+        np.testing.assert_array_equal(g, e)
 
 
 # ---------------------------------------------------------------------------
@@ -450,8 +468,7 @@ def test_gradient_check_detects_wrong_layer_input(monkeypatch):
     original = network_module.linear_activation_backward
 
     def shuffled(dA, cache, *args, **kwargs):
-        (A_prev, W, b), Z = cache
-        return original(dA, ((A_prev[::-1], W, b), Z), *args, **kwargs)
+        return original(dA, cache._replace(A_prev=cache.A_prev[::-1]), *args, **kwargs)
 
     monkeypatch.setattr(network_module, "linear_activation_backward", shuffled)
     assert _check(net) > 1e-2
@@ -496,7 +513,7 @@ def test_backprop_loss_value_includes_l2(loss_name):
         net["X"], net["coefs"], net["intercepts"], net["activations"]
     )
     sw = net["sample_weight"]
-    data = net["loss"].value(net["Y"], caches[-1][1], AL, sw)
+    data = net["loss"].value(net["Y"], caches[-1].Z, AL, sw)
     penalty = 0.5 * 0.9 / sw.sum() * sum(np.sum(W * W) for W in net["coefs"])
     np.testing.assert_allclose(J, data + penalty, rtol=1e-13)
 
