@@ -237,6 +237,26 @@ def test_huge_logits_give_certain_finite_probabilities(n_classes, dtype):
     assert (est.predict(X) == est.classes_[1]).all()
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_rows_whose_logits_are_far_apart_get_their_own_probabilities(dtype):
+    # One batch, logits thousands apart between rows (not within a row): each
+    # row's probabilities are those it gets alone, never a uniform 1/K.
+    X, y = _data(dtype, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = BPClassifier(hidden_layer_sizes=(), max_iter=5, random_state=0)
+        est.fit(X, y)
+    # Logits x_0 + [0, 1, 2]: both rows below have the softmax of [0, 1, 2].
+    est.coefs_[0] = np.zeros((X.shape[1], 3), dtype=dtype)
+    est.coefs_[0][0] = 1.0
+    est.intercepts_[0] = np.array([0.0, 1.0, 2.0], dtype=dtype)
+    rows = np.zeros((2, X.shape[1]), dtype=dtype)
+    rows[1, 0] = -1000.0 if dtype == np.float32 else -3000.0
+    proba = _strict(lambda: est.predict_proba(rows))
+    expected = np.exp([0.0, 1.0, 2.0]) / np.exp([0.0, 1.0, 2.0]).sum()
+    np.testing.assert_allclose(proba, [expected, expected], rtol=1e-5)
+
+
 @pytest.mark.parametrize("activation", ["tanh", "logistic", "relu", "silu", "gelu"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_saturated_hidden_units(activation, dtype):

@@ -301,7 +301,9 @@ def max_shifted_exp(Z, out=None):
     than one per row. When a row lies so far below it that its sum would
     underflow (:math:`\min_i s_i < \sqrt{\text{tiny}}`), the batch falls
     back to each row's own largest logit, :math:`z^*_i = \max_j z_{ij}`,
-    so that every :math:`s_i \ge 1`.
+    so that every :math:`s_i \ge 1`. In place (``out`` is ``Z``) the result
+    is the same: ``Z`` is copied first when its row maxima are far enough
+    apart for the fallback to be possible.
 
     Used by :meth:`Softmax.forward` and
     :meth:`~skbp.core.losses.MulticlassLogLoss.per_sample` (through
@@ -323,6 +325,13 @@ def max_shifted_exp(Z, out=None):
     shift : float or ndarray of shape (n_samples,)
         :math:`z^*`: the batch's largest logit, or each row's own.
     """
+    if out is not None and np.may_share_memory(out, Z):
+        # E overwrites Z, which the fallback needs. A row's sum is at least
+        # e^(its largest logit - z*), so only a batch whose row maxima lie
+        # that far apart can fall back: then (rarely) work from a copy.
+        row_max = Z.max(axis=1)
+        if row_max.min() - row_max.max() < np.log(_underflow_limit(Z.dtype)):
+            Z = Z.copy()
     shift = Z.max()
     out = shifted_exp(Z, shift, out=out)
     sums = row_sums(out)

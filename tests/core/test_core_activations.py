@@ -602,3 +602,16 @@ def test_softmax_is_max_shifted_exp_over_its_sums(dtype):
         np.testing.assert_array_equal(A, E / sums[:, np.newaxis])
     A = ACTIVATIONS["softmax"]().forward(_far_apart_rows(dtype))
     np.testing.assert_allclose(A[1], A[0], rtol=10 * np.finfo(dtype).eps)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softmax_in_place_on_rows_far_apart(dtype):
+    # In place (as prediction computes it), Z is gone once the exponentials
+    # overwrite it: each row must still get its own softmax, not 1/K.
+    Z = _far_apart_rows(dtype)
+    expected = ACTIVATIONS["softmax"]().forward(Z.copy())
+    with _Strict():
+        A = ACTIVATIONS["softmax"]().forward(Z, out=Z)
+    assert A is Z
+    np.testing.assert_allclose(A, expected, rtol=10 * np.finfo(dtype).eps)
+    np.testing.assert_allclose(A[1], A[0], rtol=10 * np.finfo(dtype).eps)
