@@ -5,12 +5,13 @@ No math lives here: every forward/backward equation is in :mod:`skbp.core`.
 """
 
 import contextlib
+import copy
 import warnings
 from abc import ABC, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
@@ -19,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._progress import ProgressDisplay
 from ._rollback import EpochCheckpoint, deferred_interrupts, keeps_fitted_state
+from ._stopping import stalled, update_no_improvement
 from ._training_step import TrainingStep
 from ._validation import (
     check_dropout,
@@ -139,23 +141,35 @@ class BaseBackprop(BaseEstimator, ABC):
         in_place.append(isinstance(activations[-1], Identity))
         return Workspace(layer_units, max_rows, dtype, in_place=in_place)
 
-    def _dropout_masks(self, X):
-        """Dropout masks for one training batch ``X``, or None (no dropout).
+    def _dropout_mask_function(self):
+        """The function drawing one training batch's dropout masks, or None.
 
-        Each call is a new training step, hence fresh masks.
+        Made once per fit: the rates are checked here, not on every batch,
+        and a fit without dropout gets None, so that its batches pay nothing.
+        The function takes a batch ``X`` of shape ``(n_batch, n_features)``
+        and returns :func:`~skbp.core.dropout_masks`' list, one mask of
+        shape ``(n_batch, n_units)`` per hidden layer (None at rate 0) and
+        None for the output layer. Each call is a new training step, hence
+        fresh masks: it advances ``_dropout_step``, kept on the estimator so
+        that masks stay fresh across ``partial_fit`` calls and pickles.
         """
         rates = check_dropout(self.dropout, len(self.coefs_) - 1)
         if not any(rates):
             return None
-        masks = dropout_masks(
-            row_keys(X, self._dropout_salt),
-            [W.shape[1] for W in self.coefs_[:-1]],
-            rates,
-            self._dropout_seed,
-            self._dropout_step,
-            X.dtype,
-        )
-        self._dropout_step += 1
+        hidden_units = [W.shape[1] for W in self.coefs_[:-1]]
+
+        def masks(X):
+            drawn = dropout_masks(
+                row_keys(X, self._dropout_salt),
+                hidden_units,
+                rates,
+                self._dropout_seed,
+                self._dropout_step,
+                X.dtype,
+            )
+            self._dropout_step += 1
+            return drawn
+
         return masks
 
     def _forward(self, X):
@@ -328,7 +342,8 @@ class BaseBackprop(BaseEstimator, ABC):
                 )
 
     # ------------------------------------------------------------------
-    # Stochastic solvers: fit -> _fit_stochastic -> _run_epoch -> _train_step
+    # Stochastic solvers: fit -> _fit -> _fit_stochastic ->
+    # TrainingStep.run_epoch (one epoch) -> TrainingStep.step (one batch)
     # ------------------------------------------------------------------
     def _make_optimizer(self, params):
         if self.solver == "sgd":
@@ -360,7 +375,17 @@ class BaseBackprop(BaseEstimator, ABC):
         optimizer = getattr(self, "_optimizer", None)
         if not incremental or optimizer is None:
             self._optimizer = self._make_optimizer([flat])
-        step = TrainingStep(self, flat, workspace, train, batch_size)
+        step = TrainingStep(
+            flat,
+            workspace,
+            train,
+            batch_size,
+            activations=self._activations(),
+            loss=self._output_loss(),
+            optimizer=self._optimizer,
+            alpha=self.alpha,
+            dropout_masks=self._dropout_mask_function(),
+        )
 
         checkpoint = EpochCheckpoint(self)
         self.n_iter_ = 0
@@ -443,7 +468,7 @@ class BaseBackprop(BaseEstimator, ABC):
             print(f"Iteration {self.n_iter_}, loss = {epoch_loss:.8f}")
         self._update_no_improvement_count(validation)
         self._optimizer.iteration_ends(self.t_)
-        if self._no_improvement_count <= self.n_iter_no_change:
+        if not stalled(self._no_improvement_count, self.n_iter_no_change):
             return False
         what = "Validation score" if self.early_stopping else "Training loss"
         msg = (
@@ -492,28 +517,31 @@ class BaseBackprop(BaseEstimator, ABC):
         return None
 
     def _update_no_improvement_count(self, validation):
+        """Apply the no-improvement rule to this epoch's validation score
+        (early stopping) or training loss; keep the best weights when asked."""
         if self.early_stopping:
             score = self._validation_score(*validation)
             self.validation_scores_.append(score)
             if self.verbose:
                 print(f"Validation score: {score:f}")
-            if score < self.best_validation_score_ + self.tol:
-                self._no_improvement_count += 1
-            else:
-                self._no_improvement_count = 0
-            if score > self.best_validation_score_:
-                self.best_validation_score_ = score
-                self._store_best_weights()
+            count, self.best_validation_score_, improved = update_no_improvement(
+                self._no_improvement_count, self.best_validation_score_, score, self.tol
+            )
+            keep = improved
         else:
-            loss = self.loss_curve_[-1]
-            if loss > self.best_loss_ - self.tol:
-                self._no_improvement_count += 1
-            else:
-                self._no_improvement_count = 0
-            if loss < self.best_loss_:
-                self.best_loss_ = loss
-                if self.restore_best_weights:
-                    self._store_best_weights()
+            # The rule reads scores: the loss enters negated, which is exact,
+            # so the comparisons are scikit-learn's on the loss itself.
+            count, best, improved = update_no_improvement(
+                self._no_improvement_count,
+                -self.best_loss_,
+                -self.loss_curve_[-1],
+                self.tol,
+            )
+            self.best_loss_ = -best
+            keep = improved and self.restore_best_weights
+        self._no_improvement_count = count
+        if keep:
+            self._store_best_weights()
 
     def _store_best_weights(self):
         self._best_coefs = [W.copy() for W in self.coefs_]
@@ -533,10 +561,9 @@ class BaseBackprop(BaseEstimator, ABC):
     def _fit_lbfgs(self, X, Y, sample_weight, layer_units):
         activations, loss = self._activations(), self._output_loss()
         workspace = self._workspace(layer_units, X.shape[0], X.dtype)
-        last = {}
 
         def loss_and_grads():
-            last["loss"], coef_grads, intercept_grads = backprop(
+            return backprop(
                 X,
                 Y,
                 self.coefs_,
@@ -547,7 +574,6 @@ class BaseBackprop(BaseEstimator, ABC):
                 sample_weight,
                 workspace,
             )
-            return last["loss"], coef_grads, intercept_grads
 
         display = self._progress_display(incremental=False)
 
@@ -586,6 +612,58 @@ class BaseBackprop(BaseEstimator, ABC):
                 ConvergenceWarning,
                 stacklevel=2,
             )
+
+    # ------------------------------------------------------------------
+    # Gradient check: the one entry point of skbp.check_gradients
+    # ------------------------------------------------------------------
+    def _gradient_check_arguments(self, X, y, sample_weight=None):
+        """The training loss at the current weights, as
+        :func:`skbp.core.gradient_check`'s keyword arguments.
+
+        The weights are the fitted ones, or for an unfitted estimator the
+        ones ``fit`` would start from. ``self`` is not modified: the work is
+        done on a copy (a fitted estimator) or a clone (an unfitted one).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        dict
+            ``X`` of shape (n_samples, n_features), ``Y`` of shape
+            (n_samples, n_outputs), ``coefs`` and ``intercepts`` (in the
+            dtype of ``X``, as training casts them), ``activations``,
+            ``loss``, ``alpha``, ``sample_weight`` of shape (n_samples,)
+            (class weights included) or None, and ``dropout_masks``: one
+            fixed draw when the estimator has dropout, else None.
+        """
+        if hasattr(self, "coefs_"):
+            est = copy.deepcopy(self)
+            X, Y = est._validate_input(X, y, incremental=True, reset=False)
+            sample_weight = check_sample_weight(sample_weight, X)
+            sample_weight = est._sample_weight_hook(Y, sample_weight, incremental=False)
+            est._random_state = check_random_state(est.random_state)
+        else:
+            est = clone(self)
+            est._validate_params()
+            X, Y, sample_weight, _ = est._prepare_fit(
+                X, y, sample_weight, incremental=False
+            )
+        masks = est._dropout_mask_function()
+        return {
+            "X": X,
+            "Y": Y,
+            "coefs": [np.asarray(W, dtype=X.dtype) for W in est.coefs_],
+            "intercepts": [np.asarray(b, dtype=X.dtype) for b in est.intercepts_],
+            "activations": est._activations(),
+            "loss": est._output_loss(),
+            "alpha": est.alpha,
+            "sample_weight": sample_weight,
+            "dropout_masks": None if masks is None else masks(X),
+        }
 
     # ------------------------------------------------------------------
     # Public API shared by both estimators

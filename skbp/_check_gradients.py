@@ -1,13 +1,6 @@
 """``check_gradients``: verify the hand-written backprop on your own data."""
 
-import copy
-
-import numpy as np
-from sklearn.base import clone
-from sklearn.utils.validation import check_random_state
-
 from ._base import BaseBackprop
-from ._validation import check_sample_weight
 from .core import gradient_check
 
 __all__ = ["check_gradients"]
@@ -59,30 +52,6 @@ def check_gradients(estimator, X, y, sample_weight=None, eps=1e-6):
             "check_gradients takes a BPRegressor or BPClassifier, got "
             f"{type(estimator).__name__}."
         )
-    if hasattr(estimator, "coefs_"):
-        est = copy.deepcopy(estimator)
-        X, Y = est._validate_input(X, y, incremental=True, reset=False)
-        sample_weight = check_sample_weight(sample_weight, X)
-        sample_weight = est._sample_weight_hook(Y, sample_weight, incremental=False)
-        est._random_state = check_random_state(est.random_state)
-    else:
-        est = clone(estimator)
-        est._validate_params()
-        X, Y, sample_weight, _ = est._prepare_fit(
-            X, y, sample_weight, incremental=False
-        )
-    # Cast like training does, so a float32 network is checked as it trains.
-    coefs = [np.asarray(W, dtype=X.dtype) for W in est.coefs_]
-    intercepts = [np.asarray(b, dtype=X.dtype) for b in est.intercepts_]
     return gradient_check(
-        X,
-        Y,
-        coefs,
-        intercepts,
-        est._activations(),
-        est._output_loss(),
-        alpha=est.alpha,
-        sample_weight=sample_weight,
-        eps=eps,
-        dropout_masks=est._dropout_masks(X),
+        **estimator._gradient_check_arguments(X, y, sample_weight), eps=eps
     )

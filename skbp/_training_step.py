@@ -7,7 +7,6 @@ Bookkeeping only, like the rest of the estimator code: the math of a step is
 import numpy as np
 from sklearn.utils import gen_batches
 
-from ._validation import check_dropout
 from .core import backprop
 
 __all__ = ["TrainingStep"]
@@ -19,27 +18,68 @@ class TrainingStep:
     Bookkeeping only: the batches (from :func:`sklearn.utils.gen_batches`),
     buffers to gather shuffled rows into, the activation and loss objects,
     and the flat parameter and gradient vectors the optimizer steps. The
-    math is :func:`skbp.core.backprop` and the optimizer's ``update``.
+    math is :func:`skbp.core.backprop` and the optimizer's ``update``. It
+    is given what a step needs, not the estimator: an optimizer, ``alpha``
+    and a dropout-mask function can train a network without one.
 
     The optimizer pairs ``flat_params`` with ``workspace.flat_grads`` element
-    by element: both must be in ``workspace.layout`` (the estimator's
-    ``coefs_`` and ``intercepts_`` are then that layout's views of
-    ``flat_params``).
+    by element: both must be in ``workspace.layout``. The step reads the
+    weights through that layout's views of ``flat_params`` (the estimator's
+    ``coefs_`` and ``intercepts_`` are views of it too).
+
+    Parameters
+    ----------
+    flat_params : ndarray of shape (n_parameters,)
+        The weights then biases, in ``workspace.layout``; updated in place.
+    workspace : Workspace
+        Buffers for batches of up to ``batch_size`` rows, with the flat
+        gradient vector ``workspace.flat_grads``.
+    train : tuple (X, Y, sample_weight)
+        ``X`` of shape (n_samples, n_features) (ndarray or sparse matrix),
+        ``Y`` of shape (n_samples, n_outputs), ``sample_weight`` of shape
+        (n_samples,) or None.
+    batch_size : int
+    activations : list of Activation
+        One per layer, the output layer's last.
+    loss : Loss
+        The output loss.
+    optimizer : Optimizer
+        Its ``update`` steps ``[flat_params]`` with ``[workspace.flat_grads]``.
+    alpha : float
+        L2 penalty.
+    dropout_masks : callable or None, default=None
+        ``dropout_masks(X)`` returns the masks of a batch ``X`` of shape
+        ``(n_batch, n_features)`` in :func:`skbp.core.backprop`'s format, a
+        fresh draw on each call; None without dropout.
     """
 
-    def __init__(self, estimator, flat_params, workspace, train, batch_size):
-        self.estimator = estimator
+    def __init__(
+        self,
+        flat_params,
+        workspace,
+        train,
+        batch_size,
+        *,
+        activations,
+        loss,
+        optimizer,
+        alpha,
+        dropout_masks=None,
+    ):
         self.X, self.Y, self.sample_weight = train
         self.batches = list(gen_batches(self.X.shape[0], batch_size))
         self.workspace = workspace
-        self.activations = estimator._activations()
-        self.loss = estimator._output_loss()
-        self.dropout = any(check_dropout(estimator.dropout, len(self.activations) - 1))
+        self.activations = activations
+        self.loss = loss
+        self.optimizer = optimizer
+        self.alpha = alpha
+        self.dropout_masks = dropout_masks
         if flat_params.shape != workspace.flat_grads.shape:
             raise ValueError(
                 f"flat_params has shape {flat_params.shape}, not the layout "
                 f"{workspace.layout!r} of the gradients it is stepped with."
             )
+        self.coefs, self.intercepts = workspace.layout.views(flat_params)
         self.params, self.grads = [flat_params], [workspace.flat_grads]
         # Shuffled batches are gathered into these (np.take with out=):
         # no new array per batch. Sparse X is gathered by scipy.
@@ -79,21 +119,25 @@ class TrainingStep:
         return total_loss / self.X.shape[0]
 
     def step(self, X, Y, sample_weight):
-        """Backprop on one batch, then one optimizer step; returns the loss."""
-        est = self.estimator
+        """Backprop on one batch, then one optimizer step; returns the loss.
+
+        ``X`` of shape (n_batch, n_features), ``Y`` of shape (n_batch,
+        n_outputs), ``sample_weight`` of shape (n_batch,) or None.
+        """
+        masks = self.dropout_masks
         loss, _, _ = backprop(
             X,
             Y,
-            est.coefs_,
-            est.intercepts_,
+            self.coefs,
+            self.intercepts,
             self.activations,
             self.loss,
-            est.alpha,
+            self.alpha,
             sample_weight,
             self.workspace,
-            dropout_masks=est._dropout_masks(X) if self.dropout else None,
+            dropout_masks=None if masks is None else masks(X),
         )
         # The gradients are recomputed for every batch: the step may use
         # them as working memory (no optimizer scratch the size of the model).
-        est._optimizer.update(self.params, self.grads, overwrite_grads=True)
+        self.optimizer.update(self.params, self.grads, overwrite_grads=True)
         return loss
