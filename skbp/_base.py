@@ -375,17 +375,7 @@ class BaseBackprop(BaseEstimator, ABC):
         optimizer = getattr(self, "_optimizer", None)
         if not incremental or optimizer is None:
             self._optimizer = self._make_optimizer([flat])
-        step = TrainingStep(
-            flat,
-            workspace,
-            train,
-            batch_size,
-            activations=self._activations(),
-            loss=self._output_loss(),
-            optimizer=self._optimizer,
-            alpha=self.alpha,
-            dropout_masks=self._dropout_mask_function(),
-        )
+        step = self._training_step(flat, workspace, train, batch_size)
 
         checkpoint = EpochCheckpoint(self)
         self.n_iter_ = 0
@@ -422,6 +412,24 @@ class BaseBackprop(BaseEstimator, ABC):
             # the model.
             self.coefs_ = self._best_coefs
             self.intercepts_ = self._best_intercepts
+
+    def _training_step(self, flat, workspace, train, batch_size):
+        """The :class:`TrainingStep` of this fit, given what it needs.
+
+        ``flat`` of shape (n_parameters,) is what ``coefs_`` and
+        ``intercepts_`` view; ``train`` is ``(X, Y, sample_weight)``.
+        """
+        return TrainingStep(
+            flat,
+            workspace,
+            train,
+            batch_size,
+            activations=self._activations(),
+            loss=self._output_loss(),
+            optimizer=self._optimizer,
+            alpha=self.alpha,
+            dropout_masks=self._dropout_mask_function(),
+        )
 
     @contextlib.contextmanager
     def _interruptible(self, checkpoint, display):

@@ -56,6 +56,8 @@ from sklearn.base import is_classifier
 from sklearn.utils import check_random_state
 from sklearn.utils import shuffle as shuffle_arrays
 
+from ._stopping import stalled, update_no_improvement
+
 try:  # the progress display is optional: plain lines without it
     from ._progress import ProgressDisplay as _ProgressDisplay
 except ImportError:  # pragma: no cover - depends on the installed skbp
@@ -456,6 +458,46 @@ def fit_chunks(
                    random_state=0, verbose=True)
         clf.streaming_history_.validation_score
     """
+    fit_params = _check_arguments(estimator, classes, n_epochs, n_iter_no_change, tol)
+    train_indices, X_val, y_val = _split_chunks(chunks, validation)
+    rng = check_random_state(random_state)
+    history = StreamingHistory(
+        n_chunks=None if train_indices is None else int(train_indices.size)
+    )
+    best_weights, count, best_score = None, 0, -np.inf
+    progress = _make_progress(n_epochs, verbose)
+    try:
+        for epoch in range(1, n_epochs + 1):
+            loss, history.n_samples = _run_epoch(
+                estimator, chunks, train_indices, rng, shuffle, fit_params
+            )
+            history.loss.append(loss)
+            score = None
+            if X_val is not None:
+                score = float(estimator.score(X_val, y_val))
+                history.validation_score.append(score)
+                count, best_score, improved = update_no_improvement(
+                    count, best_score, score, tol
+                )
+                if improved:
+                    best_weights = _snapshot(estimator)
+                    history.best_epoch, history.best_validation_score = epoch, score
+            progress.update(epoch, loss, score)
+            if stalled(count, n_iter_no_change):
+                history.stopped_early = epoch < n_epochs
+                break
+    finally:
+        progress.close()
+
+    if best_weights is not None:
+        _restore(estimator, best_weights)
+    estimator.streaming_history_ = history
+    return estimator
+
+
+def _check_arguments(estimator, classes, n_epochs, n_iter_no_change, tol):
+    """Check :func:`fit_chunks`' arguments; return ``partial_fit``'s keywords
+    (``classes`` for a classifier)."""
     if not hasattr(estimator, "partial_fit"):
         raise TypeError(
             f"{type(estimator).__name__} has no partial_fit (skbp's estimators "
@@ -484,7 +526,20 @@ def fit_chunks(
             )
         if classes is not None:
             fit_params["classes"] = classes
+    return fit_params
 
+
+def _split_chunks(chunks, validation):
+    """The training chunks' indices and the validation data.
+
+    Returns
+    -------
+    train_indices : ndarray of shape (n_train_chunks,) or None
+        Indices into the sequence ``chunks`` (the validation chunk left
+        out); None when ``chunks`` is a callable.
+    X_val : array-like of shape (n_val_samples, n_features) or None
+    y_val : array-like of shape (n_val_samples,) or (n_val_samples, n_outputs), or None
+    """
     if callable(chunks) and not isinstance(chunks, Sequence):
         train_indices = None
         if isinstance(validation, Integral):
@@ -505,59 +560,40 @@ def fit_chunks(
         )
 
     if validation is None:
-        X_val = y_val = None
-    elif isinstance(validation, Integral):
-        held_out = _check_index(validation, len(chunks))
-        X_val, y_val = _unpack(chunks[held_out])
-        train_indices = np.delete(train_indices, held_out)
-        if train_indices.size == 0:
-            raise ValueError("No chunk left to train on besides the validation chunk.")
-    else:
+        return train_indices, None, None
+    if not isinstance(validation, Integral):
         X_val, y_val = _unpack(validation)
+        return train_indices, X_val, y_val
+    held_out = _check_index(validation, len(chunks))
+    X_val, y_val = _unpack(chunks[held_out])
+    train_indices = np.delete(train_indices, held_out)
+    if train_indices.size == 0:
+        raise ValueError("No chunk left to train on besides the validation chunk.")
+    return train_indices, X_val, y_val
 
-    rng = check_random_state(random_state)
-    history = StreamingHistory(
-        n_chunks=None if train_indices is None else int(train_indices.size)
-    )
-    best_score, best_weights, no_improvement = -np.inf, None, 0
-    progress = _make_progress(n_epochs, verbose)
-    try:
-        for epoch in range(1, n_epochs + 1):
-            total_loss, n_samples = 0.0, 0
-            for chunk in _epoch_chunks(chunks, train_indices, rng, shuffle):
-                X_chunk, y_chunk = _unpack(chunk)
-                if shuffle:
-                    # A shuffled in-memory copy of the chunk's rows: the one
-                    # read of a memmap slice, O(chunk) memory.
-                    X_chunk, y_chunk = shuffle_arrays(
-                        X_chunk, y_chunk, random_state=rng
-                    )
-                estimator.partial_fit(X_chunk, y_chunk, **fit_params)
-                n_rows = X_chunk.shape[0]
-                total_loss += getattr(estimator, "loss_", np.nan) * n_rows
-                n_samples += n_rows
-                del X_chunk, y_chunk, chunk  # free before reading the next
-            if n_samples == 0:
-                raise ValueError("chunks gave no rows to train on.")
-            history.loss.append(float(total_loss / n_samples))
-            history.n_samples = n_samples
 
-            score = None
-            if X_val is not None:
-                score = float(estimator.score(X_val, y_val))
-                history.validation_score.append(score)
-                no_improvement = no_improvement + 1 if score < best_score + tol else 0
-                if score > best_score:
-                    best_score, best_weights = score, _snapshot(estimator)
-                    history.best_epoch, history.best_validation_score = epoch, score
-            progress.update(epoch, history.loss[-1], score)
-            if no_improvement > n_iter_no_change:
-                history.stopped_early = epoch < n_epochs
-                break
-    finally:
-        progress.close()
+def _run_epoch(estimator, chunks, train_indices, rng, shuffle, fit_params):
+    """One ``partial_fit`` per training chunk.
 
-    if best_weights is not None:
-        _restore(estimator, best_weights)
-    estimator.streaming_history_ = history
-    return estimator
+    Returns
+    -------
+    loss : float
+        The chunks' ``loss_`` (nan without one), weighted by their row counts.
+    n_samples : int
+        Rows trained on.
+    """
+    total_loss, n_samples = 0.0, 0
+    for chunk in _epoch_chunks(chunks, train_indices, rng, shuffle):
+        X_chunk, y_chunk = _unpack(chunk)
+        if shuffle:
+            # A shuffled in-memory copy of the chunk's rows: the one read of
+            # a memmap slice, O(chunk) memory.
+            X_chunk, y_chunk = shuffle_arrays(X_chunk, y_chunk, random_state=rng)
+        estimator.partial_fit(X_chunk, y_chunk, **fit_params)
+        n_rows = X_chunk.shape[0]
+        total_loss += getattr(estimator, "loss_", np.nan) * n_rows
+        n_samples += n_rows
+        del X_chunk, y_chunk, chunk  # free before reading the next
+    if n_samples == 0:
+        raise ValueError("chunks gave no rows to train on.")
+    return float(total_loss / n_samples), n_samples
