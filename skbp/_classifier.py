@@ -5,7 +5,6 @@ from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelBinarizer, label_binarize
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import column_or_1d, validate_data
@@ -13,7 +12,7 @@ from sklearn.utils.validation import column_or_1d, validate_data
 from ._base import BaseBackprop
 from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS
 from ._rollback import keeps_fitted_state
-from ._validation import check_finite_targets, rescale_weights
+from ._validation import check_finite_targets, class_weight_rows
 from .core import BinaryLogLoss, MulticlassLogLoss
 
 
@@ -174,14 +173,8 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
         return Y.astype(bool).toarray()
 
     def _sample_weight_hook(self, Y, sample_weight, incremental):
-        """Multiply ``sample_weight`` by each row's class weight.
-
-        'balanced' counts the classes weighted by ``sample_weight``, so that a
-        row of weight ``k`` counts as ``k`` rows. Multilabel targets (only
-        'balanced') multiply the weights of each label column, as
-        :func:`sklearn.utils.class_weight.compute_sample_weight` does for
-        multi-output targets.
-        """
+        """Multiply ``sample_weight`` by each row's class weight
+        (:func:`~skbp._validation.class_weight_rows`)."""
         if self.class_weight is None:
             return sample_weight
         if incremental and isinstance(self.class_weight, str):
@@ -191,54 +184,13 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
                 "with sklearn.utils.class_weight.compute_class_weight('balanced', "
                 "classes=classes, y=y) and pass them as a dict."
             )
-        if self._label_binarizer.y_type_.startswith("multilabel"):
-            if not isinstance(self.class_weight, str):
-                raise ValueError(
-                    "For multilabel targets class_weight must be 'balanced' or "
-                    f"None; got {self.class_weight!r}."
-                )
-            columns = [
-                (np.array([0, 1]), Y[:, k].astype(np.intp)) for k in range(Y.shape[1])
-            ]
-        else:
-            # Row i's class index: the hot column, or the one binary column.
-            index = Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0].astype(np.intp)
-            columns = [(self.classes_, index)]
-        weight = np.ones(Y.shape[0])
-        for classes, index in columns:
-            if isinstance(self.class_weight, dict):
-                per_class = compute_class_weight(
-                    self.class_weight, classes=classes, y=classes[index]
-                )
-            else:  # 'balanced', from the (weighted) counts of the classes present
-                counts = np.bincount(index, sample_weight, minlength=len(classes))
-                present = np.flatnonzero(counts > 0)
-                rows = np.isin(index, present)  # rows of weight > 0 or of no weight
-                per_class = np.ones(len(classes))
-                per_class[present] = compute_class_weight(
-                    "balanced",
-                    classes=classes[present],
-                    y=classes[index[rows]],
-                    sample_weight=None
-                    if sample_weight is None
-                    else sample_weight[rows],
-                )
-            weight *= per_class[index]
-        if sample_weight is not None:
-            weight *= sample_weight
-        if not np.isfinite(weight).all() or np.any(weight < 0):
-            raise ValueError(
-                f"class_weight={self.class_weight!r} must give every class a "
-                "finite, non-negative weight (times sample_weight, one that "
-                f"{weight.dtype} can hold)."
-            )
-        total = weight.sum()
-        if not total > 0:
-            raise ValueError(
-                f"class_weight={self.class_weight!r} and sample_weight give every "
-                "row a weight of zero."
-            )
-        return rescale_weights(weight, total)
+        return class_weight_rows(
+            self.class_weight,
+            Y,
+            self.classes_,
+            sample_weight,
+            multilabel=self._label_binarizer.y_type_.startswith("multilabel"),
+        )
 
     def _check_known_classes(self, y):
         classes = unique_labels(y)

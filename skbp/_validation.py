@@ -4,6 +4,7 @@ import numbers
 
 import numpy as np
 from sklearn.utils import check_array, check_consistent_length
+from sklearn.utils.class_weight import compute_class_weight
 
 from .core import HIDDEN_ACTIVATIONS
 
@@ -14,6 +15,7 @@ __all__ = [
     "check_dropout",
     "check_finite_targets",
     "rescale_weights",
+    "class_weight_rows",
 ]
 
 
@@ -97,6 +99,101 @@ def rescale_weights(weight, total):
     if np.isfinite(total) and np.sqrt(info.tiny) <= top <= np.sqrt(info.max):
         return weight
     return weight / top
+
+
+def class_weight_rows(class_weight, Y, classes, sample_weight=None, multilabel=False):
+    """Each row's training weight: its class weight times its sample weight.
+
+    ``'balanced'`` counts the classes weighted by ``sample_weight``, so that
+    a row of weight ``k`` counts as ``k`` rows, and balances only the
+    classes of positive total weight (the others keep weight 1, on rows of
+    weight 0). Multilabel targets (only ``'balanced'``) balance each label
+    column as a binary target, its 0s against its 1s, and multiply the
+    columns' weights, as
+    :func:`sklearn.utils.class_weight.compute_sample_weight` does for
+    multi-output targets.
+
+    Parameters
+    ----------
+    class_weight : dict or 'balanced'
+        ``{label: weight}`` (labels absent from the dict weigh 1), or
+        ``'balanced'``.
+    Y : ndarray of shape (n_samples, n_outputs), bool
+        The indicator matrix of :class:`~sklearn.preprocessing.LabelBinarizer`:
+        one column for two classes, one per class (one hot) for more, one
+        per label for multilabel targets.
+    classes : ndarray of shape (n_classes,)
+        The labels of ``Y``'s classes, in its column order (for multilabel
+        targets, ignored: each column's classes are 0 and 1).
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Checked weights (non-negative, positive sum); None means ones.
+    multilabel : bool, default=False
+        Whether ``Y``'s columns are independent labels.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), float64
+        The product, divided by its largest where its scale risks overflow
+        (:func:`rescale_weights`).
+
+    Raises
+    ------
+    ValueError
+        For a dict with multilabel targets, a negative or non-finite
+        weight, or weights that are all zero.
+    """
+    if multilabel:
+        if not isinstance(class_weight, str):
+            raise ValueError(
+                "For multilabel targets class_weight must be 'balanced' or "
+                f"None; got {class_weight!r}."
+            )
+        binary = np.array([0, 1])
+        columns = [(binary, Y[:, k].astype(np.intp)) for k in range(Y.shape[1])]
+    else:
+        # Row i's class index: the hot column, or the one binary column.
+        index = Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0].astype(np.intp)
+        columns = [(classes, index)]
+    weight = np.ones(Y.shape[0])
+    for column_classes, index in columns:
+        per_class = _per_class_weight(
+            class_weight, column_classes, index, sample_weight
+        )
+        weight *= per_class[index]
+    if sample_weight is not None:
+        weight *= sample_weight
+    if not np.isfinite(weight).all() or np.any(weight < 0):
+        raise ValueError(
+            f"class_weight={class_weight!r} must give every class a "
+            "finite, non-negative weight (times sample_weight, one that "
+            f"{weight.dtype} can hold)."
+        )
+    total = weight.sum()
+    if not total > 0:
+        raise ValueError(
+            f"class_weight={class_weight!r} and sample_weight give every "
+            "row a weight of zero."
+        )
+    return rescale_weights(weight, total)
+
+
+def _per_class_weight(class_weight, classes, index, sample_weight):
+    """The weight of each of ``classes`` (shape (n_classes,)), for the rows
+    of class index ``index`` (shape (n_samples,))."""
+    if isinstance(class_weight, dict):
+        return compute_class_weight(class_weight, classes=classes, y=classes[index])
+    # 'balanced', from the (weighted) counts of the classes present.
+    counts = np.bincount(index, sample_weight, minlength=len(classes))
+    present = np.flatnonzero(counts > 0)
+    rows = np.isin(index, present)  # rows of weight > 0 or of no weight
+    per_class = np.ones(len(classes))
+    per_class[present] = compute_class_weight(
+        "balanced",
+        classes=classes[present],
+        y=classes[index[rows]],
+        sample_weight=None if sample_weight is None else sample_weight[rows],
+    )
+    return per_class
 
 
 def check_finite_targets(y, sample_weight=None):
