@@ -634,9 +634,10 @@ class BaseBackprop(BaseEstimator, ABC):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        sample_weight : array-like of shape (n_samples,), default=None
+        X, y, sample_weight
+            As for :meth:`fit`: ``X`` of shape (n_samples, n_features),
+            ``y`` of shape (n_samples,) or (n_samples, n_outputs),
+            ``sample_weight`` of shape (n_samples,) or None.
 
         Returns
         -------
