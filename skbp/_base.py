@@ -5,9 +5,9 @@ No math lives here: every forward/backward equation is in :mod:`skbp.core`.
 """
 
 import contextlib
-import copy
 import warnings
 from abc import ABC, abstractmethod
+from copy import deepcopy
 from numbers import Integral, Real
 
 import numpy as np
@@ -650,7 +650,7 @@ class BaseBackprop(BaseEstimator, ABC):
             fixed draw when the estimator has dropout, else None.
         """
         if hasattr(self, "coefs_"):
-            est = copy.deepcopy(self)
+            est = deepcopy(self)
             X, Y = est._validate_input(X, y, incremental=True, reset=False)
             sample_weight = check_sample_weight(sample_weight, X)
             sample_weight = est._sample_weight_hook(Y, sample_weight, incremental=False)
