@@ -12,14 +12,15 @@ result)::
 directly).
 
 The graph is the network's forward pass: ``MatMul`` and ``Add`` per layer,
-then the layer's activation: ``Identity``, ``Sigmoid`` (logistic), ``Tanh``,
-``Relu``, ``LeakyRelu``, ``Elu``, ``Softplus`` (for float64, which
-onnxruntime lacks these three for, composed from ``Where``, ``Greater``,
-``Min``, ``Abs``, ``Neg``, ``Exp``, ``Log``, ``Sub`` and ``Relu``), ``silu`` as
-``x * Sigmoid(x)``, ``gelu`` (tanh approximation) composed from ``Pow``,
-``Mul``, ``Add`` and ``Tanh``; the output layer's is ``Identity``,
-``Sigmoid``, ``Softmax`` or ``Exp``. Outputs follow skl2onnx's conversion of
-scikit-learn's MLPs:
+then the layer's activation, built by its entry in a table with one per
+activation of :data:`skbp.core.ACTIVATIONS`: one ONNX operator where there is
+one (``Sigmoid`` for logistic, ``Tanh``, ``Relu``, ``Softmax``, ``Exp``...),
+composed from elementary operators otherwise (``silu`` as
+``x * Sigmoid(x)``, ``gelu``'s tanh approximation from ``Pow``, ``Mul``,
+``Add`` and ``Tanh``) and where onnxruntime lacks the operator for float64
+(``LeakyRelu``, ``Elu`` and ``Softplus``, then built from ``Where``,
+``Greater``, ``Min``, ``Abs``, ``Neg``, ``Exp``, ``Log``, ``Sub`` and
+``Relu``). Outputs follow skl2onnx's conversion of scikit-learn's MLPs:
 
 - regressor: ``variable``, shape ``(n_samples, n_outputs)``;
 - classifier: ``label`` (shape ``(n_samples,)``; ``(n_samples, n_labels)``
