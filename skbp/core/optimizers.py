@@ -24,10 +24,10 @@ LEARNING_RATE_SCHEDULES = ("constant", "invscaling", "adaptive")
 class Optimizer:
     r"""Base class: a stochastic optimizer stepping the parameters in place.
 
-    Subclasses set :attr:`name` and implement :meth:`update`; a constructor
+    Subclasses set ``name`` and implement :meth:`update`; a constructor
     takes the parameters, then keywords with defaults, which the estimators
     fill from their hyperparameters of the same meaning (``solver`` picks the
-    class by :attr:`name`, from :data:`OPTIMIZERS`).
+    class by ``name``, from :data:`OPTIMIZERS`).
 
     Parameters
     ----------
