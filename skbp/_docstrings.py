@@ -21,7 +21,7 @@ def _choices(names):
 
 
 def _quoted(names):
-    """```'a'``, ``'b'```: names in running text."""
+    """Names in running text, each a literal ``'name'``."""
     return ", ".join(f"``'{name}'``" for name in names)
 
 
@@ -46,18 +46,17 @@ def _described(registry, names):
     return "\n".join(rows)
 
 
+_ACTIVATION = _paragraph(
+    f"Activation of the hidden layers: one of {_quoted(HIDDEN_ACTIVATIONS)} for "
+    "every hidden layer, or a list with one name per hidden layer."
+)
+
 COMMON_PARAMETERS = f"""\
     hidden_layer_sizes : array-like of shape (n_layers - 2,) or int, default=(100,)
         Number of units of each hidden layer; ``()`` means no hidden layer.
 
     activation : str or list of str, default='relu'
-{
-    _paragraph(
-        "Activation of the hidden layers: one of "
-        f"{_quoted(HIDDEN_ACTIVATIONS)} for every hidden layer, or a list with "
-        "one name per hidden layer."
-    )
-}
+{_ACTIVATION}
 
     solver : {_choices(_SOLVERS)}, default='adam'
         Weight optimizer: ``'lbfgs'``, L-BFGS on the flattened parameters, or
