@@ -5,6 +5,7 @@ No math lives here: every forward/backward equation is in :mod:`skbp.core`.
 """
 
 import contextlib
+import inspect
 import warnings
 from abc import ABC, abstractmethod
 from copy import deepcopy
@@ -31,8 +32,7 @@ from ._validation import (
 from ._versioning import check_version, stamp_version
 from .core import (
     HIDDEN_ACTIVATIONS,
-    SGD,
-    Adam,
+    OPTIMIZERS,
     Identity,
     Workspace,
     backprop,
@@ -43,8 +43,25 @@ from .core import (
     minimize_lbfgs,
     row_keys,
 )
+from .core.optimizers import LEARNING_RATE_SCHEDULES
 
-_STOCHASTIC_SOLVERS = ("sgd", "adam")
+#: Every ``solver``: L-BFGS, then the stochastic optimizers of the core.
+_SOLVERS = ("lbfgs", *OPTIMIZERS)
+_STOCHASTIC_SOLVERS = tuple(OPTIMIZERS)
+
+#: The estimator hyperparameter behind each keyword of an optimizer's
+#: constructor (:data:`skbp.core.OPTIMIZERS`); an optimizer gets those its
+#: constructor takes.
+_OPTIMIZER_HYPERPARAMETERS = {
+    "learning_rate_init": "learning_rate_init",
+    "lr_schedule": "learning_rate",
+    "momentum": "momentum",
+    "nesterov": "nesterovs_momentum",
+    "power_t": "power_t",
+    "beta_1": "beta_1",
+    "beta_2": "beta_2",
+    "epsilon": "epsilon",
+}
 
 
 class BaseBackprop(BaseEstimator, ABC):
@@ -59,13 +76,13 @@ class BaseBackprop(BaseEstimator, ABC):
             Interval(Integral, 1, None, closed="left"),
         ],
         "activation": [StrOptions(set(HIDDEN_ACTIVATIONS)), list, tuple],
-        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "solver": [StrOptions(set(_SOLVERS))],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
         ],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate": [StrOptions(set(LEARNING_RATE_SCHEDULES))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -303,12 +320,9 @@ class BaseBackprop(BaseEstimator, ABC):
         self._optimizer = None
 
     def _init_factors(self, layer_units):
-        """Initialisation factor of each layer: 2 for logistic units, 6 otherwise.
-
-        6 is Glorot & Bengio's (derived for tanh units); 2 for logistic units
-        is scikit-learn's own choice, a narrower range, while the usual advice
-        for sigmoid units is a range 4 times wider. It is kept so that both
-        libraries draw the same numbers.
+        """Initialisation factor of each layer, the ``init_factor`` of its
+        activation (:class:`~skbp.core.Activation`: 2 for logistic units,
+        scikit-learn's choice, 6 otherwise).
 
         A layer's weights take the factor of the activation they feed, and
         the output layer that of the last hidden layer (scikit-learn uses the
@@ -320,7 +334,7 @@ class BaseBackprop(BaseEstimator, ABC):
         else:
             names = list(self.activation)
             names.append(names[-1] if names else "identity")
-        return [2.0 if name == "logistic" else 6.0 for name in names]
+        return [get_activation(name).init_factor for name in names]
 
     def _check_warm_start_shapes(self, layer_units):
         expected = list(zip(layer_units[:-1], layer_units[1:]))
@@ -346,17 +360,22 @@ class BaseBackprop(BaseEstimator, ABC):
     # TrainingStep.run_epoch (one epoch) -> TrainingStep.step (one batch)
     # ------------------------------------------------------------------
     def _make_optimizer(self, params):
-        if self.solver == "sgd":
-            return SGD(
-                params,
-                self.learning_rate_init,
-                self.learning_rate,
-                self.momentum,
-                self.nesterovs_momentum,
-                self.power_t,
-            )
-        return Adam(
-            params, self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon
+        """The optimizer named by ``solver``, built around ``params``.
+
+        Its constructor's keywords get the estimator's hyperparameters of
+        the same meaning (:data:`_OPTIMIZER_HYPERPARAMETERS`).
+        """
+        try:
+            optimizer = OPTIMIZERS[self.solver]
+        except (KeyError, TypeError):
+            raise ValueError(
+                f"Unknown stochastic solver {self.solver!r}; expected one of "
+                f"{sorted(OPTIMIZERS)}."
+            ) from None
+        keywords = list(inspect.signature(optimizer).parameters)[1:]  # not params
+        return optimizer(
+            params,
+            **{kw: getattr(self, _OPTIMIZER_HYPERPARAMETERS[kw]) for kw in keywords},
         )
 
     def _fit_stochastic(self, X, Y, sample_weight, layer_units, incremental):

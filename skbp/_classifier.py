@@ -317,7 +317,7 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the network with one epoch over ``X`` and ``y``.
 
-        Only for the stochastic solvers (``'sgd'``, ``'adam'``).
+        Only for the stochastic solvers (every ``solver`` but ``'lbfgs'``).
 
         Parameters
         ----------

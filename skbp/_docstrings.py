@@ -1,18 +1,68 @@
-"""Parameter documentation shared by both estimators' docstrings."""
+"""Parameter documentation shared by both estimators' docstrings.
 
-COMMON_PARAMETERS = """\
+The lists of names (activations, solvers, schedules, regression losses) are
+read from the core's registries, so that a class added there is documented
+here too.
+"""
+
+import inspect
+import textwrap
+
+from ._base import _SOLVERS
+from .core import HIDDEN_ACTIVATIONS, LOSSES, OPTIMIZERS, REGRESSION_LOSSES
+from .core.optimizers import LEARNING_RATE_SCHEDULES
+
+_INDENT = " " * 8  # a parameter's description
+
+
+def _choices(names):
+    """``{'a', 'b'}``: the type line of a parameter taking one of ``names``."""
+    return "{" + ", ".join(f"'{name}'" for name in names) + "}"
+
+
+def _quoted(names):
+    """Names in running text, each a literal ``'name'``."""
+    return ", ".join(f"``'{name}'``" for name in names)
+
+
+def _paragraph(text):
+    """``text`` wrapped as a parameter's description."""
+    return textwrap.fill(text, 79, initial_indent=_INDENT, subsequent_indent=_INDENT)
+
+
+def _described(registry, names):
+    """A bullet per name: the name, then its class's docstring summary."""
+    rows = []
+    for name in names:
+        summary = inspect.getdoc(registry[name]).split("\n\n")[0]
+        rows.append(
+            textwrap.fill(
+                f"``'{name}'``: {' '.join(summary.split())}",
+                79,
+                initial_indent=_INDENT + "- ",
+                subsequent_indent=_INDENT + "  ",
+            )
+        )
+    return "\n".join(rows)
+
+
+_ACTIVATION = _paragraph(
+    f"Activation of the hidden layers: one of {_quoted(HIDDEN_ACTIVATIONS)} for "
+    "every hidden layer, or a list with one name per hidden layer."
+)
+
+COMMON_PARAMETERS = f"""\
     hidden_layer_sizes : array-like of shape (n_layers - 2,) or int, default=(100,)
         Number of units of each hidden layer; ``()`` means no hidden layer.
 
     activation : str or list of str, default='relu'
-        Activation of the hidden layers: one of ``'identity'``,
-        ``'logistic'``, ``'tanh'``, ``'relu'``, ``'leaky_relu'``, ``'elu'``,
-        ``'gelu'``, ``'softplus'``, ``'silu'`` for every hidden layer, or a
-        list with one name per hidden layer.
+{_ACTIVATION}
 
-    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
-        Weight optimizer: L-BFGS on the flattened parameters, stochastic
-        gradient descent, or Adam.
+    solver : {_choices(_SOLVERS)}, default='adam'
+        Weight optimizer: ``'lbfgs'``, L-BFGS on the flattened parameters, or
+        one of the stochastic optimizers of :mod:`skbp.core.optimizers`:
+
+{_described(OPTIMIZERS, OPTIMIZERS)}
 
     alpha : float, default=0.0001
         Strength of the L2 penalty on the weights.
@@ -21,11 +71,11 @@ COMMON_PARAMETERS = """\
         Rows per mini-batch for the stochastic solvers; ``'auto'`` is
         ``min(200, n_samples)``.
 
-    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+    learning_rate : {_choices(LEARNING_RATE_SCHEDULES)}, default='constant'
         Learning-rate schedule of ``solver='sgd'``.
 
     learning_rate_init : float, default=0.001
-        Initial learning rate (sgd and adam).
+        Initial learning rate (stochastic solvers).
 
     power_t : float, default=0.5
         Exponent of the ``'invscaling'`` schedule.
@@ -141,4 +191,15 @@ COMMON_ATTRIBUTES = """\
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during fit, when ``X`` has string column
         names.
+"""
+
+REGRESSION_LOSS = f"""\
+    loss : {_choices(REGRESSION_LOSSES)}, default='squared_error'
+        The loss minimised, each with its output activation
+        (:mod:`skbp.core.losses`):
+
+{_described(LOSSES, REGRESSION_LOSSES)}
+
+        ``'poisson'`` needs non-negative targets; ``'huber'`` turns from
+        quadratic to linear at ``huber_delta``.
 """

@@ -10,10 +10,10 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import column_or_1d, validate_data
 
 from ._base import BaseBackprop
-from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS
+from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS, REGRESSION_LOSS
 from ._rollback import keeps_fitted_state
 from ._validation import check_finite_targets
-from .core import get_loss
+from .core import REGRESSION_LOSSES, get_loss
 
 
 class BPRegressor(RegressorMixin, BaseBackprop):
@@ -24,14 +24,7 @@ class BPRegressor(RegressorMixin, BaseBackprop):
 
     Parameters
     ----------
-    loss : {{'squared_error', 'poisson', 'huber', 'absolute_error'}}, \
-default='squared_error'
-        ``'squared_error'`` (half squared error, identity output),
-        ``'poisson'`` (half Poisson deviance, exponential output; targets
-        must be non-negative), ``'huber'`` (quadratic for residuals up to
-        ``huber_delta``, linear beyond: robust to outliers) or
-        ``'absolute_error'`` (predicts the conditional median).
-
+{REGRESSION_LOSS}
 {COMMON_PARAMETERS}
     huber_delta : float, default=1.0
         Residual size where the Huber loss turns from quadratic to linear
@@ -59,7 +52,7 @@ default='squared_error'
 
     _parameter_constraints: dict = {
         **BaseBackprop._parameter_constraints,
-        "loss": [StrOptions({"squared_error", "poisson", "huber", "absolute_error"})],
+        "loss": [StrOptions(set(REGRESSION_LOSSES))],
         "huber_delta": [Interval(Real, 0, None, closed="neither")],
     }
 
@@ -204,7 +197,7 @@ default='squared_error'
     def partial_fit(self, X, y, sample_weight=None):
         """Update the network with one epoch over ``X`` and ``y``.
 
-        Only for the stochastic solvers (``'sgd'``, ``'adam'``).
+        Only for the stochastic solvers (every ``solver`` but ``'lbfgs'``).
 
         Parameters
         ----------

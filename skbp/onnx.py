@@ -12,14 +12,15 @@ result)::
 directly).
 
 The graph is the network's forward pass: ``MatMul`` and ``Add`` per layer,
-then the layer's activation: ``Identity``, ``Sigmoid`` (logistic), ``Tanh``,
-``Relu``, ``LeakyRelu``, ``Elu``, ``Softplus`` (for float64, which
-onnxruntime lacks these three for, composed from ``Where``, ``Greater``,
-``Min``, ``Abs``, ``Neg``, ``Exp``, ``Log``, ``Sub`` and ``Relu``), ``silu`` as
-``x * Sigmoid(x)``, ``gelu`` (tanh approximation) composed from ``Pow``,
-``Mul``, ``Add`` and ``Tanh``; the output layer's is ``Identity``,
-``Sigmoid``, ``Softmax`` or ``Exp``. Outputs follow skl2onnx's conversion of
-scikit-learn's MLPs:
+then the layer's activation, built by its entry in a table with one per
+activation of :data:`skbp.core.ACTIVATIONS`: one ONNX operator where there is
+one (``Sigmoid`` for logistic, ``Tanh``, ``Relu``, ``Softmax``, ``Exp``...),
+composed from elementary operators otherwise (``silu`` as
+``x * Sigmoid(x)``, ``gelu``'s tanh approximation from ``Pow``, ``Mul``,
+``Add`` and ``Tanh``) and where onnxruntime lacks the operator for float64
+(``LeakyRelu``, ``Elu`` and ``Softplus``, then built from ``Where``,
+``Greater``, ``Min``, ``Abs``, ``Neg``, ``Exp``, ``Log``, ``Sub`` and
+``Relu``). Outputs follow skl2onnx's conversion of scikit-learn's MLPs:
 
 - regressor: ``variable``, shape ``(n_samples, n_outputs)``;
 - classifier: ``label`` (shape ``(n_samples,)``; ``(n_samples, n_labels)``
@@ -249,55 +250,20 @@ class _Graph:
         return output
 
     def activation(self, name, z):
-        simple = {
-            "identity": "Identity",
-            "logistic": "Sigmoid",
-            "tanh": "Tanh",
-            "relu": "Relu",
-            "exp": "Exp",
-        }
-        if name in simple:
-            return self.node(simple[name], z)
-        if name == "softplus":
-            if self.dtype == np.float32:
-                return self.node("Softplus", z)
-            # onnxruntime has no float64 Softplus: max(z, 0) + log(1 + e^-|z|).
-            tail = self.node("Exp", self.node("Neg", self.node("Abs", z)))
-            tail = self.node("Log", self.node("Add", [tail, self.constant(1.0)]))
-            return self.node("Add", [self.node("Relu", z), tail], hint="softplus")
-        if name == "softmax":
-            return self.node("Softmax", z, axis=1)
-        if name == "leaky_relu":
-            slope = float(get_activation(name).negative_slope)
-            if self.dtype == np.float32:
-                return self.node("LeakyRelu", z, alpha=slope)
-            # onnxruntime has no float64 LeakyRelu: z where z > 0, else s z.
-            scaled = self.node("Mul", [z, self.constant(slope)])
-            return self.node("Where", [self._positive(z), z, scaled], hint="leaky")
-        if name == "elu":
-            alpha = float(get_activation(name).alpha)
-            if self.dtype == np.float32:
-                return self.node("Elu", z, alpha=alpha)
-            # onnxruntime has no float64 Elu: z where z > 0, else a (e^z - 1).
-            e = self.node("Exp", self.node("Min", [z, self.constant(0.0)]))
-            e = self.node("Sub", [e, self.constant(1.0)])
-            e = self.node("Mul", [e, self.constant(alpha)])
-            return self.node("Where", [self._positive(z), z, e], hint="elu")
-        if name == "silu":
-            return self.node("Mul", [z, self.node("Sigmoid", z)], hint="silu")
-        if name == "gelu":
-            # 0.5 z (1 + tanh(c (z + k z^3))), the tanh approximation skbp uses.
-            gelu = get_activation(name)
-            cube = self.node("Pow", [z, self.constant(3.0)])
-            inner = self.node(
-                "Add", [z, self.node("Mul", [cube, self.constant(gelu._k)])]
-            )
-            t = self.node("Tanh", self.node("Mul", [inner, self.constant(gelu._c)]))
-            half = self.node("Mul", [self.node("Add", [t, self.constant(1.0)]), z])
-            return self.node("Mul", [half, self.constant(0.5)], hint="gelu")
-        raise ValueError(f"No ONNX conversion for the activation {name!r}.")
+        """The graph of the activation ``name`` on ``z``, from
+        :data:`_ACTIVATION_GRAPHS`."""
+        try:
+            build = _ACTIVATION_GRAPHS[name]
+        except KeyError:
+            raise ValueError(
+                f"No ONNX conversion for the activation {name!r}: the model fits "
+                "and predicts, but its export needs a graph for that activation "
+                "in _ACTIVATION_GRAPHS in skbp/onnx.py."
+            ) from None
+        return build(self, get_activation(name), z)
 
-    def _positive(self, z):
+    def positive(self, z):
+        """Boolean ``z > 0``."""
         return self.node("Greater", [z, self.constant(0.0)])
 
     def network(self, operator, estimator):
@@ -313,6 +279,76 @@ class _Graph:
             z = self.node("Add", [z, self.constant(b, "intercepts")])
             x = self.activation(name, z)
         return x
+
+
+# ---------------------------------------------------------------------------
+# Activations: one graph builder per activation, f(graph, activation, z)
+# ---------------------------------------------------------------------------
+def _onnx_op(op_type, **attrs):
+    """The graph of an activation that is one ONNX operator."""
+    return lambda graph, activation, z: graph.node(op_type, z, **attrs)
+
+
+def _softplus(graph, activation, z):
+    if graph.dtype == np.float32:
+        return graph.node("Softplus", z)
+    # onnxruntime has no float64 Softplus: max(z, 0) + log(1 + e^-|z|).
+    tail = graph.node("Exp", graph.node("Neg", graph.node("Abs", z)))
+    tail = graph.node("Log", graph.node("Add", [tail, graph.constant(1.0)]))
+    return graph.node("Add", [graph.node("Relu", z), tail], hint="softplus")
+
+
+def _leaky_relu(graph, activation, z):
+    slope = float(activation.negative_slope)
+    if graph.dtype == np.float32:
+        return graph.node("LeakyRelu", z, alpha=slope)
+    # onnxruntime has no float64 LeakyRelu: z where z > 0, else s z.
+    scaled = graph.node("Mul", [z, graph.constant(slope)])
+    return graph.node("Where", [graph.positive(z), z, scaled], hint="leaky")
+
+
+def _elu(graph, activation, z):
+    alpha = float(activation.alpha)
+    if graph.dtype == np.float32:
+        return graph.node("Elu", z, alpha=alpha)
+    # onnxruntime has no float64 Elu: z where z > 0, else a (e^z - 1).
+    e = graph.node("Exp", graph.node("Min", [z, graph.constant(0.0)]))
+    e = graph.node("Sub", [e, graph.constant(1.0)])
+    e = graph.node("Mul", [e, graph.constant(alpha)])
+    return graph.node("Where", [graph.positive(z), z, e], hint="elu")
+
+
+def _silu(graph, activation, z):
+    return graph.node("Mul", [z, graph.node("Sigmoid", z)], hint="silu")
+
+
+def _gelu(graph, activation, z):
+    # 0.5 z (1 + tanh(c (z + k z^3))), the tanh approximation skbp uses.
+    cube = graph.node("Pow", [z, graph.constant(3.0)])
+    inner = graph.node(
+        "Add", [z, graph.node("Mul", [cube, graph.constant(activation._k)])]
+    )
+    t = graph.node("Tanh", graph.node("Mul", [inner, graph.constant(activation._c)]))
+    half = graph.node("Mul", [graph.node("Add", [t, graph.constant(1.0)]), z])
+    return graph.node("Mul", [half, graph.constant(0.5)], hint="gelu")
+
+
+#: The ONNX graph of every activation of :data:`skbp.core.ACTIVATIONS`, by
+#: name. A model whose activation has none fits and predicts; only its export
+#: raises, naming the activation.
+_ACTIVATION_GRAPHS = {
+    "identity": _onnx_op("Identity"),
+    "logistic": _onnx_op("Sigmoid"),
+    "tanh": _onnx_op("Tanh"),
+    "relu": _onnx_op("Relu"),
+    "softmax": _onnx_op("Softmax", axis=1),
+    "exp": _onnx_op("Exp"),
+    "leaky_relu": _leaky_relu,
+    "elu": _elu,
+    "gelu": _gelu,
+    "softplus": _softplus,
+    "silu": _silu,
+}
 
 
 def _convert_regressor(scope, operator, container):

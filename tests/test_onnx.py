@@ -242,3 +242,20 @@ def test_missing_skl2onnx_is_a_clear_import_error(monkeypatch):
     )
     with pytest.raises(ImportError, match="pip install skl2onnx"):
         to_onnx(clf, X32[:1])
+
+
+def test_an_activation_without_a_graph_fits_and_predicts_but_export_names_it(
+    monkeypatch,
+):
+    # A new activation with no ONNX graph yet: only the export says so.
+    from skbp import onnx as skbp_onnx
+
+    monkeypatch.delitem(skbp_onnx._ACTIVATION_GRAPHS, "silu")
+    reg = _fit(
+        BPRegressor(hidden_layer_sizes=(4,), activation="silu", max_iter=20),
+        X32,
+        X32[:, 0],
+    )
+    assert np.isfinite(reg.predict(X32)).all()
+    with pytest.raises(ValueError, match="activation 'silu'.*_ACTIVATION_GRAPHS"):
+        to_onnx(reg, X32[:1])

@@ -57,6 +57,7 @@ from .layout import ParameterLayout, pack, packed_views, unpack
 from .lbfgs import minimize_lbfgs
 from .losses import (
     LOSSES,
+    REGRESSION_LOSSES,
     AbsoluteError,
     BinaryLogLoss,
     HuberLoss,
@@ -73,7 +74,7 @@ from .network import (
     forward_output,
     initialize_parameters,
 )
-from .optimizers import SGD, Adam
+from .optimizers import OPTIMIZERS, SGD, Adam, Optimizer
 from .regularization import add_l2_gradient, l2_penalty
 from .workspace import Workspace
 
@@ -81,6 +82,8 @@ __all__ = [
     "ACTIVATIONS",
     "HIDDEN_ACTIVATIONS",
     "LOSSES",
+    "OPTIMIZERS",
+    "REGRESSION_LOSSES",
     "Activation",
     "Adam",
     "AbsoluteError",
@@ -99,6 +102,7 @@ __all__ = [
     "Logistic",
     "Loss",
     "MulticlassLogLoss",
+    "Optimizer",
     "ParameterLayout",
     "PoissonLoss",
     "ReLU",

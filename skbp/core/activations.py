@@ -37,7 +37,7 @@ __all__ = [
 
 
 class Activation:
-    """Base class: an elementwise function ``A = f(Z)`` and its derivative.
+    r"""Base class: an elementwise function ``A = f(Z)`` and its derivative.
 
     Subclasses implement :meth:`forward` and :meth:`derivative`;
     :meth:`backward` (the chain rule ``dZ = dA * f'(Z)``) is shared.
@@ -51,10 +51,25 @@ class Activation:
         right answer even after ``A`` has overwritten ``Z``: a training
         workspace then keeps one buffer per such hidden layer instead of two
         (only without dropout, whose mask rescales the cached output).
+    hidden : bool
+        True when the estimators offer the activation for hidden layers
+        (:data:`HIDDEN_ACTIVATIONS`); false for the output-only ones (softmax,
+        which is not elementwise, and exp, the Poisson loss's log link).
+    init_factor : float
+        Factor :math:`c` of the initialisation of the weights that feed the
+        activation, drawn from :math:`U(-r, r)` with
+        :math:`r = \sqrt{c / (n_{in} + n_{out})}`
+        (:func:`~skbp.core.network.initialize_parameters`): 6 is Glorot &
+        Bengio's, derived for tanh units. :class:`Logistic` takes 2,
+        scikit-learn's own choice (a narrower range, while the usual advice
+        for sigmoid units is one 4 times wider), kept so that both libraries
+        draw the same numbers.
     """
 
     name = "activation"
     derivative_from_output = False
+    hidden = True
+    init_factor = 6.0
 
     def forward(self, Z, out=None):
         r"""Return :math:`A = f(Z)`, written into ``out`` when given.
@@ -147,6 +162,7 @@ class Logistic(Activation):
 
     name = "logistic"
     derivative_from_output = True
+    init_factor = 2.0  # scikit-learn's (see Activation.init_factor)
 
     def forward(self, Z, out=None):
         r""":math:`A = \sigma(Z) = 1 / (1 + e^{-Z})`, elementwise."""
@@ -218,6 +234,7 @@ class Softmax(Activation):
     """
 
     name = "softmax"
+    hidden = False
 
     def forward(self, Z, out=None):
         r""":math:`A_{ik} = e^{z_{ik} - z^*} / \sum_j e^{z_{ij} - z^*}`, row by row.
@@ -254,6 +271,7 @@ class Exp(Activation):
     """
 
     name = "exp"
+    hidden = False
 
     def forward(self, Z, out=None):
         r""":math:`A = e^Z`; ``inf`` where :math:`z > 709.78` (88.72 in float32)."""
@@ -563,18 +581,8 @@ ACTIVATIONS = {
     )
 }
 
-#: Names accepted for hidden layers (elementwise activations).
-HIDDEN_ACTIVATIONS = (
-    "identity",
-    "logistic",
-    "tanh",
-    "relu",
-    "leaky_relu",
-    "elu",
-    "gelu",
-    "softplus",
-    "silu",
-)
+#: Names accepted for hidden layers: those whose class sets ``hidden``.
+HIDDEN_ACTIVATIONS = tuple(name for name, cls in ACTIVATIONS.items() if cls.hidden)
 
 
 def get_activation(activation):

@@ -40,6 +40,7 @@ __all__ = [
     "HuberLoss",
     "AbsoluteError",
     "LOSSES",
+    "REGRESSION_LOSSES",
     "get_loss",
     "weighted_mean",
 ]
@@ -61,10 +62,22 @@ class Loss:
 
     Subclasses set :attr:`output_activation` and implement
     :meth:`per_sample`. The canonical-link gradient ``A - Y`` is shared.
+
+    Attributes
+    ----------
+    name : str
+        The loss's name in :data:`LOSSES`.
+    output_activation : Activation
+        The output layer's activation ``g``.
+    regression : bool
+        True for a loss :class:`~skbp.BPRegressor` offers
+        (:data:`REGRESSION_LOSSES`); false for the log-losses, which
+        :class:`~skbp.BPClassifier` picks itself from the targets.
     """
 
     name = "loss"
     output_activation = Identity()
+    regression = True
 
     def per_sample(self, Y, Z, A):
         r"""Loss of each row, :math:`\ell_i = \sum_k \ell(y_{ik}, z_{ik})`.
@@ -199,6 +212,7 @@ class BinaryLogLoss(Loss):
 
     name = "binary_log_loss"
     output_activation = Logistic()
+    regression = False
 
     def per_sample(self, Y, Z, A):
         r"""Row losses :math:`\sum_k [\log(1 + e^{z_k}) - y_k z_k]`, from the logits."""
@@ -217,6 +231,7 @@ class MulticlassLogLoss(Loss):
 
     name = "log_loss"
     output_activation = Softmax()
+    regression = False
 
     def per_sample(self, Y, Z, A):
         r"""Row losses :math:`\log \sum_j e^{z_j} - \sum_k y_k z_k`, from the logits."""
@@ -340,6 +355,10 @@ LOSSES = {
     "huber": HuberLoss,
     "absolute_error": AbsoluteError,
 }
+
+#: Names :class:`~skbp.BPRegressor` accepts for ``loss``: those whose class
+#: sets ``regression``.
+REGRESSION_LOSSES = tuple(name for name, cls in LOSSES.items() if cls.regression)
 
 
 def get_loss(loss, **params):

@@ -16,26 +16,59 @@ import math
 
 import numpy as np
 
-__all__ = ["SGD", "Adam", "LEARNING_RATE_SCHEDULES"]
+__all__ = ["Optimizer", "SGD", "Adam", "OPTIMIZERS", "LEARNING_RATE_SCHEDULES"]
 
 LEARNING_RATE_SCHEDULES = ("constant", "invscaling", "adaptive")
 
 
-class _Optimizer:
+class Optimizer:
+    r"""Base class: a stochastic optimizer stepping the parameters in place.
+
+    Subclasses set ``name`` and implement :meth:`update`; a constructor
+    takes the parameters, then keywords with defaults, which the estimators
+    fill from their hyperparameters of the same meaning (``solver`` picks the
+    class by ``name``, from :data:`OPTIMIZERS`).
+
+    Parameters
+    ----------
+    learning_rate_init : float
+        :math:`\eta_0`, the initial learning rate.
+
+    Attributes
+    ----------
+    name : str
+        The optimizer's name in :data:`OPTIMIZERS` (the estimators'
+        ``solver``).
+    learning_rate : float
+        The current learning rate :math:`\eta`.
+    """
+
+    name = "optimizer"
+
     def __init__(self, learning_rate_init):
         self.learning_rate_init = float(learning_rate_init)
         self.learning_rate = float(learning_rate_init)
         self._scratch = None  # working arrays, made on first need
 
     def update(self, params, grads, overwrite_grads=False):
-        """Apply one step to each array of ``params`` in place.
+        r"""Apply one step to each array of ``params`` in place.
+
+        The rule is elementwise, so any list of arrays works; the estimators
+        pass flat vectors: ``params`` is ``[theta]``, every weight then
+        every bias packed into one vector in the layout of
+        :class:`~skbp.core.layout.ParameterLayout` (the fitted ``coefs_``
+        and ``intercepts_`` are views into it), and ``grads`` is
+        ``[dtheta]``, the gradient in the same layout. One step is then a
+        few operations on one long vector instead of a few per array.
 
         Parameters
         ----------
         params : list of ndarray
-            Weights then biases, updated in place.
+            The parameters, updated in place (they keep their dtype): one
+            flat vector of shape (n_parameters,) from the estimators.
         grads : list of ndarray
-            Gradient of the loss for each array of ``params``, same shapes.
+            Gradient :math:`d\theta` of the loss for each array of
+            ``params``, same shapes and layout.
         overwrite_grads : bool, default=False
             The gradients are the caller's scratch (a training loop computes
             new ones for every batch): the step may use them as its working
@@ -66,7 +99,7 @@ class _Optimizer:
         return True
 
 
-class SGD(_Optimizer):
+class SGD(Optimizer):
     r"""Stochastic gradient descent with (Nesterov) momentum.
 
     With learning rate :math:`\eta`, momentum :math:`\mu` and gradient
@@ -88,6 +121,8 @@ class SGD(_Optimizer):
     nesterov : bool, default=True
     power_t : float, default=0.5
     """
+
+    name = "sgd"
 
     def __init__(
         self,
@@ -120,15 +155,7 @@ class SGD(_Optimizer):
 
         Both steps read the velocity just updated. With :math:`\mu = 0`
         both are :math:`\theta \leftarrow \theta - \eta\, d\theta`.
-
-        Parameters
-        ----------
-        params : list of ndarray
-            Weights then biases, updated in place.
-        grads : list of ndarray
-            Gradient :math:`d\theta` for each array of ``params``.
-        overwrite_grads : bool, default=False
-            The gradients may serve as working memory.
+        The parameters are those of :meth:`Optimizer.update`.
         """
         # The same operations as scikit-learn's SGDOptimizer, written into a
         # working copy of the gradient (the gradient itself when allowed).
@@ -198,7 +225,7 @@ class SGD(_Optimizer):
         return False
 
 
-class Adam(_Optimizer):
+class Adam(Optimizer):
     r"""Adam (Kingma & Ba, 2014).
 
     Running means :math:`\phi` of the gradient :math:`d\theta` and
@@ -213,6 +240,8 @@ class Adam(_Optimizer):
     beta_1, beta_2 : float, default=0.9, 0.999
     epsilon : float, default=1e-8
     """
+
+    name = "adam"
 
     def __init__(
         self, params, learning_rate_init=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8
@@ -235,14 +264,7 @@ class Adam(_Optimizer):
             \eta_t = \eta_0 \sqrt{1 - \beta_2^t} / (1 - \beta_1^t), \qquad
             \theta \leftarrow \theta - \eta_t \, \phi / (\sqrt{\psi} + \epsilon)
 
-        Parameters
-        ----------
-        params : list of ndarray
-            Weights then biases, updated in place.
-        grads : list of ndarray
-            Gradient :math:`d\theta` for each array of ``params``.
-        overwrite_grads : bool, default=False
-            The gradients may serve as working memory.
+        The parameters are those of :meth:`Optimizer.update`.
         """
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
@@ -272,3 +294,7 @@ class Adam(_Optimizer):
             np.divide(m, work, out=work)
             work *= lr
             param -= work
+
+
+#: Every optimizer by name: the stochastic values of the estimators' ``solver``.
+OPTIMIZERS = {cls.name: cls for cls in (SGD, Adam)}

@@ -163,6 +163,23 @@ def test_hidden_activations_are_registered_and_elementwise():
         assert name in ELEMENTWISE
 
 
+def test_hidden_activations_are_the_classes_that_say_hidden():
+    # Read off the classes, in registry order; the output-only ones are out.
+    assert HIDDEN_ACTIVATIONS == tuple(
+        name for name, cls in ACTIVATIONS.items() if cls.hidden
+    )
+    assert {"softmax", "exp"}.isdisjoint(HIDDEN_ACTIVATIONS)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_init_factor_is_scikit_learns(name):
+    # Glorot & Bengio's 6, but 2 for logistic units as in scikit-learn, so
+    # that both libraries draw the same initial weights.
+    expected = 2.0 if name == "logistic" else 6.0
+    assert ACTIVATIONS[name].init_factor == get_activation(name).init_factor
+    assert get_activation(name).init_factor == expected
+
+
 @pytest.mark.parametrize("bad", ["no_such_activation", None, 3])
 def test_unknown_activation_raises(bad):
     with pytest.raises(ValueError, match="Unknown activation"):

@@ -25,7 +25,7 @@ from skbp.core.activations import (
     Logistic,
     Softmax,
 )
-from skbp.core.losses import LOSSES, Loss, get_loss
+from skbp.core.losses import LOSSES, REGRESSION_LOSSES, Loss, get_loss
 
 ALL = sorted(LOSSES)
 DTYPES = [np.float32, np.float64]
@@ -172,6 +172,20 @@ def test_registry_and_output_activation(name):
     g = loss.output_activation
     assert isinstance(g, Activation)
     assert g.name in ACTIVATIONS
+
+
+def test_regression_losses_are_the_classes_that_say_regression():
+    # Read off the classes, in registry order; the log-losses are the
+    # classifier's.
+    assert REGRESSION_LOSSES == tuple(
+        name for name, cls in LOSSES.items() if cls.regression
+    )
+    assert {"squared_error", "poisson", "huber", "absolute_error"} <= set(
+        REGRESSION_LOSSES
+    )
+    assert {"log_loss", "binary_log_loss", "multilabel_log_loss"}.isdisjoint(
+        REGRESSION_LOSSES
+    )
 
 
 @pytest.mark.parametrize("bad", ["no_such_loss", None])

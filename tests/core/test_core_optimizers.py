@@ -1,10 +1,19 @@
-"""skbp.core.optimizers: SGD and Adam, step by step against scikit-learn's."""
+"""skbp.core.optimizers: SGD and Adam, step by step against scikit-learn's.
+
+The registry tests are parametrized over ``OPTIMIZERS``, so an optimizer added
+later is covered automatically: each needs an independent formula for its
+steps in ``REFERENCE`` below, and a test fails with a clear message for one
+that has none yet.
+"""
+
+import inspect
 
 import numpy as np
 import pytest
 from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
 
-from skbp.core.optimizers import SGD, Adam
+from skbp.core.layout import ParameterLayout
+from skbp.core.optimizers import OPTIMIZERS, SGD, Adam, Optimizer
 
 SHAPES = [(3, 4), (4, 2), (4,), (2,)]
 N_STEPS = 6
@@ -229,3 +238,97 @@ def test_overwrite_grads_takes_the_same_steps_without_scratch(make, dtype):
             assert a.dtype == dtype
             np.testing.assert_array_equal(a, b)
     assert overwrite._scratch is None  # nothing the size of the model allocated
+
+
+# ---------------------------------------------------------------------------
+# Registry: every optimizer against its own formula, on lists and flat vectors
+# ---------------------------------------------------------------------------
+
+
+def _sgd_reference(theta, grads, learning_rate_init, momentum, nesterov):
+    """Nesterov SGD by hand: v <- mu v - lr g; theta <- theta + mu v - lr g."""
+    v = np.zeros_like(theta)
+    for g in grads:
+        v = momentum * v - learning_rate_init * g
+        theta = theta + (momentum * v - learning_rate_init * g if nesterov else v)
+    return theta
+
+
+def _adam_reference(theta, grads, learning_rate_init, beta_1, beta_2, epsilon):
+    """Adam by hand (Kingma & Ba, with scikit-learn's placement of epsilon)."""
+    m = v = np.zeros_like(theta)
+    for t, g in enumerate(grads, start=1):
+        m = beta_1 * m + (1 - beta_1) * g
+        v = beta_2 * v + (1 - beta_2) * g * g
+        lr = learning_rate_init * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+        theta = theta - lr * m / (np.sqrt(v) + epsilon)
+    return theta
+
+
+#: Constructor keywords (non-default values) and an independent formula of the
+#: steps, ``f(theta, grads, **keywords)`` on one float64 vector, per optimizer.
+REFERENCE = {
+    "sgd": (
+        {"learning_rate_init": 0.1, "momentum": 0.8, "nesterov": True},
+        _sgd_reference,
+    ),
+    "adam": (
+        {"learning_rate_init": 0.01, "beta_1": 0.8, "beta_2": 0.99, "epsilon": 1e-6},
+        _adam_reference,
+    ),
+}
+
+
+def _reference(name):
+    if name not in REFERENCE:
+        pytest.fail(
+            f"optimizer {name!r} has no reference formula in tests/core: add one "
+            "to REFERENCE in test_core_optimizers.py"
+        )
+    return REFERENCE[name]
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_registry_names_and_constructor(name):
+    cls = OPTIMIZERS[name]
+    assert issubclass(cls, Optimizer) and cls.name == name
+    # The estimators pass the parameters first and fill the other keywords
+    # from their hyperparameters: every one of those needs a default.
+    parameters = list(inspect.signature(cls).parameters.values())
+    assert parameters[0].name == "params"
+    assert all(p.default is not p.empty for p in parameters[1:])
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("overwrite_grads", [False, True])
+def test_steps_match_reference_formula(name, overwrite_grads):
+    keywords, reference = _reference(name)
+    theta = np.concatenate([p.ravel() for p in _params()])
+    grads = [np.concatenate([g.ravel() for g in _grads(step)]) for step in range(4)]
+    params = [theta.copy()]
+    optimizer = OPTIMIZERS[name](params, **keywords)
+    for g in grads:
+        optimizer.update(params, [g.copy()], overwrite_grads=overwrite_grads)
+    np.testing.assert_allclose(
+        params[0], reference(theta, grads, **keywords), rtol=1e-12, atol=1e-14
+    )
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_flat_vector_steps_as_the_arrays_it_packs(name):
+    # The estimators update one flat vector (weights then biases) whose views
+    # are the layers' arrays: the same steps as on the arrays one by one.
+    keywords, _ = _reference(name)
+    arrays = _params()
+    coefs, intercepts = arrays[:2], arrays[2:]
+    layout = ParameterLayout.of(coefs, intercepts)
+    flat = [layout.pack(coefs, intercepts)]
+    on_arrays = OPTIMIZERS[name](arrays, **keywords)
+    on_flat = OPTIMIZERS[name](flat, **keywords)
+    for step in range(N_STEPS):
+        grads = _grads(step)
+        on_arrays.update(arrays, grads)
+        on_flat.update(flat, [layout.pack(grads[:2], grads[2:])])
+    np.testing.assert_allclose(
+        flat[0], layout.pack(arrays[:2], arrays[2:]), rtol=1e-14, atol=1e-15
+    )
