@@ -132,10 +132,7 @@ class Identity(Activation):
 
     def forward(self, Z, out=None):
         r""":math:`A = Z` (``Z`` itself unless ``out`` is another buffer)."""
-        if out is None or out is Z:
-            return Z
-        out[...] = Z
-        return out
+        return _same_or_copied(Z, out)
 
     def derivative(self, Z, A=None):
         r""":math:`f'(z) = 1`, elementwise."""
@@ -143,10 +140,15 @@ class Identity(Activation):
 
     def backward(self, dA, Z, A=None, out=None):
         r""":math:`dZ = dA`: with :math:`f' = 1` the gradient passes through."""
-        if out is None or out is dA:
-            return dA
-        out[...] = dA
-        return out
+        return _same_or_copied(dA, out)
+
+
+def _same_or_copied(X, out):
+    """``X`` itself, or ``X`` copied into ``out`` when that is another buffer."""
+    if out is None or out is X:
+        return X
+    out[...] = X
+    return out
 
 
 class Logistic(Activation):

@@ -203,12 +203,11 @@ def dropout_backward(dA_tilde, mask, out=None):
     ----------
     dA_tilde : ndarray of shape (n_samples, n_units)
         Gradient with respect to the masked output.
-    mask : ndarray of shape (n_samples, n_units)
-    out : ndarray of shape (n_samples, n_units), optional
-        May be ``dA_tilde`` itself.
+    mask, out
+        As in :func:`dropout_forward` (``out`` may be ``dA_tilde`` itself).
 
     Returns
     -------
-    ndarray of shape (n_samples, n_units)
+    dA : ndarray of shape (n_samples, n_units)
     """
     return np.multiply(dA_tilde, mask, out=out)

@@ -294,18 +294,10 @@ class HuberLoss(Loss):
         r"""Row gradients :math:`dZ = \mathrm{clip}(A - Y, -\delta, \delta)`.
 
         Unweighted; not the canonical ``A - Y``: residuals beyond
-        :math:`\delta` pull with a force of :math:`\pm\delta` only.
-
-        Parameters
-        ----------
-        Y, Z, A : ndarray of shape (n_samples, n_outputs)
-        out : ndarray of shape (n_samples, n_outputs), optional
-
-        Returns
-        -------
-        dZ : ndarray of shape (n_samples, n_outputs)
+        :math:`\delta` pull with a force of :math:`\pm\delta` only. Arguments
+        and shapes as in :meth:`Loss.per_sample_gradient`.
         """
-        dZ = np.subtract(A, Y, out=out, dtype=A.dtype)
+        dZ = super().per_sample_gradient(Y, Z, A, out=out)  # A - Y
         return np.clip(dZ, -self.delta, self.delta, out=dZ)
 
 
@@ -329,18 +321,10 @@ class AbsoluteError(Loss):
         r"""Row gradients :math:`dZ = \mathrm{sign}(A - Y)` (0 where :math:`A = Y`).
 
         Unweighted; not the canonical ``A - Y``: every residual pulls with
-        the same force, 1.
-
-        Parameters
-        ----------
-        Y, Z, A : ndarray of shape (n_samples, n_outputs)
-        out : ndarray of shape (n_samples, n_outputs), optional
-
-        Returns
-        -------
-        dZ : ndarray of shape (n_samples, n_outputs)
+        the same force, 1. Arguments and shapes as in
+        :meth:`Loss.per_sample_gradient`.
         """
-        dZ = np.subtract(A, Y, out=out, dtype=A.dtype)
+        dZ = super().per_sample_gradient(Y, Z, A, out=out)  # A - Y
         return np.sign(dZ, out=dZ)
 
 

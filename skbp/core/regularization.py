@@ -43,10 +43,8 @@ def add_l2_gradient(coef_grads, coefs, alpha, n):
     ----------
     coef_grads : list of ndarray of shape (n_in, n_out)
         The data part of each ``dW_l``; the penalty's part is added to it.
-    coefs : list of ndarray of shape (n_in, n_out)
-    alpha : float
-    n : float
-        Number of samples, or sum of sample weights.
+    coefs, alpha, n
+        As in :func:`l2_penalty`.
 
     Returns
     -------
