@@ -8,6 +8,7 @@ curves match. The estimators apply it to the validation score
 no estimator, no arrays.
 """
 
+import functools
 from typing import NamedTuple
 
 __all__ = ["NoImprovement", "update_no_improvement", "stalled"]
@@ -29,6 +30,11 @@ class NoImprovement(NamedTuple):
     count: int
     best: float
     improved: bool
+
+
+# NoImprovement(...) without the named tuple's Python-level __new__: this
+# runs once per epoch, and that constructor cost more than the rule itself.
+_new_state = functools.partial(tuple.__new__, NoImprovement)
 
 
 def update_no_improvement(count, best, score, tol):
@@ -65,8 +71,8 @@ def update_no_improvement(count, best, score, tol):
     """
     count = count + 1 if score < best + tol else 0
     if score > best:
-        return NoImprovement(count, score, True)
-    return NoImprovement(count, best, False)
+        return _new_state((count, score, True))
+    return _new_state((count, best, False))
 
 
 def stalled(count, n_iter_no_change):
