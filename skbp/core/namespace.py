@@ -1,0 +1,199 @@
+"""Which array library holds the arrays: numpy, or any array-API namespace.
+
+The core's equations are written once, against a namespace ``xp`` that
+:func:`get_namespace` returns for the arrays at hand:
+
+- numpy arrays (and scipy sparse matrices, and Python scalars) get
+  :data:`NUMPY`, a view of numpy itself: every call is numpy's own, with its
+  ``out=`` buffers, ``np.dot`` and ``np.errstate``. This is the fast path,
+  and it costs nothing: the equations run exactly as they did before any
+  other library was supported.
+- Arrays of another array-API library (PyTorch, CuPy, array-api-strict,
+  ...) get an :class:`ArrayNamespace`: the library's standard namespace
+  (through ``array_api_compat``), plus the few numpy names the core uses
+  beyond the standard, and an ``out=`` that every function accepts. The
+  result is computed by the library, then written into ``out`` when one is
+  given, so that code which relies on buffers being filled (the training
+  workspace's gradient views) keeps working.
+
+So the numpy-only conveniences (``out=``, ``dot``, ``errstate``,
+``copyto``, ``may_share_memory``) live here, not in a second copy of the
+math.
+"""
+
+import contextlib
+import functools
+import types
+
+import numpy as np
+
+__all__ = [
+    "NUMPY",
+    "ArrayNamespace",
+    "get_namespace",
+    "is_numpy",
+    "device",
+    "to_numpy",
+]
+
+
+def _numpy_namespace():
+    """numpy, plus the array-API names an older numpy lacks."""
+    namespace = types.SimpleNamespace(**vars(np))
+    namespace.__name__ = "numpy"
+    if not hasattr(np, "astype"):  # numpy < 2.1
+
+        def astype(x, dtype, /, *, copy=True, device=None):
+            return x.astype(dtype, copy=copy)
+
+        namespace.astype = astype
+    if not hasattr(np, "concat"):  # numpy < 2.0
+        namespace.concat = np.concatenate
+    return namespace
+
+
+#: The namespace of numpy arrays: numpy itself, so every call is numpy's.
+NUMPY = _numpy_namespace()
+
+
+def is_numpy(xp):
+    """Whether ``xp`` is :data:`NUMPY` (the fast path with ``out=`` buffers)."""
+    return xp is NUMPY
+
+
+def get_namespace(*arrays):
+    """The namespace of ``arrays`` (``None`` entries are ignored).
+
+    Parameters
+    ----------
+    *arrays : arrays of one library, scipy sparse matrices, scalars or None
+
+    Returns
+    -------
+    xp : :data:`NUMPY` or ArrayNamespace
+
+    Raises
+    ------
+    TypeError
+        If the arrays come from different libraries, or from something that
+        is not an array library.
+    """
+    given = [a for a in arrays if a is not None]
+    others = [a for a in given if not _is_numpy_like(a)]
+    if not others:
+        return NUMPY
+    if len(others) < len(given):
+        libraries = sorted({type(a).__module__.split(".")[0] for a in given})
+        raise TypeError(
+            f"Arrays from different libraries ({', '.join(libraries)}): move "
+            "them to one library (and device) first."
+        )
+    return _array_api_namespace(*others)
+
+
+def _is_numpy_like(a):
+    if isinstance(a, (np.ndarray, np.generic, int, float, bool)):
+        return True
+    return type(a).__module__.startswith("scipy.sparse")
+
+
+def _array_api_namespace(*arrays):
+    try:
+        import array_api_compat
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ImportError(
+            "skbp needs the array-api-compat package to compute on "
+            f"{type(arrays[0]).__module__} arrays: pip install array-api-compat"
+        ) from exc
+    try:
+        xp = array_api_compat.array_namespace(*arrays)
+    except TypeError as exc:
+        raise TypeError(
+            f"{type(arrays[0]).__name__} is not an array of a library skbp can "
+            f"compute with ({exc})."
+        ) from exc
+    return _wrapped(xp)
+
+
+@functools.cache
+def _wrapped(xp):
+    return ArrayNamespace(xp)
+
+
+class ArrayNamespace:
+    """An array-API namespace with the numpy extras the core's equations use.
+
+    Every function takes ``out=``: the library computes the result, which is
+    then written into ``out`` (and ``out`` returned). Beyond the standard:
+    ``dot`` (``matmul``), ``copyto``, ``errstate`` (a no-op: other libraries
+    do not warn), ``may_share_memory`` (False: results never alias their
+    inputs here) and ``newaxis``.
+
+    Parameters
+    ----------
+    xp : module
+        The library's array-API namespace (from ``array_api_compat``).
+    """
+
+    newaxis = None
+
+    def __init__(self, xp):
+        self.xp = xp
+        self.__name__ = getattr(xp, "__name__", type(xp).__name__)
+
+    def __repr__(self):
+        return f"ArrayNamespace({self.__name__})"
+
+    def __getattr__(self, name):
+        attribute = getattr(self.xp, name)
+        if callable(attribute) and not isinstance(attribute, type):
+            attribute = _accepting_out(attribute)
+        setattr(self, name, attribute)  # looked up once
+        return attribute
+
+    def dot(self, a, b, out=None):
+        return _into(self.xp.matmul(a, b), out)
+
+    def copyto(self, dst, src, casting=None):
+        dst[...] = self.xp.astype(src, dst.dtype) if src.dtype != dst.dtype else src
+
+    def errstate(self, **kwargs):
+        return contextlib.nullcontext()
+
+    def may_share_memory(self, a, b):
+        return a is b
+
+
+def _into(result, out):
+    if out is None:
+        return result
+    out[...] = result
+    return out
+
+
+def _accepting_out(function):
+    @functools.wraps(function)
+    def with_out(*args, out=None, **kwargs):
+        return _into(function(*args, **kwargs), out)
+
+    return with_out
+
+
+def device(x):
+    """The device ``x`` lives on (``"cpu"`` for numpy)."""
+    if _is_numpy_like(x):
+        return "cpu"
+    import array_api_compat
+
+    return array_api_compat.device(x)
+
+
+def to_numpy(x):
+    """``x`` as a numpy array (copied to the host when on a GPU)."""
+    if isinstance(x, np.ndarray):
+        return x
+    if hasattr(x, "get"):  # CuPy
+        return x.get()
+    if hasattr(x, "detach"):  # PyTorch
+        return x.detach().cpu().numpy()
+    return np.asarray(x)

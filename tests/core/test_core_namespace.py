@@ -1,0 +1,65 @@
+"""skbp.core.namespace: numpy is numpy itself; other libraries get out=."""
+
+import numpy as np
+import pytest
+from namespaces import NAMESPACES
+
+from skbp.core.namespace import NUMPY, get_namespace, is_numpy, to_numpy
+
+
+def test_numpy_arrays_get_numpy_itself():
+    xp = get_namespace(np.ones(3), None, 2.0)
+    assert is_numpy(xp)
+    assert xp.multiply is np.multiply and xp.dot is np.dot
+    assert xp.errstate is np.errstate
+    assert xp.astype(np.ones(2, np.float32), np.float64).dtype == np.float64
+
+
+def test_sparse_matrices_are_numpy():
+    from scipy import sparse
+
+    assert get_namespace(sparse.csr_matrix(np.eye(3))) is NUMPY
+
+
+@pytest.mark.parametrize("lib", NAMESPACES)
+def test_every_function_accepts_out(lib):
+    a, b = lib.to(np.arange(6.0).reshape(2, 3)), lib.to(np.ones((2, 3)))
+    xp = get_namespace(a, b)
+    out = lib.to(np.zeros((2, 3)))
+    result = xp.multiply(a, b, out=out)
+    assert result is out
+    np.testing.assert_array_equal(lib.back(out), np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(
+        lib.back(xp.exp(a)), np.exp(np.arange(6.0)).reshape(2, 3)
+    )
+
+
+@pytest.mark.parametrize("lib", NAMESPACES)
+def test_numpy_extras(lib):
+    a = lib.to(np.arange(6.0).reshape(2, 3))
+    xp = get_namespace(a)
+    product = xp.dot(a, xp.permute_dims(a, (1, 0)) if not is_numpy(xp) else a.T)
+    expected = np.arange(6.0).reshape(2, 3) @ np.arange(6.0).reshape(2, 3).T
+    np.testing.assert_array_equal(lib.back(product), expected)
+    destination = lib.to(np.zeros((2, 3)))
+    xp.copyto(destination, a)
+    np.testing.assert_array_equal(lib.back(destination), lib.back(a))
+    with xp.errstate(over="ignore"):
+        pass
+
+
+@pytest.mark.parametrize("lib", NAMESPACES[1:])
+def test_mixed_libraries_are_refused(lib):
+    with pytest.raises(TypeError, match="different libraries"):
+        get_namespace(np.ones(2), lib.to(np.ones(2)))
+
+
+def test_not_an_array_is_refused():
+    pytest.importorskip("array_api_compat")
+    with pytest.raises(TypeError, match="not an array"):
+        get_namespace(object())
+
+
+@pytest.mark.parametrize("lib", NAMESPACES)
+def test_to_numpy(lib):
+    np.testing.assert_array_equal(to_numpy(lib.to(np.arange(3.0))), np.arange(3.0))
