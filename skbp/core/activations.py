@@ -395,8 +395,9 @@ def max_shifted_exp(Z, out=None):
         :math:`e^{Z - z^*}` (``out`` when given).
     sums : ndarray of shape (n_samples,)
         Row sums :math:`s_i`.
-    shift : float or ndarray of shape (n_samples,)
-        :math:`z^*`: the batch's largest logit, or each row's own.
+    shift : scalar or ndarray of shape (n_samples,)
+        :math:`z^*`: the batch's largest logit (a 0-d array outside numpy),
+        or each row's own.
     """
     xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
     limit = _underflow_limit(Z.dtype, xp.finfo)

@@ -37,8 +37,8 @@ library, so the masks are equal bit for bit. :func:`row_keys` copies
 non-numpy input to the host; as a row's key depends on nothing but its
 values, a fit can compute the keys of all its rows once, on the host copy
 of ``X``, and take each batch's rows from them. :func:`dropout_forward`
-and :func:`dropout_backward` take arrays of any library (``ndarray`` in the
-parameters below stands for them too) and compute in it.
+and :func:`dropout_backward` take arrays of any library (``ndarray`` in
+their parameters stands for them too) and compute in it.
 """
 
 import numpy as np
@@ -81,9 +81,8 @@ def row_keys(X, salt):
 
     Parameters
     ----------
-    X : ndarray, sparse matrix or array of another library, \
-            of shape (n_samples, n_features)
-        Arrays of other libraries are copied to the host (numpy) first.
+    X : {ndarray, sparse matrix, array} of shape (n_samples, n_features)
+        Arrays of other libraries than numpy are copied to the host first.
     salt : ndarray of shape (n_features,), uint64
         Drawn once per fit.
 
@@ -183,7 +182,7 @@ def dropout_masks(keys, hidden_units, rates, seed, step, dtype=None, like=None):
 
     Parameters
     ----------
-    keys : ndarray of shape (n_samples,)
+    keys : numpy.ndarray of shape (n_samples,)
         Row keys of the batch (:func:`row_keys`).
     hidden_units : sequence of int
         Width of each hidden layer.
