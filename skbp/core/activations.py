@@ -8,11 +8,22 @@ Convention, kept by every activation: ``derivative(Z, A)`` receives both the
 pre-activation ``Z`` and the output ``A = f(Z)`` and uses whichever gives the
 cheaper, numerically stable formula (``A`` for logistic and tanh, ``Z`` for
 relu). ``A`` may be ``None``; it is then recomputed from ``Z``.
+
+Wherever a parameter says ndarray, an array of any array-API library
+(PyTorch, CuPy, array-api-strict, ...) works as well: the equations are
+written once against ``xp``, the namespace of the input
+(:mod:`skbp.core.namespace`), and results come back in the input's library,
+dtype and device. For numpy arrays ``xp`` is numpy itself, so the numpy path
+runs exactly numpy's calls, with their ``out=`` buffers.
 """
 
 import functools
+import math
 
 import numpy as np
+from numpy import ndarray
+
+from .namespace import NUMPY, get_namespace
 
 __all__ = [
     "Activation",
@@ -109,7 +120,8 @@ class Activation:
         -------
         dZ : ndarray of shape (n_samples, n_units)
         """
-        return np.multiply(dA, self.derivative(Z, A), out=out)
+        xp = NUMPY if type(dA) is ndarray else get_namespace(dA)
+        return xp.multiply(dA, self.derivative(Z, A), out=out)
 
     def __repr__(self):
         return f"{type(self).__name__}()"
@@ -136,7 +148,8 @@ class Identity(Activation):
 
     def derivative(self, Z, A=None):
         r""":math:`f'(z) = 1`, elementwise."""
-        return np.ones_like(Z)
+        xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
+        return xp.ones_like(Z)
 
     def backward(self, dA, Z, A=None, out=None):
         r""":math:`dZ = dA`: with :math:`f' = 1` the gradient passes through."""
@@ -149,6 +162,16 @@ def _same_or_copied(X, out):
         return X
     out[...] = X
     return out
+
+
+def _mask_factor(xp, mask, dtype):
+    """A boolean ``mask`` ready to multiply an array of ``dtype``.
+
+    numpy multiplies by booleans directly, with no float copy of the mask;
+    the array-API standard does not mix booleans and floats in arithmetic,
+    so other libraries get the mask cast to ``dtype``.
+    """
+    return mask if xp is NUMPY else xp.astype(mask, dtype)
 
 
 class Logistic(Activation):
@@ -168,11 +191,12 @@ class Logistic(Activation):
 
     def forward(self, Z, out=None):
         r""":math:`A = \sigma(Z) = 1 / (1 + e^{-Z})`, elementwise."""
-        out = np.negative(Z, out=out)  # out may be Z itself
-        with np.errstate(over="ignore"):
-            np.exp(out, out=out)
+        xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
+        out = xp.negative(Z, out=out)  # out may be Z itself
+        with xp.errstate(over="ignore"):
+            out = xp.exp(out, out=out)
         out += 1.0
-        return np.divide(1.0, out, out=out)
+        return xp.divide(1.0, out, out=out)
 
     def derivative(self, Z, A=None):
         r""":math:`f'(z) = \sigma(z)\,(1 - \sigma(z)) = a (1 - a)`, from ``A``."""
@@ -189,7 +213,8 @@ class Tanh(Activation):
 
     def forward(self, Z, out=None):
         r""":math:`A = \tanh Z`, elementwise."""
-        return np.tanh(Z, out=out)
+        xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
+        return xp.tanh(Z, out=out)
 
     def derivative(self, Z, A=None):
         r""":math:`f'(z) = 1 - \tanh^2 z = 1 - a^2`, from ``A``."""
@@ -211,18 +236,22 @@ class ReLU(Activation):
 
     def forward(self, Z, out=None):
         r""":math:`A = \max(Z, 0)`, elementwise."""
-        return np.maximum(Z, 0, out=out)
+        xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
+        return xp.maximum(Z, 0, out=out)
 
     def derivative(self, Z, A=None):
         r""":math:`f'(z) = [z > 0]` (0 at :math:`z = 0`)."""
-        return (Z > 0).astype(Z.dtype)
+        xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
+        return xp.astype(Z > 0, Z.dtype)
 
     def backward(self, dA, Z, A=None, out=None):
         r""":math:`dZ = dA \odot [Z > 0]`.
 
-        Multiplying by the boolean mask avoids materialising ``f'`` as floats.
+        Multiplying by the boolean mask avoids materialising ``f'`` as floats
+        (:func:`_mask_factor`).
         """
-        return np.multiply(dA, Z > 0, out=out)
+        xp = NUMPY if type(dA) is ndarray else get_namespace(dA)
+        return xp.multiply(dA, _mask_factor(xp, Z > 0, dA.dtype), out=out)
 
 
 class Softmax(Activation):
@@ -245,7 +274,7 @@ class Softmax(Activation):
         unchanged and keeps every exponential finite.
         """
         out, sums, _ = max_shifted_exp(Z, out=out)
-        out /= sums[:, np.newaxis]
+        out /= sums[:, None]
         return out
 
     def derivative(self, Z, A=None):
@@ -255,10 +284,11 @@ class Softmax(Activation):
 
     def backward(self, dA, Z, A=None, out=None):
         r""":math:`dZ = A \odot (dA - \sum_k dA_k A_k)`, row by row."""
+        xp = NUMPY if type(dA) is ndarray else get_namespace(dA)
         if A is None:
             A = self.forward(Z)
-        inner = np.sum(dA * A, axis=1, keepdims=True)
-        out = np.subtract(dA, inner, out=out)
+        inner = xp.sum(dA * A, axis=1, keepdims=True)
+        out = xp.subtract(dA, inner, out=out)
         out *= A
         return out
 
@@ -277,9 +307,10 @@ class Exp(Activation):
 
     def forward(self, Z, out=None):
         r""":math:`A = e^Z`; ``inf`` where :math:`z > 709.78` (88.72 in float32)."""
+        xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
         # Overflow gives inf, which the estimators report as divergence.
-        with np.errstate(over="ignore"):
-            return np.exp(Z, out=out)
+        with xp.errstate(over="ignore"):
+            return xp.exp(Z, out=out)
 
     def derivative(self, Z, A=None):
         r""":math:`f'(z) = e^z = a`, from ``A``."""
@@ -288,24 +319,46 @@ class Exp(Activation):
 
 def shifted_exp(Z, shift, out=None):
     """``exp(Z - shift)``; rows beyond the dtype's range give 0, not a warning."""
-    with np.errstate(over="ignore"):
-        out = np.subtract(Z, shift, out=out)
-    return np.exp(out, out=out)
+    xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
+    with xp.errstate(over="ignore"):
+        out = xp.subtract(Z, shift, out=out)
+    return xp.exp(out, out=out)
 
 
 def row_sums(A):
-    """Sum of each row of ``A`` (n_samples, n_units) as a matrix-vector product.
+    """Sum of each row of ``A`` (n_samples, n_units).
 
-    For the few columns of an output layer, BLAS is several times faster
-    than numpy's reduction along the short axis.
+    On numpy, as a matrix-vector product: for the few columns of an output
+    layer, BLAS is several times faster than numpy's reduction along the
+    short axis. Other libraries reduce (``xp.sum``), which is what their
+    devices do best.
     """
-    return A @ np.ones(A.shape[1], dtype=A.dtype)
+    if type(A) is ndarray:
+        return A @ np.ones(A.shape[1], dtype=A.dtype)
+    return get_namespace(A).sum(A, axis=1)
 
 
-@functools.lru_cache(maxsize=8)
-def _underflow_limit(dtype):
-    """``sqrt(tiny)`` of ``dtype``, made once per dtype (``finfo`` is slow)."""
-    return np.sqrt(np.finfo(dtype).tiny)
+def _reduce(xp, how, x, axis=None, keepdims=False):
+    """``xp.max`` or ``xp.min`` (``how``) of ``x``.
+
+    numpy arrays use their own method, which skips the dispatch layer of
+    ``np.max`` (over a microsecond a call on a batch's small arrays); the
+    standard has the functions only.
+    """
+    if xp is NUMPY:
+        return getattr(x, how)(axis=axis, keepdims=keepdims)
+    return getattr(xp, how)(x, axis=axis, keepdims=keepdims)
+
+
+@functools.lru_cache(maxsize=16)
+def _underflow_limit(dtype, finfo=np.finfo):
+    """``sqrt(tiny)`` of ``dtype``, made once per dtype (``finfo`` is slow).
+
+    ``finfo`` is that of the dtype's library (``xp.finfo``). The result is a
+    Python float, which combines with any library's arrays; it is exact
+    (``tiny`` is a power of 2 with an even exponent).
+    """
+    return math.sqrt(float(finfo(dtype).smallest_normal))
 
 
 def max_shifted_exp(Z, out=None):
@@ -342,21 +395,25 @@ def max_shifted_exp(Z, out=None):
         :math:`e^{Z - z^*}` (``out`` when given).
     sums : ndarray of shape (n_samples,)
         Row sums :math:`s_i`.
-    shift : float or ndarray of shape (n_samples,)
-        :math:`z^*`: the batch's largest logit, or each row's own.
+    shift : scalar or ndarray of shape (n_samples,)
+        :math:`z^*`: the batch's largest logit (a 0-d array outside numpy),
+        or each row's own.
     """
-    if out is not None and np.may_share_memory(out, Z):
+    xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
+    limit = _underflow_limit(Z.dtype, xp.finfo)
+    if out is not None and xp.may_share_memory(out, Z):
         # E overwrites Z, which the fallback needs. A row's sum is at least
         # e^(its largest logit - z*), so only a batch whose row maxima lie
         # that far apart can fall back: then (rarely) work from a copy.
-        row_max = Z.max(axis=1)
-        if row_max.min() - row_max.max() < np.log(_underflow_limit(Z.dtype)):
-            Z = Z.copy()
-    shift = Z.max()
+        row_max = _reduce(xp, "max", Z, axis=1)
+        spread = _reduce(xp, "min", row_max) - _reduce(xp, "max", row_max)
+        if spread < math.log(limit):
+            Z = xp.asarray(Z, copy=True)
+    shift = _reduce(xp, "max", Z)
     out = shifted_exp(Z, shift, out=out)
     sums = row_sums(out)
-    if sums.min() < _underflow_limit(out.dtype):
-        shift = Z.max(axis=1, keepdims=True)
+    if _reduce(xp, "min", sums) < limit:
+        shift = _reduce(xp, "max", Z, axis=1, keepdims=True)
         out = shifted_exp(Z, shift, out=out)
         sums = row_sums(out)
         shift = shift[:, 0]
@@ -379,8 +436,9 @@ def log_sum_exp(Z):
     -------
     ndarray of shape (n_samples,)
     """
+    xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
     _, sums, shift = max_shifted_exp(Z)
-    return shift + np.log(sums)
+    return shift + xp.log(sums)
 
 
 def softplus(Z, out=None):
@@ -402,8 +460,9 @@ def softplus(Z, out=None):
     -------
     ndarray of shape (n_samples, n_units)
     """
-    log_term = np.log1p(np.exp(-np.abs(Z)))  # computed first: out may be Z
-    out = np.maximum(Z, 0, out=out)
+    xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
+    log_term = xp.log1p(xp.exp(-xp.abs(Z)))  # computed first: out may be Z
+    out = xp.maximum(Z, 0, out=out)
     out += log_term
     return out
 
@@ -421,6 +480,10 @@ class LeakyReLU(Activation):
     keep a small gradient instead of dying. With :math:`\kappa \ge 0`,
     :math:`[a > 0] = [z > 0]`, so ``f'`` can be read off the output
     (``derivative_from_output``).
+
+    Being linear on either side of 0, the function and the chain rule are
+    one selection: :math:`A = S(Z)` and :math:`dZ = S(dA)`, with
+    :math:`S(X) = X` where :math:`Z > 0` and :math:`\kappa X` elsewhere.
     """
 
     name = "leaky_relu"
@@ -433,18 +496,25 @@ class LeakyReLU(Activation):
         # [A > 0] is [Z > 0] unless a negative slope flips the sign.
         return self.negative_slope >= 0
 
+    def _select(self, X, Z, out):
+        """``X`` where ``Z > 0``, ``negative_slope * X`` elsewhere, into ``out``."""
+        xp = NUMPY if type(X) is ndarray else get_namespace(X)
+        # Both sides are computed before out (which may be X or Z) is written.
+        selected = xp.where(Z > 0, X, self.negative_slope * X)
+        return _same_or_copied(selected, out)
+
     def forward(self, Z, out=None):
         r""":math:`A = Z` where :math:`Z > 0`, :math:`\kappa Z` elsewhere."""
-        positive = Z > 0  # computed first: out may be Z itself
-        if out is None:
-            out = np.empty_like(Z)
-        np.multiply(Z, self.negative_slope, out=out, where=~positive)
-        np.copyto(out, Z, where=positive)  # a no-op when out is Z
-        return out
+        return self._select(Z, Z, out)
 
     def derivative(self, Z, A=None):
         r""":math:`f'(z) = 1` where :math:`z > 0`, :math:`\kappa` elsewhere."""
-        return np.where(Z > 0, 1.0, self.negative_slope).astype(Z.dtype, copy=False)
+        xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
+        return self._select(xp.ones_like(Z), Z, None)
+
+    def backward(self, dA, Z, A=None, out=None):
+        r""":math:`dZ = dA` where :math:`Z > 0`, :math:`\kappa\, dA` elsewhere."""
+        return self._select(dA, Z, out)
 
 
 class ELU(Activation):
@@ -467,20 +537,18 @@ class ELU(Activation):
 
     def forward(self, Z, out=None):
         r""":math:`A = Z` where :math:`Z > 0`, :math:`\gamma (e^Z - 1)` elsewhere."""
-        positive = Z > 0  # computed first: out may be Z itself
-        A = np.expm1(np.minimum(Z, 0))
-        A *= self.alpha
-        np.copyto(A, Z, where=positive)
-        if out is None:
-            return A
-        out[...] = A
-        return out
+        xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
+        negative_part = xp.expm1(xp.minimum(Z, 0))
+        negative_part *= self.alpha
+        # Computed in full before out (which may be Z itself) is written.
+        return _same_or_copied(xp.where(Z > 0, Z, negative_part), out)
 
     def derivative(self, Z, A=None):
         r""":math:`f'(z) = 1` where :math:`z > 0`, :math:`\gamma e^z` elsewhere."""
-        exp_part = np.exp(np.minimum(Z, 0))
+        xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
+        exp_part = xp.exp(xp.minimum(Z, 0))
         exp_part *= self.alpha
-        return np.where(Z > 0, 1.0, exp_part).astype(Z.dtype, copy=False)
+        return xp.where(Z > 0, 1.0, exp_part)
 
 
 class GELU(Activation):
@@ -505,24 +573,26 @@ class GELU(Activation):
     # clipping z there changes no result, and keeps z**3 from overflowing.
     _z_max = 10.0
 
-    def _tanh_u(self, Z):
-        Z = np.clip(Z, -self._z_max, self._z_max)
-        return np.tanh(self._c * (Z + self._k * Z * Z * Z))
+    def _tanh_u(self, Z, xp):
+        Z = xp.clip(Z, -self._z_max, self._z_max)
+        return xp.tanh(self._c * (Z + self._k * Z * Z * Z))
 
     def forward(self, Z, out=None):
         r""":math:`A = \tfrac12 Z \odot (1 + \tanh u)`, elementwise.
 
         With :math:`u = \sqrt{2/\pi}\,(Z + 0.044715\, Z^3)`.
         """
-        t = self._tanh_u(Z)
+        xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
+        t = self._tanh_u(Z, xp)
         t += 1.0
         t *= 0.5
-        return np.multiply(Z, t, out=out)
+        return xp.multiply(Z, t, out=out)
 
     def derivative(self, Z, A=None):
         r""":math:`f'(z) = \tfrac12 (1 + \tanh u) + \tfrac12 z (1 - \tanh^2 u)\, u'`."""
-        Z = np.clip(Z, -self._z_max, self._z_max)  # beyond, f' is exactly 1 or 0
-        t = self._tanh_u(Z)
+        xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
+        Z = xp.clip(Z, -self._z_max, self._z_max)  # beyond, f' is exactly 1 or 0
+        t = self._tanh_u(Z, xp)
         du = self._c * (1.0 + 3.0 * self._k * Z * Z)
         return 0.5 * (1.0 + t) + 0.5 * Z * (1.0 - t * t) * du
 
@@ -556,8 +626,9 @@ class SiLU(Activation):
 
     def forward(self, Z, out=None):
         r""":math:`A = Z \odot \sigma(Z)`."""
+        xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
         s = _sigmoid(Z)
-        return np.multiply(Z, s, out=out)
+        return xp.multiply(Z, s, out=out)
 
     def derivative(self, Z, A=None):
         r""":math:`f'(z) = \sigma(z)\,(1 + z (1 - \sigma(z)))`."""

@@ -26,9 +26,25 @@ a step, so a row with ``sample_weight=k`` is trained exactly like ``k``
 copies of it, dropout included (scikit-learn's sample-weight contract). The
 row's content enters through one integer key per row (:func:`row_keys`); the
 hash is SplitMix64, whose outputs pass the usual statistical test batteries.
+
+Other array libraries
+---------------------
+The keys and uniforms are always computed with numpy, on the host, so that
+every library and device gets the same masks for the same seed. A mask for
+arrays of another library (``like=``) is moved there as booleans, then
+scaled on the device: :math:`1 / (1 - p)` is correctly rounded in every
+library, so the masks are equal bit for bit. :func:`row_keys` copies
+non-numpy input to the host; as a row's key depends on nothing but its
+values, a fit can compute the keys of all its rows once, on the host copy
+of ``X``, and take each batch's rows from them. :func:`dropout_forward`
+and :func:`dropout_backward` take arrays of any library (``ndarray`` in
+their parameters stands for them too) and compute in it.
 """
 
 import numpy as np
+from numpy import ndarray
+
+from .namespace import NUMPY, device, get_namespace, to_numpy
 
 __all__ = [
     "row_keys",
@@ -65,14 +81,17 @@ def row_keys(X, salt):
 
     Parameters
     ----------
-    X : ndarray or sparse matrix of shape (n_samples, n_features)
+    X : {ndarray, sparse matrix, array} of shape (n_samples, n_features)
+        Arrays of other libraries than numpy are copied to the host first.
     salt : ndarray of shape (n_features,), uint64
         Drawn once per fit.
 
     Returns
     -------
-    ndarray of shape (n_samples,), uint64
+    numpy.ndarray of shape (n_samples,), uint64
     """
+    if type(X) is not ndarray and get_namespace(X) is not NUMPY:
+        X = to_numpy(X)  # hashed on the host, where the masks are drawn
     if isinstance(X, np.ndarray):
         values = np.asarray(X, dtype=np.float64)
         columns = np.arange(X.shape[1])
@@ -114,33 +133,48 @@ def uniform_hash(keys, n_units, counter):
     return (bits >> np.uint64(11)).astype(np.float64) * 2.0**-53
 
 
-def dropout_mask(keys, n_units, rate, counter, dtype=np.float64):
+def dropout_mask(keys, n_units, rate, counter, dtype=None, like=None):
     r"""One inverted-dropout mask, :math:`M_{ij} = [u_{ij} \ge p] / (1 - p)`.
 
     :math:`u_{ij}` from :func:`uniform_hash`, :math:`p` = ``rate``.
 
     Parameters
     ----------
-    keys : ndarray of shape (n_samples,)
+    keys : numpy.ndarray of shape (n_samples,)
         Row keys from :func:`row_keys`.
     n_units : int
     rate : float in [0, 1)
         Probability ``p`` of silencing a unit.
     counter : int
-    dtype : numpy dtype, default=np.float64
+    dtype : dtype, optional
+        A dtype of the mask's library (``like``'s, or numpy). Default:
+        ``like``'s dtype, or float64 without ``like``.
+    like : array, optional
+        An array of the library and device the mask is for (numpy when
+        omitted). The mask is drawn with numpy all the same, then moved.
 
     Returns
     -------
-    mask : ndarray of shape (n_samples, n_units)
-        ``0`` for silenced units, ``1 / (1 - p)`` for kept ones.
+    mask : array of shape (n_samples, n_units)
+        ``0`` for silenced units, ``1 / (1 - p)`` for kept ones; in ``like``'s
+        library and on its device.
     """
     keep = uniform_hash(keys, n_units, counter) >= rate
-    mask = keep.astype(dtype)
+    xp = NUMPY
+    if like is not None:
+        if dtype is None:
+            dtype = like.dtype
+        if type(like) is not ndarray:
+            # Moved as booleans (an eighth of float64's bytes) and scaled
+            # there: 1 / (1 - p) is correctly rounded in every library.
+            xp = get_namespace(like)
+            keep = xp.asarray(keep, device=device(like))
+    mask = xp.astype(keep, np.float64 if dtype is None else dtype)
     mask /= 1.0 - rate
     return mask
 
 
-def dropout_masks(keys, hidden_units, rates, seed, step, dtype=np.float64):
+def dropout_masks(keys, hidden_units, rates, seed, step, dtype=None, like=None):
     r"""One mask :math:`M_l` per layer of a network (``None`` where nothing is dropped).
 
     Each from :func:`dropout_mask` with its layer's rate :math:`p_l`, and
@@ -148,7 +182,7 @@ def dropout_masks(keys, hidden_units, rates, seed, step, dtype=np.float64):
 
     Parameters
     ----------
-    keys : ndarray of shape (n_samples,)
+    keys : numpy.ndarray of shape (n_samples,)
         Row keys of the batch (:func:`row_keys`).
     hidden_units : sequence of int
         Width of each hidden layer.
@@ -158,7 +192,8 @@ def dropout_masks(keys, hidden_units, rates, seed, step, dtype=np.float64):
         Drawn once per fit from the estimator's ``random_state``.
     step : int
         Training step (batch) number: a fresh mask every step.
-    dtype : numpy dtype, default=np.float64
+    dtype, like
+        As in :func:`dropout_mask`: the masks' dtype, library and device.
 
     Returns
     -------
@@ -171,7 +206,8 @@ def dropout_masks(keys, hidden_units, rates, seed, step, dtype=np.float64):
     masks = []
     for layer, (units, rate) in enumerate(zip(hidden_units, rates)):
         counter = (seed + step * (n_layers + 1) + layer) % 2**64
-        masks.append(dropout_mask(keys, units, rate, counter, dtype) if rate else None)
+        mask = dropout_mask(keys, units, rate, counter, dtype, like) if rate else None
+        masks.append(mask)
     return [*masks, None]
 
 
@@ -190,7 +226,8 @@ def dropout_forward(A, mask, out=None):
     -------
     ndarray of shape (n_samples, n_units)
     """
-    return np.multiply(A, mask, out=out)
+    xp = NUMPY if type(A) is ndarray else get_namespace(A)
+    return xp.multiply(A, mask, out=out)
 
 
 def dropout_backward(dA_tilde, mask, out=None):
@@ -210,4 +247,5 @@ def dropout_backward(dA_tilde, mask, out=None):
     -------
     dA : ndarray of shape (n_samples, n_units)
     """
-    return np.multiply(dA_tilde, mask, out=out)
+    xp = NUMPY if type(dA_tilde) is ndarray else get_namespace(dA_tilde)
+    return xp.multiply(dA_tilde, mask, out=out)

@@ -5,6 +5,10 @@ activation added later is covered automatically. Tests that need an
 independent formula read it from ``REFERENCE`` below and fail with a clear
 message for an activation that has none yet; an activation whose constructor
 takes parameters must likewise list non-default values in ``PARAMETER_VALUES``.
+
+Where the array library matters, tests also run over ``NAMESPACES`` (numpy,
+array-api-strict, PyTorch on the CPU): results must come back in the input's
+library and dtype and agree with numpy's.
 """
 
 import inspect
@@ -17,6 +21,7 @@ import scipy.special
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from namespaces import NAMESPACES, Library
 
 from skbp.core.activations import (
     ACTIVATIONS,
@@ -25,8 +30,11 @@ from skbp.core.activations import (
     get_activation,
     log_sum_exp,
     max_shifted_exp,
+    row_sums,
+    shifted_exp,
     softplus,
 )
+from skbp.core.namespace import get_namespace
 
 ALL = sorted(ACTIVATIONS)
 DTYPES = [np.float32, np.float64]
@@ -127,14 +135,34 @@ def _is_elementwise(name):
 ELEMENTWISE = [name for name in ALL if _is_elementwise(name)]
 
 
+def _on(lib, array):
+    """A copy of the numpy ``array`` in ``lib``, sharing no memory with it."""
+    return lib.to(np.array(array))
+
+
+def _assert_in_library(result, like):
+    """``result`` is an array of ``like``'s library, with ``like``'s dtype."""
+    assert type(result) is type(like)
+    assert result.dtype == like.dtype
+
+
 class _Strict:
-    """Warnings and floating-point errors raise (underflow to 0 is fine)."""
+    """Warnings and floating-point errors raise (underflow to 0 is fine).
+
+    array-api-strict computes with numpy underneath, where the overflows the
+    core expects (and silences with ``xp.errstate`` on numpy) still signal:
+    for it, overflow is left to the checks on the values.
+    """
+
+    def __init__(self, lib=None):
+        on_numpy = getattr(lib, "name", "") == "array_api_strict"
+        self._over = "ignore" if on_numpy else None
 
     def __enter__(self):
         self._warnings = warnings.catch_warnings()
         self._warnings.__enter__()
         warnings.simplefilter("error")
-        self._errstate = np.errstate(all="raise", under="ignore")
+        self._errstate = np.errstate(all="raise", under="ignore", over=self._over)
         self._errstate.__enter__()
 
     def __exit__(self, *exc):
@@ -210,16 +238,19 @@ def test_forward_known_values(name):
     np.testing.assert_allclose(A, [expected], rtol=1e-14, atol=1e-15)
 
 
+@pytest.mark.parametrize("lib", NAMESPACES)
 @pytest.mark.parametrize("name", ALL)
-def test_forward_matches_reference_formula(name):
+def test_forward_matches_reference_formula(name, lib):
     ref = _reference(name)
     rng = np.random.RandomState(0)
-    Z = np.concatenate([Z_SMOOTH, rng.normal(scale=3.0, size=(5, 4))])
-    Z_before = Z.copy()
+    Z_np = np.concatenate([Z_SMOOTH, rng.normal(scale=3.0, size=(5, 4))])
+    Z = _on(lib, Z_np)
     A = ACTIVATIONS[name]().forward(Z)
+    _assert_in_library(A, Z)
     assert A.shape == Z.shape
-    np.testing.assert_allclose(A, ref(Z), rtol=1e-12, atol=1e-14)
-    np.testing.assert_array_equal(Z, Z_before)  # out=None never writes into Z
+    np.testing.assert_allclose(lib.back(A), ref(Z_np), rtol=1e-12, atol=1e-14)
+    # out=None never writes into Z
+    np.testing.assert_array_equal(lib.back(Z), Z_np)
 
 
 @pytest.mark.parametrize("name", ELEMENTWISE)
@@ -240,22 +271,27 @@ def _central_difference(f, Z, h=1e-6):
     return (f(Z + h) - f(Z - h)) / (2 * h)
 
 
+@pytest.mark.parametrize("lib", NAMESPACES)
 @pytest.mark.parametrize("name", ELEMENTWISE)
-def test_derivative_matches_finite_differences(name):
+def test_derivative_matches_finite_differences(name, lib):
     act = ACTIVATIONS[name]()
-    numerical = _central_difference(lambda z: act.forward(z.copy()), Z_SMOOTH)
-    A = act.forward(Z_SMOOTH.copy())
-    np.testing.assert_allclose(
-        act.derivative(Z_SMOOTH, A), numerical, rtol=1e-6, atol=1e-8
+    numerical = _central_difference(
+        lambda z: lib.back(act.forward(_on(lib, z))), Z_SMOOTH
     )
+    Z = _on(lib, Z_SMOOTH)
+    A = act.forward(_on(lib, Z_SMOOTH))
+    derivative = act.derivative(Z, A)
+    _assert_in_library(derivative, Z)
+    np.testing.assert_allclose(lib.back(derivative), numerical, rtol=1e-6, atol=1e-8)
     # A=None recomputes A from Z: same result.
     np.testing.assert_allclose(
-        act.derivative(Z_SMOOTH), act.derivative(Z_SMOOTH, A), rtol=1e-14
+        lib.back(act.derivative(Z)), lib.back(act.derivative(Z, A)), rtol=1e-14
     )
 
 
+@pytest.mark.parametrize("lib", NAMESPACES)
 @pytest.mark.parametrize("name", ALL)
-def test_backward_is_vector_jacobian_product(name):
+def test_backward_is_vector_jacobian_product(name, lib):
     # dZ_ij = d/dZ_ij sum(dA * f(Z)), checked entry by entry with central
     # differences; valid for elementwise and row-wise (softmax) activations.
     act = ACTIVATIONS[name]()
@@ -263,32 +299,40 @@ def test_backward_is_vector_jacobian_product(name):
     Z = Z_SMOOTH.copy()
     dA = rng.normal(size=Z.shape)
     h = 1e-6
+
+    def f(z):
+        return lib.back(act.forward(_on(lib, z)))
+
     numerical = np.empty_like(Z)
     for idx in np.ndindex(Z.shape):
         Zp, Zm = Z.copy(), Z.copy()
         Zp[idx] += h
         Zm[idx] -= h
-        numerical[idx] = np.sum(dA * (act.forward(Zp) - act.forward(Zm))) / (2 * h)
-    A = act.forward(Z.copy())
-    np.testing.assert_allclose(act.backward(dA, Z, A), numerical, rtol=1e-6, atol=1e-8)
-    np.testing.assert_allclose(act.backward(dA, Z), numerical, rtol=1e-6, atol=1e-8)
+        numerical[idx] = np.sum(dA * (f(Zp) - f(Zm))) / (2 * h)
+    Z, dA = _on(lib, Z), _on(lib, dA)
+    A = act.forward(_on(lib, Z_SMOOTH))
+    for dZ in (act.backward(dA, Z, A), act.backward(dA, Z)):
+        _assert_in_library(dZ, Z)
+        np.testing.assert_allclose(lib.back(dZ), numerical, rtol=1e-6, atol=1e-8)
 
 
+@pytest.mark.parametrize("lib", NAMESPACES)
 @pytest.mark.parametrize("name", ELEMENTWISE)
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_backward_equals_dA_times_derivative(name, dtype):
+def test_backward_equals_dA_times_derivative(name, dtype, lib):
     act = ACTIVATIONS[name]()
     rng = np.random.RandomState(2)
-    Z = Z_SMOOTH.astype(dtype)
-    dA = rng.normal(size=Z.shape).astype(dtype)
-    A = act.forward(Z.copy())
-    expected = dA * act.derivative(Z, A)
+    Z = _on(lib, Z_SMOOTH.astype(dtype))
+    dA = _on(lib, rng.normal(size=Z.shape).astype(dtype))
+    A = act.forward(_on(lib, Z_SMOOTH.astype(dtype)))
+    expected = lib.back(dA * act.derivative(Z, A))
     rtol = 1e-6 if dtype == np.float32 else 1e-14
-    np.testing.assert_allclose(act.backward(dA, Z, A), expected, rtol=rtol)
-    np.testing.assert_allclose(act.backward(dA, Z), expected, rtol=rtol)
+    np.testing.assert_allclose(lib.back(act.backward(dA, Z, A)), expected, rtol=rtol)
+    np.testing.assert_allclose(lib.back(act.backward(dA, Z)), expected, rtol=rtol)
 
 
-def test_softmax_backward_matches_explicit_jacobian():
+@pytest.mark.parametrize("lib", NAMESPACES)
+def test_softmax_backward_matches_explicit_jacobian(lib):
     act = ACTIVATIONS["softmax"]()
     rng = np.random.RandomState(3)
     Z = rng.normal(scale=2.0, size=(4, 5))
@@ -299,18 +343,21 @@ def test_softmax_backward_matches_explicit_jacobian():
         a = A[i]
         jacobian = np.diag(a) - np.outer(a, a)  # d a_k / d z_j
         expected[i] = jacobian.T @ dA[i]
-    np.testing.assert_allclose(act.backward(dA, Z, A), expected, rtol=1e-12)
-    np.testing.assert_allclose(act.backward(dA, Z), expected, rtol=1e-12)
+    Z, dA, A = _on(lib, Z), _on(lib, dA), _on(lib, A)
+    np.testing.assert_allclose(lib.back(act.backward(dA, Z, A)), expected, rtol=1e-12)
+    np.testing.assert_allclose(lib.back(act.backward(dA, Z)), expected, rtol=1e-12)
     with pytest.raises(NotImplementedError):
         act.derivative(Z, A)
 
 
-def test_relu_derivative_at_zero_is_zero():
+@pytest.mark.parametrize("lib", NAMESPACES)
+def test_relu_derivative_at_zero_is_zero(lib):
     # Documented convention (as scikit-learn): f'(0) = 0.
     relu = ACTIVATIONS["relu"]()
-    Z = np.array([[0.0, -1.0, 2.0]])
-    np.testing.assert_array_equal(relu.derivative(Z), [[0.0, 0.0, 1.0]])
-    np.testing.assert_array_equal(relu.backward(np.full((1, 3), 5.0), Z), [[0, 0, 5]])
+    Z = _on(lib, np.array([[0.0, -1.0, 2.0]]))
+    np.testing.assert_array_equal(lib.back(relu.derivative(Z)), [[0.0, 0.0, 1.0]])
+    dZ = relu.backward(_on(lib, np.full((1, 3), 5.0)), Z)
+    np.testing.assert_array_equal(lib.back(dZ), [[0, 0, 5]])
 
 
 def _constructor_defaults(name):
@@ -348,28 +395,32 @@ PARAMETERISED = [
 ]
 
 
+@pytest.mark.parametrize("lib", NAMESPACES)
 @pytest.mark.parametrize("name, params, reference", PARAMETERISED)
-def test_non_default_parameters_forward_and_derivative(name, params, reference):
+def test_non_default_parameters_forward_and_derivative(name, params, reference, lib):
     act = ACTIVATIONS[name](**params)
     assert act != ACTIVATIONS[name]()
     rng = np.random.RandomState(5)
-    A = act.forward(Z_SMOOTH.copy())
-    np.testing.assert_allclose(A, reference(Z_SMOOTH), rtol=1e-12, atol=1e-14)
+    Z = _on(lib, Z_SMOOTH)
+    A = act.forward(_on(lib, Z_SMOOTH))
+    A_np = lib.back(A)
+    np.testing.assert_allclose(A_np, reference(Z_SMOOTH), rtol=1e-12, atol=1e-14)
 
     numerical = _central_difference(reference, Z_SMOOTH)
-    for derivative in (act.derivative(Z_SMOOTH, A), act.derivative(Z_SMOOTH)):
-        np.testing.assert_allclose(derivative, numerical, rtol=1e-6, atol=1e-8)
+    for derivative in (act.derivative(Z, A), act.derivative(Z)):
+        np.testing.assert_allclose(
+            lib.back(derivative), numerical, rtol=1e-6, atol=1e-8
+        )
     dA = rng.normal(size=Z_SMOOTH.shape)
     expected = dA * numerical
     np.testing.assert_allclose(
-        act.backward(dA, Z_SMOOTH, A), expected, rtol=1e-6, atol=1e-8
+        lib.back(act.backward(_on(lib, dA), Z, A)), expected, rtol=1e-6, atol=1e-8
     )
     if act.derivative_from_output:
         # The claim lets a training workspace overwrite Z with A: backward
         # must then give the same gradient from A alone.
-        np.testing.assert_allclose(
-            act.backward(dA, A.copy(), A), expected, rtol=1e-6, atol=1e-8
-        )
+        dZ = act.backward(_on(lib, dA), _on(lib, A_np), A)
+        np.testing.assert_allclose(lib.back(dZ), expected, rtol=1e-6, atol=1e-8)
 
 
 def test_leaky_relu_slope_parameter():
@@ -386,58 +437,175 @@ def test_leaky_relu_slope_parameter():
 # ---------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("lib", NAMESPACES)
 @pytest.mark.parametrize("name", ALL)
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_forward_out_buffer(name, dtype):
+def test_forward_out_buffer(name, dtype, lib):
     act = ACTIVATIONS[name]()
-    Z = Z_SMOOTH.astype(dtype)
-    expected = act.forward(Z.copy())
+    Z_np = Z_SMOOTH.astype(dtype)
+    Z = _on(lib, Z_np)
+    expected = lib.back(act.forward(_on(lib, Z_np)))
 
-    buf = np.full_like(Z, np.nan)
+    buf = _on(lib, np.full_like(Z_np, np.nan))
     result = act.forward(Z, out=buf)
     assert result is buf
-    np.testing.assert_array_equal(buf, expected)
+    np.testing.assert_array_equal(lib.back(buf), expected)
 
-    Z_inplace = Z.copy()  # out may be Z itself
+    Z_inplace = _on(lib, Z_np)  # out may be Z itself
     result = act.forward(Z_inplace, out=Z_inplace)
     assert result is Z_inplace
-    np.testing.assert_array_equal(Z_inplace, expected)
+    np.testing.assert_array_equal(lib.back(Z_inplace), expected)
 
 
+@pytest.mark.parametrize("lib", NAMESPACES)
 @pytest.mark.parametrize("name", ALL)
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_backward_out_buffer(name, dtype):
+def test_backward_out_buffer(name, dtype, lib):
     act = ACTIVATIONS[name]()
     rng = np.random.RandomState(4)
-    Z = Z_SMOOTH.astype(dtype)
-    A = act.forward(Z.copy())
-    dA = rng.normal(size=Z.shape).astype(dtype)
-    dA_before = dA.copy()
-    expected = act.backward(dA.copy(), Z, A)
+    Z_np = Z_SMOOTH.astype(dtype)
+    Z = _on(lib, Z_np)
+    A = act.forward(_on(lib, Z_np))
+    dA_before = rng.normal(size=Z_np.shape).astype(dtype)
+    dA = _on(lib, dA_before)
+    expected = lib.back(act.backward(_on(lib, dA_before), Z, A))
 
-    buf = np.full_like(Z, np.nan)
+    buf = _on(lib, np.full_like(Z_np, np.nan))
     result = act.backward(dA, Z, A, out=buf)
     assert result is buf
-    np.testing.assert_array_equal(buf, expected)
-    np.testing.assert_array_equal(dA, dA_before)  # not written without out=dA
+    np.testing.assert_array_equal(lib.back(buf), expected)
+    # not written without out=dA
+    np.testing.assert_array_equal(lib.back(dA), dA_before)
 
     result = act.backward(dA, Z, A, out=dA)  # out may be dA itself
     assert result is dA
-    np.testing.assert_array_equal(dA, expected)
+    np.testing.assert_array_equal(lib.back(dA), expected)
 
 
+@pytest.mark.parametrize("lib", NAMESPACES)
 @pytest.mark.parametrize("name", ALL)
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_dtype_preserved(name, dtype):
+def test_dtype_preserved(name, dtype, lib):
     act = ACTIVATIONS[name]()
-    Z = Z_SMOOTH.astype(dtype)
-    A = act.forward(Z.copy())
-    assert A.dtype == dtype
-    assert act.backward(np.ones_like(Z), Z, A).dtype == dtype
-    assert act.backward(np.ones_like(Z), Z).dtype == dtype
+    Z = _on(lib, Z_SMOOTH.astype(dtype))
+    ones = _on(lib, np.ones(Z_SMOOTH.shape, dtype))
+    A = act.forward(_on(lib, Z_SMOOTH.astype(dtype)))
+    assert lib.back(A).dtype == dtype
+    results = [A, act.backward(ones, Z, A), act.backward(ones, Z)]
     if name in ELEMENTWISE:
-        assert act.derivative(Z, A).dtype == dtype
-        assert act.derivative(Z).dtype == dtype
+        results += [act.derivative(Z, A), act.derivative(Z)]
+    for result in results:
+        _assert_in_library(result, Z)
+        assert lib.back(result).dtype == dtype
+
+
+# ---------------------------------------------------------------------------
+# Every array library computes what numpy computes
+# ---------------------------------------------------------------------------
+
+#: Every activation with its default parameters, and with the others.
+INSTANCES = [pytest.param(name, {}, id=name) for name in ALL] + [
+    pytest.param(name, params, id=f"{name}-{params}")
+    for name in sorted(PARAMETER_VALUES)
+    for params, _ in PARAMETER_VALUES[name]
+]
+
+
+def _library_tolerance(dtype):
+    # torch's exp and tanh may differ from numpy's by a few ulps, which
+    # cancellation (gelu's 1 + tanh u for z < 0) makes absolute, not relative.
+    if dtype == np.float64:
+        return {"rtol": 1e-12, "atol": 1e-13}
+    return {"rtol": 1e-5, "atol": 1e-6}
+
+
+def _every_path(act, name, Z, dA, lib):
+    """Every path through ``act`` on numpy ``Z`` and ``dA``, computed in ``lib``.
+
+    Returns ``{path: result}`` (results in ``lib``) and the ``lib`` copy of
+    ``Z`` they were computed from.
+    """
+    Z_lib, dA_lib = _on(lib, Z), _on(lib, dA)
+    A = act.forward(_on(lib, Z))
+    results = {"forward": A}
+    buffer = _on(lib, np.full_like(Z, np.nan))
+    results["forward(out=buffer)"] = act.forward(Z_lib, out=buffer)
+    assert results["forward(out=buffer)"] is buffer
+    in_place = _on(lib, Z)
+    results["forward(out=Z)"] = act.forward(in_place, out=in_place)
+    assert results["forward(out=Z)"] is in_place
+    results["backward"] = act.backward(dA_lib, Z_lib, A)
+    results["backward(A=None)"] = act.backward(dA_lib, Z_lib)
+    in_place = _on(lib, dA)
+    results["backward(out=dA)"] = act.backward(in_place, Z_lib, A, out=in_place)
+    assert results["backward(out=dA)"] is in_place
+    if act.derivative_from_output:
+        # Z overwritten by A, as a training workspace does.
+        results["backward from A"] = act.backward(dA_lib, _on(lib, lib.back(A)), A)
+    if name in ELEMENTWISE:
+        results["derivative"] = act.derivative(Z_lib, A)
+        results["derivative(A=None)"] = act.derivative(Z_lib)
+    return results, Z_lib
+
+
+@pytest.mark.parametrize("lib", NAMESPACES)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name, params", INSTANCES)
+def test_every_path_in_every_library_equals_numpy(name, params, dtype, lib):
+    act = ACTIVATIONS[name](**params)
+    rng = np.random.RandomState(6)
+    Z = rng.normal(scale=3.0, size=(7, 5)).astype(dtype)
+    Z[0, :2] = 0.0  # the kink of relu-like activations, on every library
+    dA = rng.normal(size=Z.shape).astype(dtype)
+    expected, _ = _every_path(act, name, Z, dA, Library("numpy"))
+    results, Z_lib = _every_path(act, name, Z, dA, lib)
+    assert results.keys() == expected.keys()
+    for path, result in results.items():
+        _assert_in_library(result, Z_lib)
+        np.testing.assert_allclose(
+            lib.back(result),
+            expected[path],
+            err_msg=f"{name}: {path}",
+            **_library_tolerance(dtype),
+        )
+
+
+@pytest.mark.parametrize("lib", NAMESPACES)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_shared_helpers_in_every_library_equal_numpy(dtype, lib):
+    rng = np.random.RandomState(7)
+    tolerance = _library_tolerance(dtype)
+    for Z in (rng.normal(scale=3.0, size=(6, 4)).astype(dtype), _far_apart_rows(dtype)):
+        Z_lib = _on(lib, Z)
+        computed = {
+            "row_sums": (row_sums(Z_lib), row_sums(Z)),
+            "shifted_exp": (shifted_exp(Z_lib, 1.5), shifted_exp(Z, 1.5)),
+            "log_sum_exp": (log_sum_exp(Z_lib), log_sum_exp(Z)),
+            "softplus": (softplus(Z_lib), softplus(Z)),
+        }
+        for part, result, numpy_result in zip(
+            ("E", "sums", "shift"), max_shifted_exp(Z_lib), max_shifted_exp(Z)
+        ):
+            computed[f"max_shifted_exp {part}"] = (result, numpy_result)
+        for helper, (result, numpy_result) in computed.items():
+            if helper != "max_shifted_exp shift":
+                _assert_in_library(result, Z_lib)
+            np.testing.assert_allclose(
+                lib.back(result), numpy_result, err_msg=helper, **tolerance
+            )
+        # out= is filled and returned, Z itself included.
+        for helper, call in (
+            ("shifted_exp", lambda z, out: shifted_exp(z, 1.5, out=out)),
+            ("softplus", softplus),
+            ("max_shifted_exp", lambda z, out: max_shifted_exp(z, out=out)[0]),
+        ):
+            expected = lib.back(call(_on(lib, Z), None))
+            buffer = _on(lib, np.full_like(Z, np.nan))
+            assert call(_on(lib, Z), buffer) is buffer, helper
+            np.testing.assert_array_equal(lib.back(buffer), expected, err_msg=helper)
+            in_place = _on(lib, Z)
+            assert call(in_place, in_place) is in_place, helper
+            np.testing.assert_array_equal(lib.back(in_place), expected, err_msg=helper)
 
 
 # ---------------------------------------------------------------------------
@@ -445,25 +613,29 @@ def test_dtype_preserved(name, dtype):
 # ---------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("lib", NAMESPACES)
 @pytest.mark.parametrize("name", ALL)
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_stable_at_huge_inputs(name, dtype):
+def test_stable_at_huge_inputs(name, dtype, lib):
     """No warning, no NaN, and inf only where the true value overflows dtype."""
     act = ACTIVATIONS[name]()
-    Z = _huge_grid().astype(dtype)
+    Z_np = _huge_grid().astype(dtype)
     with np.errstate(all="ignore"):
-        ref = _reference(name)(Z.astype(np.float64))
+        ref = _reference(name)(Z_np.astype(np.float64))
     representable = np.abs(ref) <= np.finfo(dtype).max
 
-    with _Strict():
-        A = act.forward(Z.copy())
-        A_buf = act.forward(Z, out=np.empty_like(Z))
-        dZ = act.backward(np.ones_like(Z), Z, A)
-        dZ_recomputed = act.backward(np.ones_like(Z), Z)
+    Z, ones = _on(lib, Z_np), _on(lib, np.ones_like(Z_np))
+    with _Strict(lib):
+        A = act.forward(_on(lib, Z_np))
+        A_buf = act.forward(Z, out=_on(lib, np.empty_like(Z_np)))
+        dZ = act.backward(ones, Z, A)
+        dZ_recomputed = act.backward(ones, Z)
         derivatives = []
         if name in ELEMENTWISE:
             derivatives = [act.derivative(Z, A), act.derivative(Z)]
 
+    results = [A, A_buf, dZ, dZ_recomputed, *derivatives]
+    A, A_buf, dZ, dZ_recomputed, *derivatives = [lib.back(r) for r in results]
     for out in (A, A_buf, dZ, dZ_recomputed, *derivatives):
         assert out.dtype == dtype
         assert not np.isnan(out).any()
@@ -531,21 +703,24 @@ def test_logistic_in_unit_interval_for_any_finite_input(Z):
 # ---------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("lib", NAMESPACES)
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_softplus_matches_formula_and_never_overflows(dtype):
-    Z = _huge_grid().astype(dtype)
-    with _Strict():
+def test_softplus_matches_formula_and_never_overflows(dtype, lib):
+    Z = _on(lib, _huge_grid().astype(dtype))
+    with _Strict(lib):
         A = softplus(Z)
+    _assert_in_library(A, Z)
+    A = lib.back(A)
     assert A.dtype == dtype
     assert np.isfinite(A).all()  # log(1 + e^z) <= max(z, 0) + log 2
     rtol = 1e-5 if dtype == np.float32 else 1e-12
     atol = 10 * np.finfo(dtype).tiny
-    expected = np.logaddexp(0.0, Z.astype(np.float64))
+    expected = np.logaddexp(0.0, _huge_grid().astype(dtype).astype(np.float64))
     np.testing.assert_allclose(A, expected, rtol=rtol, atol=atol)
     # Large z: log(1 + e^z) = z to rounding; very negative z: e^z.
     z = np.array([[800.0, 1e30, -800.0, -40.0]], dtype)
-    with _Strict():
-        a = softplus(z)
+    with _Strict(lib):
+        a = lib.back(softplus(_on(lib, z)))
     np.testing.assert_array_equal(a[0, :2], z[0, :2])
     np.testing.assert_allclose(a[0, 2:], np.exp(z[0, 2:].astype(np.float64)), rtol)
 
@@ -569,66 +744,83 @@ def _far_apart_rows(dtype):
     return np.array([[0.0, 1.0, 2.0], [-2000.0, -1999.0, -1998.0]], dtype)
 
 
+@pytest.mark.parametrize("lib", NAMESPACES)
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_max_shifted_exp_shift_and_fallback(dtype):
+def test_max_shifted_exp_shift_and_fallback(dtype, lib):
     rng = np.random.RandomState(0)
-    Z = rng.normal(scale=3.0, size=(5, 4)).astype(dtype)
+    Z = _on(lib, rng.normal(scale=3.0, size=(5, 4)).astype(dtype))
+    xp = get_namespace(Z)
     E, sums, shift = max_shifted_exp(Z)
-    assert shift == Z.max() and np.ndim(shift) == 0  # one shift for the batch
-    np.testing.assert_array_equal(E, np.exp(Z - Z.max()))
-    np.testing.assert_allclose(sums, E.sum(axis=1), rtol=10 * np.finfo(dtype).eps)
-    assert E.dtype == sums.dtype == dtype and sums.shape == (5,)
+    _assert_in_library(E, Z)
+    _assert_in_library(sums, Z)
+    # one shift for the batch
+    assert float(shift) == float(xp.max(Z)) and np.ndim(lib.back(shift)) == 0
+    np.testing.assert_array_equal(lib.back(E), lib.back(xp.exp(Z - xp.max(Z))))
+    np.testing.assert_allclose(
+        lib.back(sums), lib.back(E).sum(axis=1), rtol=10 * np.finfo(dtype).eps
+    )
+    assert lib.back(E).dtype == lib.back(sums).dtype == dtype
+    assert sums.shape == (5,)
 
-    Z = _far_apart_rows(dtype)
-    buffer = np.empty_like(Z)
-    with _Strict():
+    Z = _on(lib, _far_apart_rows(dtype))
+    buffer = _on(lib, np.empty((2, 3), dtype))
+    with _Strict(lib):
         E, sums, shift = max_shifted_exp(Z, out=buffer)
     assert E is buffer
-    np.testing.assert_array_equal(shift, Z.max(axis=1))  # each row's own
-    np.testing.assert_array_equal(E, np.exp(Z - Z.max(axis=1, keepdims=True)))
-    assert np.all(sums >= 1)
+    # each row's own
+    np.testing.assert_array_equal(lib.back(shift), lib.back(xp.max(Z, axis=1)))
+    expected = xp.exp(Z - xp.max(Z, axis=1, keepdims=True))
+    np.testing.assert_array_equal(lib.back(E), lib.back(expected))
+    assert np.all(lib.back(sums) >= 1)
 
 
+@pytest.mark.parametrize("lib", NAMESPACES)
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_log_sum_exp_matches_formula_and_never_overflows(dtype):
+def test_log_sum_exp_matches_formula_and_never_overflows(dtype, lib):
     rows = [Z for Z in (_huge_grid(), _far_apart_rows(np.float64))]
     rtol = 1e-5 if dtype == np.float32 else 1e-12
     for Z in rows:
         Z = Z.astype(dtype)
-        with _Strict():
-            lse = log_sum_exp(Z)
+        with _Strict(lib):
+            lse = log_sum_exp(_on(lib, Z))
+        _assert_in_library(lse, _on(lib, Z))
+        lse = lib.back(lse)
         assert lse.dtype == dtype and lse.shape == (Z.shape[0],)
         assert np.isfinite(lse).all()
         expected = scipy.special.logsumexp(Z.astype(np.float64), axis=1)
         np.testing.assert_allclose(lse, expected, rtol=rtol)
     # Huge logits of both signs: still finite, the largest one wins.
     Z = np.array([[_F64_MAX, -_F64_MAX, 0.0], [1e300, 1e300, -1e300]])
-    with _Strict():
-        lse = log_sum_exp(Z)
+    with _Strict(lib):
+        lse = lib.back(log_sum_exp(_on(lib, Z)))
     np.testing.assert_allclose(lse, [_F64_MAX, 1e300], rtol=1e-15)
 
 
+@pytest.mark.parametrize("lib", NAMESPACES)
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_softmax_is_max_shifted_exp_over_its_sums(dtype):
+def test_softmax_is_max_shifted_exp_over_its_sums(dtype, lib):
     # The same shift (and fallback) as log_sum_exp: rows far below the batch
     # maximum get their own softmax, not an underflow.
     for Z in (_huge_grid().astype(dtype), _far_apart_rows(dtype)):
-        with _Strict():
-            A = ACTIVATIONS["softmax"]().forward(Z.copy())
-            E, sums, _ = max_shifted_exp(Z)
-        np.testing.assert_array_equal(A, E / sums[:, np.newaxis])
-    A = ACTIVATIONS["softmax"]().forward(_far_apart_rows(dtype))
+        with _Strict(lib):
+            A = ACTIVATIONS["softmax"]().forward(_on(lib, Z))
+            E, sums, _ = max_shifted_exp(_on(lib, Z))
+        np.testing.assert_array_equal(lib.back(A), lib.back(E / sums[:, None]))
+    A = lib.back(ACTIVATIONS["softmax"]().forward(_on(lib, _far_apart_rows(dtype))))
     np.testing.assert_allclose(A[1], A[0], rtol=10 * np.finfo(dtype).eps)
 
 
+@pytest.mark.parametrize("lib", NAMESPACES)
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_softmax_in_place_on_rows_far_apart(dtype):
+def test_softmax_in_place_on_rows_far_apart(dtype, lib):
     # In place (as prediction computes it), Z is gone once the exponentials
     # overwrite it: each row must still get its own softmax, not 1/K.
-    Z = _far_apart_rows(dtype)
-    expected = ACTIVATIONS["softmax"]().forward(Z.copy())
-    with _Strict():
-        A = ACTIVATIONS["softmax"]().forward(Z, out=Z)
+    Z = _on(lib, _far_apart_rows(dtype))
+    softmax = ACTIVATIONS["softmax"]()
+    expected = lib.back(softmax.forward(_on(lib, _far_apart_rows(dtype))))
+    with _Strict(lib):
+        A = softmax.forward(Z, out=Z)
     assert A is Z
+    A = lib.back(A)
     np.testing.assert_allclose(A, expected, rtol=10 * np.finfo(dtype).eps)
     np.testing.assert_allclose(A[1], A[0], rtol=10 * np.finfo(dtype).eps)

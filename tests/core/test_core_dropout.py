@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import scipy.sparse
+from namespaces import NAMESPACES
 
 from skbp.core.dropout import (
     dropout_backward,
@@ -101,3 +102,61 @@ def test_dropout_forward_and_backward_multiply_by_the_mask_in_place():
     buffer = A.copy()
     assert dropout_forward(buffer, mask, out=buffer) is buffer
     np.testing.assert_array_equal(buffer, A * mask)
+
+
+# ---------------------------------------------------------------------------
+# Other array libraries: masks drawn with numpy, then moved
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lib", NAMESPACES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_masks_for_every_library_are_numpys_bit_for_bit(dtype, lib):
+    # The same seed gives the same model in every library: the masks are
+    # numpy's, moved to the library of `like` (with its dtype by default).
+    keys = row_keys(np.random.RandomState(5).normal(size=(40, 3)), _salt(3))
+    like = lib.to(np.zeros((1, 1), dtype))
+    expected = dropout_masks(keys, [16, 8, 4], [0.5, 0.0, 0.3], 3, 7, dtype)
+    masks = dropout_masks(keys, [16, 8, 4], [0.5, 0.0, 0.3], 3, 7, like=like)
+    assert len(masks) == 4 and masks[1] is None and masks[3] is None
+    for mask, numpy_mask in zip(masks[::2], expected[::2]):
+        assert type(mask) is type(like) and mask.dtype == like.dtype
+        np.testing.assert_array_equal(lib.back(mask), numpy_mask)
+        assert lib.back(mask).dtype == dtype
+    # An explicit dtype (of the library) wins over like's.
+    other = np.float64 if dtype == np.float32 else np.float32
+    other_dtype = lib.to(np.zeros(1, other)).dtype
+    mask = dropout_mask(keys, 6, 0.25, counter=2, dtype=other_dtype, like=like)
+    assert mask.dtype == other_dtype
+    np.testing.assert_array_equal(
+        lib.back(mask), dropout_mask(keys, 6, 0.25, counter=2, dtype=other)
+    )
+
+
+@pytest.mark.parametrize("lib", NAMESPACES)
+def test_row_keys_of_any_library_are_the_numpy_keys(lib):
+    X = np.random.RandomState(6).normal(size=(12, 4))
+    keys = row_keys(lib.to(X.copy()), _salt(4))
+    assert isinstance(keys, np.ndarray)  # hashed on the host
+    np.testing.assert_array_equal(keys, row_keys(X, _salt(4)))
+
+
+@pytest.mark.parametrize("lib", NAMESPACES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dropout_forward_and_backward_in_every_library(dtype, lib):
+    rng = np.random.RandomState(7)
+    A, dA = rng.normal(size=(6, 5)).astype(dtype), rng.normal(size=(6, 5)).astype(dtype)
+    like = lib.to(np.zeros((1, 1), dtype))
+    keys = np.arange(6, dtype=np.uint64)
+    mask = dropout_mask(keys, 5, 0.5, counter=1, like=like)
+    numpy_mask = dropout_mask(keys, 5, 0.5, counter=1, dtype=dtype)
+    for function, X in ((dropout_forward, A), (dropout_backward, dA)):
+        result = function(lib.to(X.copy()), mask)
+        assert type(result) is type(like) and result.dtype == like.dtype
+        np.testing.assert_array_equal(lib.back(result), X * numpy_mask)
+        buffer = lib.to(np.full_like(X, np.nan))
+        assert function(lib.to(X.copy()), mask, out=buffer) is buffer
+        np.testing.assert_array_equal(lib.back(buffer), X * numpy_mask)
+        in_place = lib.to(X.copy())
+        assert function(in_place, mask, out=in_place) is in_place
+        np.testing.assert_array_equal(lib.back(in_place), X * numpy_mask)
