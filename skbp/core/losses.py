@@ -25,11 +25,20 @@ write their own ``per_sample_gradient``.
 normalised weights :math:`m s_i / \sum_j s_j` (:math:`m` rows) so that the
 plain mean over rows taken by :func:`skbp.core.layers.linear_backward` is
 the gradient of the weighted mean.
+
+Every array here (``Y``, ``Z``, ``A``, ``sample_weight``, ``out``) is an
+ndarray or an array of another array-API library (PyTorch, CuPy, ...), all
+of one library; results come back in it, and floats as Python floats. Each
+equation is written once, against the namespace ``xp`` of its inputs
+(:mod:`skbp.core.namespace`): numpy arrays get numpy itself.
 """
 
 import numpy as np
+from numpy import ndarray
 
 from .activations import Exp, Identity, Logistic, Softmax, log_sum_exp, softplus
+from .namespace import NUMPY, get_namespace
+from .regularization import squared_norm
 
 __all__ = [
     "Loss",
@@ -52,9 +61,32 @@ def weighted_mean(per_sample, sample_weight=None):
     Returns a Python float.
     """
     if sample_weight is None:
-        # sum / n rather than np.mean, whose overhead shows on small batches.
-        return float(per_sample.sum()) / per_sample.shape[0]
-    return float(np.dot(per_sample, sample_weight) / np.sum(sample_weight))
+        # sum / n rather than a mean, whose overhead shows on small batches.
+        return _total(per_sample) / per_sample.shape[0]
+    xp = NUMPY if type(per_sample) is ndarray else get_namespace(per_sample)
+    if sample_weight.dtype != per_sample.dtype:
+        # Both to the common dtype, as numpy's dot does itself (torch's
+        # matmul refuses two dtypes).
+        dtype = xp.result_type(per_sample, sample_weight)
+        per_sample = xp.astype(per_sample, dtype, copy=False)
+        sample_weight = xp.astype(sample_weight, dtype, copy=False)
+    return float(xp.dot(per_sample, sample_weight) / xp.sum(sample_weight))
+
+
+def _total(x):
+    """Sum of every entry of ``x``, as a Python float."""
+    if type(x) is ndarray:
+        # The method: np.sum's dispatch costs about 1 us more per call.
+        return float(x.sum())
+    return float(get_namespace(x).sum(x))
+
+
+def _row_dots(a, b):
+    r"""Each row's dot product, :math:`\sum_k a_{ik} b_{ik}`, shape ``(n_samples,)``."""
+    if type(a) is ndarray:
+        # numpy's einsum: one pass, no (n_samples, n_outputs) temporary.
+        return np.einsum("ij,ij->i", a, b)
+    return get_namespace(a, b).sum(a * b, axis=1)
 
 
 class Loss:
@@ -133,7 +165,12 @@ class Loss:
         -------
         dZ : ndarray of shape (n_samples, n_outputs)
         """
-        return np.subtract(A, Y, out=out, dtype=A.dtype)
+        xp = NUMPY if type(A) is ndarray else get_namespace(A)
+        if Y.dtype != A.dtype:
+            # In A's dtype (targets may be float64 or integers): what numpy
+            # does itself with dtype=, which other libraries lack.
+            Y = xp.astype(Y, A.dtype)
+        return xp.subtract(A, Y, out=out)
 
     def gradient(self, Y, Z, A, sample_weight=None, out=None):
         r"""Row gradients times the normalised weights :math:`m s_i / \sum_j s_j`.
@@ -158,8 +195,12 @@ class Loss:
         """
         dZ = self.per_sample_gradient(Y, Z, A, out=out)
         if sample_weight is not None:
-            scale = sample_weight * (len(sample_weight) / np.sum(sample_weight))
-            dZ *= scale.astype(dZ.dtype, copy=False)[:, np.newaxis]
+            xp = NUMPY if type(dZ) is ndarray else get_namespace(dZ)
+            m = sample_weight.shape[0]
+            scale = sample_weight * (m / xp.sum(sample_weight))
+            if scale.dtype != dZ.dtype:
+                scale = xp.astype(scale, dZ.dtype)
+            dZ *= scale[:, None]
         return dZ
 
     def __repr__(self):
@@ -186,7 +227,7 @@ class SquaredError(Loss):
     def per_sample(self, Y, Z, A):
         r"""Row losses :math:`\tfrac12 \sum_k (z_k - y_k)^2`, shape ``(n_samples,)``."""
         diff = A - Y
-        return 0.5 * np.einsum("ij,ij->i", diff, diff)
+        return 0.5 * _row_dots(diff, diff)
 
     def value(self, Y, Z, A, sample_weight=None):
         if sample_weight is not None:
@@ -194,8 +235,7 @@ class SquaredError(Loss):
         # Unweighted, the mean of the rows' losses is half the sum of all
         # squared residuals over m: one dot product instead of per-row sums
         # (the per-call cost shows on small full-batch fits).
-        diff = (A - Y).ravel()
-        return 0.5 * float(np.dot(diff, diff)) / A.shape[0]
+        return 0.5 * squared_norm(A - Y) / A.shape[0]
 
 
 class BinaryLogLoss(Loss):
@@ -216,7 +256,8 @@ class BinaryLogLoss(Loss):
 
     def per_sample(self, Y, Z, A):
         r"""Row losses :math:`\sum_k [\log(1 + e^{z_k}) - y_k z_k]`, from the logits."""
-        return np.sum(softplus(Z) - Y * Z, axis=1)
+        xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
+        return xp.sum(softplus(Z) - Y * Z, axis=1)
 
 
 class MulticlassLogLoss(Loss):
@@ -235,7 +276,7 @@ class MulticlassLogLoss(Loss):
 
     def per_sample(self, Y, Z, A):
         r"""Row losses :math:`\log \sum_j e^{z_j} - \sum_k y_k z_k`, from the logits."""
-        return log_sum_exp(Z) - np.einsum("ij,ij->i", Y, Z)
+        return log_sum_exp(Z) - _row_dots(Y, Z)
 
 
 class PoissonLoss(Loss):
@@ -256,8 +297,9 @@ class PoissonLoss(Loss):
 
     def per_sample(self, Y, Z, A):
         r"""Row losses :math:`\sum_k [y_k \log y_k - y_k - y_k z_k + e^{z_k}]`."""
-        y_log_y = np.where(Y > 0, Y * np.log(np.where(Y > 0, Y, 1)), 0)
-        return np.sum(y_log_y - Y - Y * Z + A, axis=1)
+        xp = NUMPY if type(A) is ndarray else get_namespace(A)
+        y_log_y = xp.where(Y > 0, Y * xp.log(xp.where(Y > 0, Y, 1)), 0)
+        return xp.sum(y_log_y - Y - Y * Z + A, axis=1)
 
 
 class HuberLoss(Loss):
@@ -285,10 +327,13 @@ class HuberLoss(Loss):
         .. math:: \sum_k \begin{cases} \tfrac12 r_k^2 & |r_k| \le \delta \\
                   \delta (|r_k| - \tfrac12 \delta) & |r_k| > \delta \end{cases}
         """
-        abs_r = np.abs(A - Y)
-        quadratic = np.minimum(abs_r, self.delta)
+        xp = NUMPY if type(A) is ndarray else get_namespace(A)
+        abs_r = xp.abs(A - Y)
+        quadratic = xp.minimum(abs_r, self.delta)
         # 1/2 q^2 + delta (|r| - q) covers both branches at once.
-        return np.sum(0.5 * quadratic * quadratic + self.delta * (abs_r - quadratic), 1)
+        return xp.sum(
+            0.5 * quadratic * quadratic + self.delta * (abs_r - quadratic), axis=1
+        )
 
     def per_sample_gradient(self, Y, Z, A, out=None):
         r"""Row gradients :math:`dZ = \mathrm{clip}(A - Y, -\delta, \delta)`.
@@ -298,7 +343,8 @@ class HuberLoss(Loss):
         and shapes as in :meth:`Loss.per_sample_gradient`.
         """
         dZ = super().per_sample_gradient(Y, Z, A, out=out)  # A - Y
-        return np.clip(dZ, -self.delta, self.delta, out=dZ)
+        xp = NUMPY if type(dZ) is ndarray else get_namespace(dZ)
+        return xp.clip(dZ, -self.delta, self.delta, out=dZ)
 
 
 class AbsoluteError(Loss):
@@ -315,7 +361,8 @@ class AbsoluteError(Loss):
 
     def per_sample(self, Y, Z, A):
         r"""Row losses :math:`\sum_k |z_k - y_k|`, shape ``(n_samples,)``."""
-        return np.sum(np.abs(A - Y), axis=1)
+        xp = NUMPY if type(A) is ndarray else get_namespace(A)
+        return xp.sum(xp.abs(A - Y), axis=1)
 
     def per_sample_gradient(self, Y, Z, A, out=None):
         r"""Row gradients :math:`dZ = \mathrm{sign}(A - Y)` (0 where :math:`A = Y`).
@@ -325,7 +372,8 @@ class AbsoluteError(Loss):
         :meth:`Loss.per_sample_gradient`.
         """
         dZ = super().per_sample_gradient(Y, Z, A, out=out)  # A - Y
-        return np.sign(dZ, out=dZ)
+        xp = NUMPY if type(dZ) is ndarray else get_namespace(dZ)
+        return xp.sign(dZ, out=dZ)
 
 
 #: Every loss by name. ``"multilabel_log_loss"`` is the binary log-loss

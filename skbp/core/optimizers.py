@@ -5,7 +5,13 @@ Same interface and update rules as scikit-learn's MLP optimizers:
 epoch (``t`` = samples seen), ``trigger_stopping(msg, verbose)`` when the
 loss stalls. Parameters are updated in place and keep their dtype.
 
-Every update is a few in-place numpy operations. BLAS's ``axpy`` (through
+Parameters, gradients and the optimizers' state are ndarrays or arrays of
+another array-API library (PyTorch, CuPy, ...), all of one library and
+device: each step is written once, against the namespace ``xp`` of the
+parameters (:mod:`skbp.core.namespace`), and the state arrays are made with
+``xp.zeros_like``, in the parameters' library and on their device.
+
+Every update is a few in-place operations. BLAS's ``axpy`` (through
 ``scipy.linalg.blas``) would fuse ``y += a * x`` into one pass, but scipy
 ships its own OpenBLAS: calling it between numpy's matrix products makes two
 BLAS thread pools contend for the cores, and a fit measured 30 times slower
@@ -15,6 +21,9 @@ with BLAS on two threads. Hence no scipy BLAS in the training loop.
 import math
 
 import numpy as np
+from numpy import ndarray
+
+from .namespace import NUMPY, get_namespace
 
 __all__ = ["Optimizer", "SGD", "Adam", "OPTIMIZERS", "LEARNING_RATE_SCHEDULES"]
 
@@ -76,7 +85,7 @@ class Optimizer:
         """
         raise NotImplementedError
 
-    def _work(self, index, grad, overwrite_grads):
+    def _work(self, index, grad, overwrite_grads, xp):
         """A working copy of ``grad``: ``grad`` itself when it may be
         overwritten, else a scratch array (allocated once) holding a copy."""
         if overwrite_grads:
@@ -85,8 +94,8 @@ class Optimizer:
             self._scratch = {}
         work = self._scratch.get(index)
         if work is None or work.shape != grad.shape or work.dtype != grad.dtype:
-            work = self._scratch[index] = np.empty_like(grad)
-        np.copyto(work, grad)
+            work = self._scratch[index] = xp.empty_like(grad)
+        xp.copyto(work, grad)
         return work
 
     def iteration_ends(self, time_step):
@@ -140,7 +149,8 @@ class SGD(Optimizer):
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
         self.power_t = float(power_t)
-        self.velocities = [np.zeros_like(p) for p in params]
+        xp = get_namespace(*params)
+        self.velocities = [xp.zeros_like(p) for p in params]
 
     def update(self, params, grads, overwrite_grads=False):
         r"""One step on every array of ``params``, in place, the velocity first.
@@ -159,11 +169,12 @@ class SGD(Optimizer):
         """
         # The same operations as scikit-learn's SGDOptimizer, written into a
         # working copy of the gradient (the gradient itself when allowed).
+        xp = NUMPY if type(params[0]) is ndarray else get_namespace(params[0])
         lr, mu = self.learning_rate, self.momentum
         for i, (param, grad, velocity) in enumerate(
             zip(params, grads, self.velocities)
         ):
-            lr_grad = self._work(i, grad, overwrite_grads)
+            lr_grad = self._work(i, grad, overwrite_grads, xp)
             lr_grad *= lr
             if mu == 0:
                 # Plain gradient descent: no velocity to keep.
@@ -175,7 +186,7 @@ class SGD(Optimizer):
                 # theta += mu v - lr g, as theta - lr g then + mu v: the
                 # working array then holds mu v (lr g is no longer needed).
                 param -= lr_grad
-                param += np.multiply(velocity, mu, out=lr_grad)
+                param += xp.multiply(velocity, mu, out=lr_grad)
             else:
                 param += velocity
 
@@ -251,8 +262,9 @@ class Adam(Optimizer):
         self.beta_2 = float(beta_2)
         self.epsilon = float(epsilon)
         self.t = 0
-        self.ms = [np.zeros_like(p) for p in params]
-        self.vs = [np.zeros_like(p) for p in params]
+        xp = get_namespace(*params)
+        self.ms = [xp.zeros_like(p) for p in params]
+        self.vs = [xp.zeros_like(p) for p in params]
 
     def update(self, params, grads, overwrite_grads=False):
         r"""One step on every array of ``params``, in place; :math:`t` counts them.
@@ -266,6 +278,7 @@ class Adam(Optimizer):
 
         The parameters are those of :meth:`Optimizer.update`.
         """
+        xp = NUMPY if type(params[0]) is ndarray else get_namespace(params[0])
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
         # A Python float keeps float32 parameters in float32.
@@ -278,7 +291,7 @@ class Adam(Optimizer):
         # step below (and nothing smaller than (1 - b1) g is ever formed).
         to_root_b2 = math.sqrt(1 - b2) / (1 - b1)  # a Python float: float32 stays
         for i, (param, grad, m, v) in enumerate(zip(params, grads, self.ms, self.vs)):
-            work = self._work(i, grad, overwrite_grads)
+            work = self._work(i, grad, overwrite_grads, xp)
             # m = b1 m + (1 - b1) g
             m *= b1
             work *= 1 - b1
@@ -289,9 +302,9 @@ class Adam(Optimizer):
             work *= work
             v += work
             # theta -= lr_t m / (sqrt(v) + eps)
-            np.sqrt(v, out=work)
+            xp.sqrt(v, out=work)
             work += eps
-            np.divide(m, work, out=work)
+            xp.divide(m, work, out=work)
             work *= lr
             param -= work
 

@@ -3,16 +3,20 @@
 The registry tests are parametrized over ``OPTIMIZERS``, so an optimizer added
 later is covered automatically: each needs an independent formula for its
 steps in ``REFERENCE`` below, and a test fails with a clear message for one
-that has none yet.
+that has none yet. Those tests also run over the array libraries of
+``NAMESPACES`` (numpy, array-api-strict, PyTorch CPU): the steps must be
+taken in place, in the parameters' library, and equal numpy's.
 """
 
 import inspect
 
 import numpy as np
 import pytest
+from namespaces import NAMESPACES
 from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
 
 from skbp.core.layout import ParameterLayout
+from skbp.core.namespace import device
 from skbp.core.optimizers import OPTIMIZERS, SGD, Adam, Optimizer
 
 SHAPES = [(3, 4), (4, 2), (4,), (2,)]
@@ -212,32 +216,75 @@ def test_adam_trigger_stopping_stops(capsys):
     assert out == capsys.readouterr().out == "Done. Stopping.\n"
 
 
-@pytest.mark.parametrize(
-    "make",
-    [
-        lambda p: Adam(p, learning_rate_init=0.01),
-        lambda p: SGD(p, 0.05, momentum=0.9, nesterov=True),
-        lambda p: SGD(p, 0.05, momentum=0.9, nesterov=False),
-        lambda p: SGD(p, 0.05, momentum=0.0),
-    ],
-)
+#: Each optimizer's variants: momentum with and without Nesterov, and none.
+VARIANTS = {
+    "adam": lambda p: Adam(p, learning_rate_init=0.01),
+    "nesterov": lambda p: SGD(p, 0.05, momentum=0.9, nesterov=True),
+    "momentum": lambda p: SGD(p, 0.05, momentum=0.9, nesterov=False),
+    "plain": lambda p: SGD(p, 0.05, momentum=0.0),
+}
+
+
+@pytest.mark.parametrize("lib", NAMESPACES)
+@pytest.mark.parametrize("make", list(VARIANTS.values()), ids=list(VARIANTS))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_overwrite_grads_takes_the_same_steps_without_scratch(make, dtype):
+def test_overwrite_grads_takes_the_same_steps_without_scratch(make, dtype, lib):
     # A training loop lets the step use the gradients as its working memory:
     # the steps must be exactly those of the default, which keeps them intact.
-    keep_p, overwrite_p = _params(dtype=dtype), _params(dtype=dtype)
+    keep_p = [lib.to(p) for p in _params(dtype=dtype)]
+    overwrite_p = [lib.to(p) for p in _params(dtype=dtype)]
     keep, overwrite = make(keep_p), make(overwrite_p)
     for step in range(N_STEPS):
-        grads = _grads(step, dtype)
-        before = [g.copy() for g in grads]
+        grads = [lib.to(g) for g in _grads(step, dtype)]
+        before = [lib.back(g).copy() for g in grads]
         keep.update(keep_p, grads)
         for g, b in zip(grads, before):
-            np.testing.assert_array_equal(g, b)  # left unchanged
-        overwrite.update(overwrite_p, [g.copy() for g in grads], overwrite_grads=True)
+            np.testing.assert_array_equal(lib.back(g), b)  # left unchanged
+        overwrite.update(overwrite_p, [lib.to(b) for b in before], overwrite_grads=True)
         for a, b in zip(keep_p, overwrite_p):
-            assert a.dtype == dtype
-            np.testing.assert_array_equal(a, b)
+            assert a.dtype == _lib_dtype(lib, dtype)
+            np.testing.assert_array_equal(lib.back(a), lib.back(b))
     assert overwrite._scratch is None  # nothing the size of the model allocated
+
+
+def _lib_dtype(lib, dtype):
+    """``dtype`` as the library ``lib`` spells it."""
+    return lib.to(np.zeros(0, dtype)).dtype
+
+
+def _state(optimizer):
+    """The optimizer's state arrays (velocities, or Adam's two means)."""
+    if isinstance(optimizer, Adam):
+        return optimizer.ms + optimizer.vs
+    return optimizer.velocities
+
+
+@pytest.mark.parametrize("lib", NAMESPACES)
+@pytest.mark.parametrize("make", list(VARIANTS.values()), ids=list(VARIANTS))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("overwrite_grads", [False, True])
+def test_steps_in_every_library_equal_numpy_in_place(make, dtype, overwrite_grads, lib):
+    # The same optimizer on numpy arrays and on the library's: the library's
+    # steps land in the very arrays given (a view taken before sees them),
+    # the state lives in the library, and every step equals numpy's.
+    numpy_p = _params(dtype=dtype)
+    params = [lib.to(p) for p in numpy_p]
+    views = [p[...] for p in params]
+    on_numpy, ours = make(numpy_p), make(params)
+    for a, param in zip(_state(ours), params):
+        assert type(a) is type(param) and device(a) == device(param)
+    rtol = 1e-6 if dtype == np.float32 else 1e-12
+    for step in range(N_STEPS):
+        grads = _grads(step, dtype)
+        on_numpy.update(numpy_p, grads)
+        ours.update(params, [lib.to(g) for g in grads], overwrite_grads)
+        for view, param, expected in zip(views, params, numpy_p):
+            assert type(param) is type(view) and param.dtype == view.dtype
+            np.testing.assert_array_equal(lib.back(view), lib.back(param))
+            np.testing.assert_allclose(lib.back(param), expected, rtol, atol=1e-15)
+        for a, b in zip(_state(ours), _state(on_numpy)):
+            assert a.dtype == _lib_dtype(lib, dtype)
+            np.testing.assert_allclose(lib.back(a), b, rtol, atol=1e-15)
 
 
 # ---------------------------------------------------------------------------
@@ -299,18 +346,21 @@ def test_registry_names_and_constructor(name):
     assert all(p.default is not p.empty for p in parameters[1:])
 
 
+@pytest.mark.parametrize("lib", NAMESPACES)
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
 @pytest.mark.parametrize("overwrite_grads", [False, True])
-def test_steps_match_reference_formula(name, overwrite_grads):
+def test_steps_match_reference_formula(name, overwrite_grads, lib):
     keywords, reference = _reference(name)
     theta = np.concatenate([p.ravel() for p in _params()])
     grads = [np.concatenate([g.ravel() for g in _grads(step)]) for step in range(4)]
-    params = [theta.copy()]
+    params = [lib.to(theta.copy())]
+    flat = params[0]
     optimizer = OPTIMIZERS[name](params, **keywords)
     for g in grads:
-        optimizer.update(params, [g.copy()], overwrite_grads=overwrite_grads)
+        optimizer.update(params, [lib.to(g.copy())], overwrite_grads=overwrite_grads)
+    assert params[0] is flat and type(flat) is type(lib.to(theta))
     np.testing.assert_allclose(
-        params[0], reference(theta, grads, **keywords), rtol=1e-12, atol=1e-14
+        lib.back(params[0]), reference(theta, grads, **keywords), rtol=1e-12, atol=1e-14
     )
 
 
