@@ -5,10 +5,6 @@ automatically; targets are drawn according to the loss's output activation.
 Most tests also run over the array libraries of ``NAMESPACES`` (numpy,
 array-api-strict, PyTorch CPU): the problems are drawn in numpy, moved to the
 library, and the results must come back in it, equal to numpy's.
-
-The log-losses' values read ``softplus`` and ``log_sum_exp`` from
-skbp.core.activations: on another library those tests skip until the
-activations compute in it (issue 15, converted alongside).
 """
 
 import pickle
@@ -32,17 +28,8 @@ from skbp.core.activations import (
     Identity,
     Logistic,
     Softmax,
-    log_sum_exp,
-    softplus,
 )
-from skbp.core.losses import (
-    LOSSES,
-    REGRESSION_LOSSES,
-    BinaryLogLoss,
-    Loss,
-    MulticlassLogLoss,
-    get_loss,
-)
+from skbp.core.losses import LOSSES, REGRESSION_LOSSES, Loss, get_loss
 
 ALL = sorted(LOSSES)
 DTYPES = [np.float32, np.float64]
@@ -89,27 +76,6 @@ def _lib_dtype(lib, dtype):
 def _to(lib, *arrays):
     """The numpy ``arrays`` moved to ``lib`` (None stays None)."""
     return [None if a is None else lib.to(a) for a in arrays]
-
-
-def _skip_until_activations_compute_in(lib, loss):
-    """Skip where the loss's value needs activations not yet on ``lib``.
-
-    :class:`BinaryLogLoss` and :class:`MulticlassLogLoss` compute their rows
-    with ``softplus`` and ``log_sum_exp`` from skbp.core.activations, which
-    issue 15 converts to the array API separately: once those return arrays
-    of ``lib``, the test runs.
-    """
-    if lib.name == "numpy" or not isinstance(loss, (BinaryLogLoss, MulticlassLogLoss)):
-        return
-    Z = lib.to(np.zeros((2, 3)))
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            computed = all(type(f(Z)) is type(Z) for f in (softplus, log_sum_exp))
-    except Exception:
-        computed = False
-    if not computed:
-        pytest.skip(f"softplus/log_sum_exp do not compute in {lib.name} yet")
 
 
 def _softplus(z):
@@ -272,7 +238,6 @@ def test_canonical_pairings():
 @pytest.mark.parametrize("weighted", [False, True])
 def test_value_matches_reference_formula(name, weighted, lib):
     loss, Y, Z, A = _make_problem(name)
-    _skip_until_activations_compute_in(lib, loss)
     per_row = _reference(name)(Y, Z)
     sw = _weights(len(Y)) if weighted else None
     expected = np.average(per_row, weights=sw)
@@ -349,7 +314,6 @@ def test_gradient_out_buffer_and_dtype(name, dtype, lib):
     result = loss.gradient(Y, Z, A, sample_weight=sw, out=buf)
     assert result is buf
     np.testing.assert_array_equal(lib.back(buf), lib.back(expected))
-    _skip_until_activations_compute_in(lib, loss)
     assert loss.per_sample(Y, Z, A).dtype == dtype
     assert isinstance(loss.value(Y, Z, A), float)
     assert isinstance(loss.value(Y, Z, A, sample_weight=sw), float)
@@ -377,7 +341,6 @@ def test_gradients_in_every_library_equal_numpy(name, weighted, lib):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_values_in_every_library_equal_numpy(name, dtype, lib):
     loss, Y, Z, A = _make_problem(name, m=9, seed=13)
-    _skip_until_activations_compute_in(lib, loss)
     Y, Z, A = Y.astype(dtype), Z.astype(dtype), A.astype(dtype)
     sw = _weights(len(Y), seed=14)  # float64: a float32 loss meets it
     rtol = 1e-5 if dtype == np.float32 else 1e-12
@@ -400,9 +363,6 @@ def test_gradient_does_not_modify_inputs(name, lib):
     sw = lib.to(_weights(len(Y)))
     Y, Z, A = _to(lib, Y, Z, A)
     loss.gradient(Y, Z, A, sample_weight=sw)
-    for before, after in zip(copies, (Y, Z, A)):
-        np.testing.assert_array_equal(before, lib.back(after))
-    _skip_until_activations_compute_in(lib, loss)
     loss.value(Y, Z, A, sample_weight=sw)
     for before, after in zip(copies, (Y, Z, A)):
         np.testing.assert_array_equal(before, lib.back(after))
@@ -417,7 +377,6 @@ def test_gradient_does_not_modify_inputs(name, lib):
 @pytest.mark.parametrize("name", ALL)
 def test_weight_two_equals_duplicated_row(name, lib):
     loss, Y, Z, A = _make_problem(name, m=6, seed=7)
-    _skip_until_activations_compute_in(lib, loss)
     sw = np.ones(len(Y))
     sw[[1, 4]] = 2.0
     dup = np.r_[np.arange(len(Y)), [1, 4]]
@@ -437,7 +396,6 @@ def test_weight_two_equals_duplicated_row(name, lib):
 @pytest.mark.parametrize("name", ALL)
 def test_zero_weight_equals_dropped_row(name, lib):
     loss, Y, Z, A = _make_problem(name, m=6, seed=8)
-    _skip_until_activations_compute_in(lib, loss)
     sw = np.ones(len(Y))
     sw[[0, 3]] = 0.0
     keep = sw > 0
@@ -454,7 +412,6 @@ def test_zero_weight_equals_dropped_row(name, lib):
 @pytest.mark.parametrize("name", ALL)
 def test_uniform_weights_change_nothing(name, lib):
     loss, Y, Z, A = _make_problem(name, seed=9)
-    _skip_until_activations_compute_in(lib, loss)
     Y, Z, A, sw = _to(lib, Y, Z, A, np.full(len(Y), 3.7))
     np.testing.assert_allclose(loss.value(Y, Z, A, sw), loss.value(Y, Z, A))
     np.testing.assert_allclose(
@@ -475,7 +432,6 @@ HUGE = np.array([-1e4, -1e3, -100.0, -20.0, -1.0, 0.0, 1.0, 20.0, 100.0, 1e3, 1e
 def test_stable_at_huge_logits(name, dtype, lib):
     """Finite loss wherever the true loss fits the dtype, and no warnings."""
     loss = get_loss(name)
-    _skip_until_activations_compute_in(lib, loss)
     rng = np.random.RandomState(10)
     m = 2 * len(HUGE)
     Y = make_targets(name, m, rng)
