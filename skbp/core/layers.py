@@ -80,7 +80,7 @@ _new_cache = functools.partial(tuple.__new__, LayerCache)
 
 def _layer_namespace(A_prev, W):
     """The namespace of a layer's input and weights (sparse input: numpy only)."""
-    if _is_sparse(A_prev) and type(W) is not ndarray:
+    if _is_sparse(A_prev) and not isinstance(W, ndarray):
         raise TypeError(
             "Sparse input works with numpy arrays only: got a scipy sparse "
             f"matrix with {type(W).__module__.split('.')[0]} weights. Densify "

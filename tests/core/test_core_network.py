@@ -825,3 +825,55 @@ def test_numerical_gradients_in_every_library(lib, dtype):
         assert type(g) is np.ndarray and g.dtype == np.float64
         np.testing.assert_allclose(g, e, rtol=1e-3 if dtype == np.float32 else 1e-9)
     assert relative_error([lib.to(np.array([3.0, 4.0]))], [np.zeros(2)]) == 1.0
+
+
+class _HalfSquares:
+    """A stand-in loss written for any library: what backprop chains with.
+
+    :math:`\\tfrac12 \\lVert a - y \\rVert^2` per row, weighted mean; its
+    gradient per row is :math:`(a - y)\\, s_i m / \\sum s`.
+    """
+
+    output_activation = get_activation("identity")
+
+    def value(self, Y, Z, A, sample_weight=None):
+        xp = get_namespace(A)
+        per_row = xp.sum((A - Y) ** 2, axis=1) / 2
+        if sample_weight is None:
+            return float(xp.mean(per_row))
+        return float(xp.sum(per_row * sample_weight) / xp.sum(sample_weight))
+
+    def gradient(self, Y, Z, A, sample_weight=None, out=None):
+        xp = get_namespace(A)
+        G = A - Y
+        if sample_weight is not None:
+            scale = sample_weight * (A.shape[0] / xp.sum(sample_weight))
+            G = G * scale[:, None]
+        if out is None:
+            return G
+        out[...] = G
+        return out
+
+
+@pytest.mark.parametrize("lib", NAMESPACES)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("with_workspace", [False, True])
+def test_backprop_chains_in_every_library(lib, weighted, with_workspace):
+    # Identity layers and a stand-in loss written for any library: backprop's
+    # own chaining (weights' total, workspace buffers, the 1/m scaling) runs
+    # in the input's library and gives numpy's numbers.
+    net = make_network("squared_error", "identity", 2, m=7, weighted=weighted)
+    net["loss"] = _HalfSquares()
+    net["activations"] = [get_activation("identity")] * 3
+    units = [3, *HIDDEN_WIDTHS[:2], 2]
+    J, coef_grads, intercept_grads = _backprop(net)
+    moved = _in_library(lib, net)
+    workspace = (
+        Workspace(units, 9, np.float64, like=moved["X"]) if with_workspace else None
+    )
+    J_x, g_x, h_x = _backprop(moved, workspace=workspace)
+    np.testing.assert_allclose(J_x, J, rtol=1e-12)
+    for g, e in zip((*g_x, *h_x), (*coef_grads, *intercept_grads)):
+        _assert_same(lib, g, e)
+    if with_workspace:
+        assert all(g is w for g, w in zip(g_x, workspace.coef_grads))

@@ -107,7 +107,9 @@ def test_backprop_with_workspace_sparse_and_dropout():
     coefs, intercepts = initialize_parameters(units, rng)
     acts = [get_activation("relu")] * 2 + [loss.output_activation]
     masks = dropout_masks(np.arange(8, dtype=np.uint64), [6, 4], [0.5, 0.25], 3, 0)
-    ws = Workspace(units, max_rows=8, dtype=np.float64)
+    # Sparse data asks for numpy buffers.
+    ws = Workspace(units, max_rows=8, dtype=np.float64, like=Xs)
+    assert type(ws.flat_grads) is np.ndarray and type(ws.views(8)[2]) is np.ndarray
     J_ref, g_ref, h_ref = backprop(X, Y, coefs, intercepts, acts, loss, 0.1)
     J, g, h = backprop(Xs, Y, coefs, intercepts, acts, loss, 0.1, workspace=ws)
     np.testing.assert_allclose(J, J_ref, rtol=1e-13)
