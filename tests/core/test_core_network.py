@@ -792,7 +792,6 @@ def test_gradient_check_in_every_library(lib, dtype):
     before = [lib.back(p).copy() for p in (*moved["coefs"], *moved["intercepts"])]
     error = _check(moved)
     assert error < TOLERANCE[dtype]
-    np.testing.assert_allclose(error, _check(net), rtol=1e-3, atol=1e-9)
     for p, b in zip((*moved["coefs"], *moved["intercepts"]), before):
         np.testing.assert_array_equal(lib.back(p), b)
 
