@@ -73,6 +73,7 @@ from .network import (
     backprop,
     forward_output,
     initialize_parameters,
+    parameters_like,
 )
 from .optimizers import OPTIMIZERS, SGD, Adam, Optimizer
 from .regularization import add_l2_gradient, l2_penalty
@@ -133,6 +134,7 @@ __all__ = [
     "numerical_gradients",
     "pack",
     "packed_views",
+    "parameters_like",
     "relative_error",
     "row_keys",
     "softplus",

@@ -7,13 +7,18 @@ compared with backprop's gradient:
           \frac{J(\theta + \varepsilon e_j) - J(\theta - \varepsilon e_j)}
           {2 \varepsilon}
 
-The numerical side always runs in float64 (finite differences in float32 are
-too coarse to check anything); the analytic side runs in the parameters' own
-dtype, so a float32 network is checked as it trains.
+The numerical side always runs in float64 numpy, on the host (finite
+differences in float32 are too coarse to check anything, and a loop of
+single-entry nudges is no work for a GPU); the analytic side runs in the
+parameters' own dtype, library and device, so a float32 network on PyTorch
+is checked as it trains. Arrays of any array-API library are accepted:
+they are converted to numpy for the numerical side and the comparison.
 """
 
 import numpy as np
+import scipy.sparse
 
+from .namespace import to_numpy
 from .network import backprop
 
 __all__ = ["numerical_gradients", "relative_error", "gradient_check"]
@@ -27,7 +32,7 @@ def numerical_gradients(loss_fn, params, eps=1e-6):
               {2 \varepsilon}
 
     with :math:`J` = ``loss_fn()`` and :math:`\varepsilon` = ``eps``;
-    returned in float64, whatever the dtype of ``params``.
+    returned in float64 numpy, whatever the dtype or library of ``params``.
 
     Parameters
     ----------
@@ -35,25 +40,27 @@ def numerical_gradients(loss_fn, params, eps=1e-6):
         ``loss_fn() -> float``, evaluated at the current contents of
         ``params``.
     params : list of ndarray
-        Arrays nudged in place (and restored).
+        Arrays nudged in place (and restored), of any library: each nudged
+        value is computed on the host in the array's dtype, then written.
     eps : float, default=1e-6
 
     Returns
     -------
-    list of ndarray, shapes of ``params``
+    list of numpy.ndarray, shapes of ``params``
     """
     grads = []
     for param in params:
-        grad = np.empty(param.shape, dtype=np.float64)
-        flat, flat_grad = param.reshape(-1), grad.reshape(-1)
-        for j in range(flat.size):
-            original = flat[j]
-            flat[j] = original + eps
+        grad = np.empty(tuple(param.shape), dtype=np.float64)
+        # A host copy: the original values, read in the array's dtype.
+        values = np.array(to_numpy(param))
+        for idx in np.ndindex(values.shape):
+            original = values[idx]
+            param[idx] = float(original + eps)  # exact: already in the dtype
             plus = loss_fn()
-            flat[j] = original - eps
+            param[idx] = float(original - eps)
             minus = loss_fn()
-            flat[j] = original
-            flat_grad[j] = (plus - minus) / (2 * eps)
+            param[idx] = float(original)
+            grad[idx] = (plus - minus) / (2 * eps)
         grads.append(grad)
     return grads
 
@@ -67,7 +74,8 @@ def relative_error(analytic, numerical, floor=1e-8):
     .. math:: \frac{\lVert D_{bp} - D_{fd} \rVert}
               {\max(\lVert D_{bp} \rVert + \lVert D_{fd} \rVert, \text{floor})}
 
-    (norms over the whole array, so near-zero entries do not dominate).
+    (norms over the whole array, so near-zero entries do not dominate),
+    computed in float64 numpy: arrays of other libraries are converted.
 
     Returns
     -------
@@ -75,7 +83,8 @@ def relative_error(analytic, numerical, floor=1e-8):
     """
     worst = 0.0
     for a, n in zip(analytic, numerical):
-        a = np.asarray(a, dtype=np.float64)
+        a = np.asarray(to_numpy(a), dtype=np.float64)
+        n = np.asarray(to_numpy(n), dtype=np.float64)
         denom = max(np.linalg.norm(a) + np.linalg.norm(n), floor)
         worst = max(worst, float(np.linalg.norm(a - n) / denom))
     return worst
@@ -103,10 +112,11 @@ def gradient_check(
 
     Parameters
     ----------
-    X : ndarray of shape (m, n_features)
+    X : ndarray or sparse matrix of shape (m, n_features)
     Y : ndarray of shape (m, n_outputs)
     coefs, intercepts : lists of ndarray
-        The point at which to check (not modified).
+        The point at which to check (not modified). Of any array-API
+        library: backprop runs there, the finite differences in numpy.
     activations : list of Activation
     loss : Loss
     alpha : float, default=0.0
@@ -137,14 +147,17 @@ def gradient_check(
         sample_weight,
         dropout_masks=dropout_masks,
     )
-    analytic = [g.copy() for g in (*coef_grads, *intercept_grads)]
+    analytic = [np.array(to_numpy(g)) for g in (*coef_grads, *intercept_grads)]
 
     def as64(arrays):
-        return [np.array(a, dtype=np.float64) for a in arrays]
+        """Host copies in float64 (the numerical side's own arrays)."""
+        return [np.array(to_numpy(a), dtype=np.float64) for a in arrays]
 
-    X64 = X.astype(np.float64)
-    Y64 = np.asarray(Y, dtype=np.float64)
+    X64 = X.astype(np.float64) if scipy.sparse.issparse(X) else as64([X])[0]
+    Y64 = np.asarray(to_numpy(Y), dtype=np.float64)
     coefs64, intercepts64 = as64(coefs), as64(intercepts)
+    if sample_weight is not None:
+        sample_weight = to_numpy(sample_weight)
     masks64 = None
     if dropout_masks is not None:
         masks64 = [None if M is None else as64([M])[0] for M in dropout_masks]

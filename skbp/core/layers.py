@@ -13,20 +13,29 @@ Backward, given :math:`dZ = \partial \ell / \partial Z` row by row:
     db = \textstyle\sum_i dZ_i / m, \qquad
     dA_{prev} = dZ \, W^T
 
-``A_prev`` may be a scipy sparse matrix (the input layer); no other array is.
-``out=`` buffers must be C-contiguous arrays of the result's dtype (leading
-row slices of a larger C-contiguous buffer are).
+Every array is a numpy array or an array of another array-API library
+(PyTorch, CuPy, ...): "ndarray" below means either. The results are in the
+inputs' library, on their device (see :mod:`skbp.core.namespace`).
 
-The products are ``np.dot``, not ``@``: both call the same BLAS
-routine on large arrays, but ``np.dot`` reaches it with less overhead on the
-small and thin products of tiny networks and one-row batches (up to 4x faster
-on an outer product such as ``(m, 1) @ (1, n)``).
+``A_prev`` may be a scipy sparse matrix (the input layer), with numpy
+weights only; no other array is. ``out=`` buffers must be C-contiguous
+arrays of the result's dtype (leading row slices of a larger C-contiguous
+buffer are).
+
+The products are ``xp.dot``, which for numpy is ``np.dot``, not ``@``: both
+call the same BLAS routine on large arrays, but ``np.dot`` reaches it with
+less overhead on the small and thin products of tiny networks and one-row
+batches (up to 4x faster on an outer product such as ``(m, 1) @ (1, n)``).
+Other libraries get their ``matmul``.
 """
 
 import functools
 from typing import NamedTuple
 
 import numpy as np
+from numpy import ndarray
+
+from .namespace import NUMPY, get_namespace
 
 __all__ = [
     "LayerCache",
@@ -69,21 +78,52 @@ class LayerCache(NamedTuple):
 _new_cache = functools.partial(tuple.__new__, LayerCache)
 
 
-def _is_dense(A):
-    return isinstance(A, np.ndarray)
+def _layer_namespace(A_prev, W):
+    """The namespace of a layer's input and weights (sparse input: numpy only)."""
+    if _is_sparse(A_prev) and not isinstance(W, ndarray):
+        raise TypeError(
+            "Sparse input works with numpy arrays only: got a scipy sparse "
+            f"matrix with {type(W).__module__.split('.')[0]} weights. Densify "
+            "the input (and move it to that library) or train on numpy."
+        )
+    return get_namespace(A_prev, W)
+
+
+def _is_sparse(A):
+    return type(A).__module__.startswith("scipy.sparse")
+
+
+def _sparse_product(S, B, out=None):
+    """``S @ B`` for a scipy sparse ``S``, as an ndarray (into ``out``)."""
+    product = np.asarray(S @ B)
+    if out is None:
+        return product
+    out[...] = product
+    return out
 
 
 @functools.lru_cache(maxsize=8)
 def _ones(m, dtype):
     """A read-only vector of ``m`` ones, made once per (m, dtype).
 
-    ``db`` is the product ``ones @ dZ``; an epoch has at most two batch
-    sizes, so the vector is cached rather than allocated on every batch.
-    Read-only, so sharing it between threads is safe.
+    An epoch has at most two batch sizes, so the vector is cached rather than
+    allocated on every batch. Read-only, so sharing it between threads is
+    safe.
     """
     ones = np.ones(m, dtype)
     ones.flags.writeable = False
     return ones
+
+
+def _column_sums(dZ, xp, out=None):
+    r""":math:`\mathbf 1_m^\top dZ`, the sum of ``dZ``'s rows.
+
+    numpy computes it as the product ``ones @ dZ``: BLAS beats
+    ``sum(axis=0)``. Other libraries sum (a reduction is what a GPU does well).
+    """
+    if xp is NUMPY:
+        return np.dot(_ones(dZ.shape[0], dZ.dtype), dZ, out=out)
+    return xp.sum(dZ, axis=0, out=out)
 
 
 def linear_forward(A_prev, W, b, out=None):
@@ -104,13 +144,11 @@ def linear_forward(A_prev, W, b, out=None):
     -------
     Z : ndarray of shape (m, n_out)
     """
-    if _is_dense(A_prev):
-        Z = np.dot(A_prev, W, out=out)
-    elif out is None:
-        Z = np.asarray(A_prev @ W)
+    xp = NUMPY if type(A_prev) is ndarray else _layer_namespace(A_prev, W)
+    if xp is NUMPY and not isinstance(A_prev, ndarray):
+        Z = _sparse_product(A_prev, W, out=out)
     else:
-        out[...] = A_prev @ W
-        Z = out
+        Z = xp.dot(A_prev, W, out=out)
     Z += b
     return Z
 
@@ -148,21 +186,18 @@ def linear_backward(dZ, A_prev, W, out=None, compute_dA_prev=True, averaged=Fals
     dW : ndarray of shape (n_in, n_out)
     db : ndarray of shape (n_out,)
     """
+    xp = NUMPY if type(dZ) is ndarray else get_namespace(dZ)
     dA_prev_out, dW_out, db_out = (None, None, None) if out is None else out
     m = dZ.shape[0]
-    if _is_dense(A_prev):
-        dW = np.dot(A_prev.T, dZ, out=dW_out)
+    if xp is NUMPY and not isinstance(A_prev, ndarray):
+        dW = _sparse_product(A_prev.T, dZ, out=dW_out)
     else:
-        dW = np.asarray(A_prev.T @ dZ)
-        if dW_out is not None:
-            dW_out[...] = dW
-            dW = dW_out
-    # The column sums as a vector-matrix product: BLAS beats sum(axis=0).
-    db = np.dot(_ones(m, dZ.dtype), dZ, out=db_out)
+        dW = xp.dot(A_prev.T, dZ, out=dW_out)
+    db = _column_sums(dZ, xp, out=db_out)
     if not averaged:
         dW /= m
         db /= m
-    dA_prev = np.dot(dZ, W.T, out=dA_prev_out) if compute_dA_prev else None
+    dA_prev = xp.dot(dZ, W.T, out=dA_prev_out) if compute_dA_prev else None
     return dA_prev, dW, db
 
 

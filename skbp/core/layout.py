@@ -11,12 +11,20 @@ MLP does.
 
 A gradient vector uses the same layout, so that an optimizer can pair
 parameters and gradients element by element.
+
+The arrays are numpy arrays or arrays of another array-API library
+(PyTorch, CuPy, ...; "ndarray" below means either): a flat vector is made
+in the parameters' library, on their device, and views of a flat vector are
+in its library.
 """
 
 import itertools
 import math
 
 import numpy as np
+from numpy import ndarray
+
+from .namespace import NUMPY, device, get_namespace, library_dtype
 
 __all__ = ["ParameterLayout", "pack", "unpack", "packed_views"]
 
@@ -126,9 +134,26 @@ class ParameterLayout:
         coefs, intercepts = self.shapes[: self.n_layers], self.shapes[self.n_layers :]
         return f"ParameterLayout({list(coefs)}, {list(intercepts)})"
 
-    def empty(self, dtype=np.float64):
-        """A new, uninitialised flat vector of shape ``(size,)``."""
-        return np.empty(self.size, dtype)
+    def empty(self, dtype=np.float64, like=None):
+        """A new, uninitialised flat vector of shape ``(size,)``.
+
+        Parameters
+        ----------
+        dtype : dtype, default=np.float64
+            A numpy dtype (or its name), or one of ``like``'s library.
+        like : ndarray, optional
+            An array of the library and device to make the vector in (the
+            parameters, or the training data); by default numpy.
+
+        Returns
+        -------
+        flat : ndarray of shape (size,)
+        """
+        if like is None:
+            return np.empty(self.size, dtype)
+        xp = get_namespace(like)
+        dtype = library_dtype(xp, dtype)
+        return xp.empty((self.size,), dtype=dtype, device=device(like))
 
     def _split(self, flat):
         """Each array's part of ``flat``, reshaped: views of it."""
@@ -136,7 +161,8 @@ class ParameterLayout:
             raise ValueError(
                 f"expected {self.size} parameters, got an array of shape {flat.shape}"
             )
-        parts = [flat[where].reshape(shape) for where, shape in self._parts]
+        xp = NUMPY if type(flat) is ndarray else get_namespace(flat)
+        parts = [_reshaped(xp, flat[where], shape) for where, shape in self._parts]
         return parts[: self.n_layers], parts[self.n_layers :]
 
     def views(self, flat):
@@ -152,7 +178,8 @@ class ParameterLayout:
         Returns
         -------
         coefs, intercepts : lists of ndarray
-            Views of ``flat`` with the layout's shapes and ``flat``'s dtype.
+            Views of ``flat`` with the layout's shapes and ``flat``'s dtype,
+            in its library and on its device.
         """
         # A slice of a vector reshaped in C order is always a view.
         return self._split(flat)
@@ -168,23 +195,24 @@ class ParameterLayout:
         Parameters
         ----------
         coefs, intercepts : lists of ndarray
-            Arrays with the layout's shapes.
+            Arrays with the layout's shapes, of one library and device.
         out : ndarray of shape (size,), optional
             Written in place (casting within a kind, e.g. float64 to
-            float32) and returned; by default a new vector.
-        dtype : numpy dtype, optional
-            Of the new vector (without ``out``); by default that of the
-            arrays.
+            float32) and returned; by default a new vector, in the arrays'
+            library and on their device.
+        dtype : dtype, optional
+            Of the new vector (without ``out``): a numpy dtype (or its name)
+            or one of the arrays' library; by default that of the arrays.
 
         Returns
         -------
         flat : ndarray of shape (size,)
         """
         self._check(coefs, intercepts)
-        parts = [a.ravel() for a in (*coefs, *intercepts)]
-        if out is None:
-            return np.concatenate(parts, dtype=dtype)
-        return np.concatenate(parts, out=out, casting="same_kind")
+        first = coefs[0] if coefs else None
+        xp = NUMPY if type(first) is ndarray else get_namespace(*coefs, *intercepts)
+        parts = [_reshaped(xp, a, (-1,)) for a in (*coefs, *intercepts)]
+        return _concatenated(xp, parts, dtype, out)
 
     def unpack(self, flat, out=None):
         """The weights and biases cut out of ``flat``, as copies.
@@ -193,21 +221,61 @@ class ParameterLayout:
         ----------
         flat : ndarray of shape (size,)
         out : tuple (coefs, intercepts) of lists of ndarray, optional
-            Arrays with the layout's shapes, overwritten in place (cast to
-            their dtype) and returned; by default new arrays of ``flat``'s
-            dtype, sharing no memory with it.
+            Arrays with the layout's shapes, in ``flat``'s library and on its
+            device, overwritten in place (cast to their dtype) and returned;
+            by default new arrays of ``flat``'s dtype, library and device,
+            sharing no memory with it.
 
         Returns
         -------
         coefs, intercepts : lists of ndarray
         """
         parts = self._split(flat)
+        xp = NUMPY if type(flat) is ndarray else get_namespace(flat)
         if out is None:
-            return tuple([part.copy() for part in group] for group in parts)
+            return tuple(
+                [xp.asarray(part, copy=True) for part in group] for group in parts
+            )
         self._check(*out)
         for target, part in zip((*out[0], *out[1]), (*parts[0], *parts[1])):
-            target[...] = part
+            if xp is NUMPY:
+                target[...] = part  # casts, and is faster than np.copyto
+            else:
+                xp.copyto(target, part)
         return out
+
+
+def _reshaped(xp, a, shape):
+    """``a`` reshaped (a view where the standard allows one).
+
+    numpy's method skips ``np.reshape``'s dispatch: several times faster on
+    the few small arrays of a network. The standard has only the function.
+    """
+    return a.reshape(shape) if xp is NUMPY else xp.reshape(a, shape)
+
+
+def _concatenated(xp, parts, dtype=None, out=None):
+    """``parts`` end to end, as ``dtype`` or into ``out``.
+
+    numpy casts and writes into ``out`` in the same pass as it concatenates;
+    other libraries concatenate, then cast or copy.
+    """
+    if xp is NUMPY:
+        if out is None:
+            return np.concatenate(parts, dtype=dtype)
+        return np.concatenate(parts, out=out, casting="same_kind")
+    flat = xp.concat(parts)
+    if dtype is not None:
+        dtype = library_dtype(xp, dtype)
+        flat = flat if flat.dtype == dtype else xp.astype(flat, dtype)
+    if out is None:
+        return flat
+    if out.shape != flat.shape:
+        raise ValueError(
+            f"out has shape {tuple(out.shape)}; the parameters need {tuple(flat.shape)}"
+        )
+    xp.copyto(out, flat)
+    return out
 
 
 def pack(coefs, intercepts):

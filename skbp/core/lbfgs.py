@@ -3,6 +3,12 @@
 L-BFGS works on one vector; the network on lists of arrays.
 :class:`~skbp.core.layout.ParameterLayout` converts between the two (weights
 first, then biases, each flattened in C order, as scikit-learn's MLP does).
+
+The parameters may be arrays of any array-API library, on any device (a
+GPU): the loss and its gradient are computed there, while scipy's L-BFGS-B
+runs on the host, in float64 numpy. Per evaluation one flat vector goes to
+the device (the point to evaluate) and one comes back (the gradient), as in
+scikit-learn's array-API LogisticRegression.
 """
 
 import numpy as np
@@ -15,6 +21,7 @@ from .layout import ParameterLayout
 from .layout import pack as pack
 from .layout import packed_views as packed_views
 from .layout import unpack as unpack
+from .namespace import NUMPY, device, get_namespace, to_numpy
 
 __all__ = ["minimize_lbfgs"]
 
@@ -41,36 +48,47 @@ def minimize_lbfgs(
     ----------
     loss_and_grads : callable
         ``loss_and_grads() -> (J, coef_grads, intercept_grads)`` evaluated at
-        the current contents of ``coefs`` and ``intercepts``.
+        the current contents of ``coefs`` and ``intercepts``; ``J`` a float
+        (or a 0-d array), the gradients in the parameters' library.
     coefs, intercepts : lists of ndarray
-        Starting point; hold the solution on return.
+        Starting point; hold the solution on return. numpy arrays, or arrays
+        of another array-API library on any device, written in place there.
     max_iter, max_fun : int
         Limits on iterations and on loss evaluations.
     tol : float
         Projected-gradient tolerance (scipy's ``gtol``).
     callback : callable, optional
-        Called after each iteration with the flat parameter vector.
+        Called after each iteration with the flat parameter vector (scipy's:
+        a float64 numpy vector on the host).
 
     Returns
     -------
     scipy.optimize.OptimizeResult
+        ``x`` and ``jac`` are float64 numpy vectors, whatever the library.
     """
     layout = ParameterLayout.of(coefs, intercepts)
+    xp = get_namespace(*coefs, *intercepts)
+    where = device(coefs[0])
+
+    def to_device(theta):
+        return theta if xp is NUMPY else xp.asarray(theta, device=where)
 
     def fun(theta):
-        layout.unpack(theta, out=(coefs, intercepts))
+        layout.unpack(to_device(theta), out=(coefs, intercepts))
         J, coef_grads, intercept_grads = loss_and_grads()
-        # scipy's L-BFGS-B works in float64 whatever the parameters' dtype.
-        return J, layout.pack(coef_grads, intercept_grads, dtype=np.float64)
+        # scipy's L-BFGS-B works in float64 whatever the parameters' dtype:
+        # the gradient is packed (and cast) on the device, one vector back.
+        grad = layout.pack(coef_grads, intercept_grads, dtype=np.float64)
+        return float(J), to_numpy(grad)
 
     options = {"maxfun": max_fun, "maxiter": max_iter, "gtol": tol}
     result = scipy.optimize.minimize(
         fun,
-        layout.pack(coefs, intercepts, dtype=np.float64),
+        to_numpy(layout.pack(coefs, intercepts, dtype=np.float64)),
         method="L-BFGS-B",
         jac=True,
         options=options,
         callback=callback,
     )
-    layout.unpack(result.x, out=(coefs, intercepts))
+    layout.unpack(to_device(result.x), out=(coefs, intercepts))
     return result

@@ -34,6 +34,7 @@ __all__ = [
     "is_numpy",
     "device",
     "to_numpy",
+    "library_dtype",
 ]
 
 
@@ -197,3 +198,26 @@ def to_numpy(x):
     if hasattr(x, "detach"):  # PyTorch
         return x.detach().cpu().numpy()
     return np.asarray(x)
+
+
+def library_dtype(xp, dtype):
+    """``dtype`` as a dtype of ``xp``: numpy's names work for every library.
+
+    So callers may say ``np.float32`` (or ``"float32"``) whatever the
+    library, and also pass the library's own dtype (``torch.float32``).
+
+    Parameters
+    ----------
+    xp : :data:`NUMPY` or ArrayNamespace
+    dtype : numpy dtype, its name, or a dtype of ``xp``
+
+    Returns
+    -------
+    dtype
+        A numpy dtype for :data:`NUMPY`, else ``xp``'s dtype of that name.
+    """
+    if is_numpy(xp):
+        return np.dtype(dtype)
+    if isinstance(dtype, (np.dtype, type, str)):
+        return getattr(xp, np.dtype(dtype).name)
+    return dtype

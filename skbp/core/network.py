@@ -8,9 +8,16 @@ objects, the last one being the output activation paired with the loss).
 
 Every equation lives in the building blocks of :mod:`skbp.core.layers`; this
 module only chains them, layer after layer.
+
+The arrays are numpy arrays or arrays of another array-API library
+(PyTorch, CuPy, ...; "ndarray" below means either): the passes run in the
+library of ``X`` and the parameters, on their device, and return arrays of
+it. Only the initial weights are drawn in numpy, then moved (``like=``), so
+that one ``random_state`` gives one model in every library.
 """
 
 import numpy as np
+from numpy import ndarray
 
 from .dropout import dropout_backward, dropout_forward
 from .layers import (
@@ -19,10 +26,12 @@ from .layers import (
     linear_backward,
     linear_forward,
 )
+from .namespace import NUMPY, device, get_namespace
 from .regularization import add_l2_gradient, l2_penalty
 
 __all__ = [
     "initialize_parameters",
+    "parameters_like",
     "L_model_forward",
     "L_model_backward",
     "forward_output",
@@ -30,7 +39,9 @@ __all__ = [
 ]
 
 
-def initialize_parameters(layer_units, random_state, dtype=np.float64, factor=6.0):
+def initialize_parameters(
+    layer_units, random_state, dtype=np.float64, factor=6.0, like=None
+):
     r"""Glorot-uniform initialisation, drawn as scikit-learn's MLP draws it.
 
     For each layer, weights then biases are drawn from
@@ -41,15 +52,24 @@ def initialize_parameters(layer_units, random_state, dtype=np.float64, factor=6.
     and the estimators keep that choice so that both libraries draw the same
     numbers. One factor per layer when the layers' activations differ.
 
+    The numbers are always drawn in numpy, in float64, then cast to
+    ``dtype`` and, with ``like``, moved to ``like``'s library and device:
+    the same ``random_state`` gives the same parameters in every library.
+
     Parameters
     ----------
     layer_units : sequence of int
         ``[n_features, n_hidden_1, ..., n_outputs]``.
     random_state : numpy.random.RandomState or numpy.random.Generator
         Source of randomness (anything with ``uniform(low, high, size)``).
-    dtype : numpy dtype, default=np.float64
+    dtype : dtype, default=np.float64
+        A numpy dtype (or its name); with ``like``, also the library's own
+        (``torch.float32``).
     factor : float or sequence of float, default=6.0
         One value for every layer, or one per layer (``len(layer_units) - 1``).
+    like : ndarray, optional
+        An array (typically the training data) whose library and device the
+        parameters are put in; by default numpy.
 
     Returns
     -------
@@ -61,11 +81,42 @@ def initialize_parameters(layer_units, random_state, dtype=np.float64, factor=6.
     coefs, intercepts = [], []
     for fan_in, fan_out, f in zip(layer_units[:-1], layer_units[1:], factors):
         bound = np.sqrt(f / (fan_in + fan_out))
-        W = random_state.uniform(-bound, bound, (fan_in, fan_out))
-        b = random_state.uniform(-bound, bound, fan_out)
-        coefs.append(W.astype(dtype, copy=False))
-        intercepts.append(b.astype(dtype, copy=False))
-    return coefs, intercepts
+        coefs.append(random_state.uniform(-bound, bound, (fan_in, fan_out)))
+        intercepts.append(random_state.uniform(-bound, bound, fan_out))
+    return parameters_like(coefs, like, dtype), parameters_like(intercepts, like, dtype)
+
+
+def parameters_like(arrays, like=None, dtype=None):
+    """numpy arrays cast to ``dtype`` and moved to ``like``'s library and device.
+
+    How parameters drawn (or loaded) in numpy reach another library: the
+    values are the same, so a model is the same model in every library.
+
+    Parameters
+    ----------
+    arrays : list of numpy.ndarray
+    like : ndarray or sparse matrix, optional
+        An array of the target library and device; by default (and for a
+        sparse matrix) numpy.
+    dtype : dtype, optional
+        A numpy dtype (or its name), or one of ``like``'s library; by default
+        each array's own.
+
+    Returns
+    -------
+    list of ndarray
+        For numpy, the arrays themselves where they already have ``dtype``.
+    """
+    xp = NUMPY if like is None or type(like) is ndarray else get_namespace(like)
+    if xp is NUMPY:
+        return [a if dtype is None else a.astype(dtype, copy=False) for a in arrays]
+    if dtype is not None and isinstance(dtype, (np.dtype, type, str)):
+        # numpy's name of the dtype: cast on the host (as without like), then
+        # move (half the bytes in float32).
+        arrays = [a.astype(dtype, copy=False) for a in arrays]
+        dtype = None
+    where = device(like)
+    return [xp.asarray(a, dtype=dtype, device=where, copy=True) for a in arrays]
 
 
 def L_model_forward(X, coefs, intercepts, activations, out=None, masks=None):
@@ -141,7 +192,11 @@ def L_model_backward(
     # Every gradient is a mean over the m rows. Dividing the output's dZ by m
     # once carries through every layer (each later dZ is linear in it), so
     # the building blocks need not divide each dW and db again.
-    dZ = np.multiply(dZL, 1.0 / dZL.shape[0], out=dZL if overwrite_dZL else None)
+    if overwrite_dZL:
+        dZL *= 1.0 / dZL.shape[0]
+        dZ = dZL
+    else:
+        dZ = dZL * (1.0 / dZL.shape[0])
     # Output layer: the loss already gave dZ, so only the affine part remains.
     output_cache = caches[-1]
     dA, coef_grads[-1], intercept_grads[-1] = linear_backward(
@@ -197,16 +252,20 @@ def forward_output(X, coefs, intercepts, activations, block_rows=2048):
             Z = linear_forward(A, W, b)
             A = activation.forward(Z, out=Z)  # Z is not needed again: reuse it
         return A
-    dtype = np.result_type(X.dtype, *coefs)
-    buffers = [np.empty((block_rows, W.shape[1]), dtype) for W in coefs]
-    output = np.empty((m, coefs[-1].shape[1]), dtype)
+    # X may be sparse: the weights say which library and device compute.
+    xp = get_namespace(coefs[0])
+    dtype, where = xp.result_type(X.dtype, *coefs), device(coefs[0])
+    buffers = [
+        xp.empty((block_rows, W.shape[1]), dtype=dtype, device=where) for W in coefs
+    ]
+    output = xp.empty((m, coefs[-1].shape[1]), dtype=dtype, device=where)
     for start in range(0, m, block_rows):
         stop = min(start + block_rows, m)
-        A = X[start:stop]
+        A = X[start:stop, :]
         for W, b, activation, Z in zip(coefs, intercepts, activations, buffers):
-            Z = linear_forward(A, W, b, out=Z[: stop - start])
+            Z = linear_forward(A, W, b, out=Z[: stop - start, :])
             A = activation.forward(Z, out=Z)
-        output[start:stop] = A
+        output[start:stop, :] = A
     return output
 
 
@@ -263,7 +322,7 @@ def backprop(
         X, coefs, intercepts, activations, out=forward_out, masks=dropout_masks
     )
     ZL = caches[-1].Z
-    n = m if sample_weight is None else float(np.sum(sample_weight))
+    n = m if sample_weight is None else _total(sample_weight)
     J = loss.value(Y, ZL, AL, sample_weight) + l2_penalty(coefs, alpha, n)
     dZL = loss.gradient(Y, ZL, AL, sample_weight, out=dZ_out)
     coef_grads, intercept_grads = L_model_backward(
@@ -276,3 +335,9 @@ def backprop(
     )
     add_l2_gradient(coef_grads, coefs, alpha, n)
     return J, coef_grads, intercept_grads
+
+
+def _total(sample_weight):
+    """The sum of the weights, as a Python float (the L2 term's ``n``)."""
+    xp = NUMPY if type(sample_weight) is ndarray else get_namespace(sample_weight)
+    return float(xp.sum(sample_weight))

@@ -4,11 +4,13 @@ The math does not change: :func:`skbp.core.network.backprop` runs the same
 building blocks, only writing into these arrays through their ``out=``
 arguments. A workspace belongs to one training loop; prediction never uses
 one, which keeps a fitted model safe to share between threads.
+
+The buffers are numpy arrays, or arrays of another array-API library on
+another device (``like=``): those of the data they will hold.
 """
 
-import numpy as np
-
 from .layout import ParameterLayout
+from .namespace import NUMPY, device, get_namespace, library_dtype
 
 __all__ = ["Workspace"]
 
@@ -23,7 +25,8 @@ class Workspace:
     max_rows : int
         Largest batch the buffers must hold; smaller batches use leading
         row slices (contiguous views).
-    dtype : numpy dtype
+    dtype : dtype
+        A numpy dtype (or its name), or one of ``like``'s library.
     in_place : sequence of bool, optional
         One flag per layer: True where the activation may overwrite its
         pre-activation (``A`` and ``Z`` share one buffer), saving one
@@ -32,6 +35,9 @@ class Workspace:
         dropout (masking in place would change ``Z`` too); for the output
         layer, whose loss reads ``Z``, only when its activation is the
         identity (``A`` is then ``Z``). Default: no sharing.
+    like : ndarray or sparse matrix, optional
+        An array (typically the training data) whose library and device the
+        buffers are made in; by default (and for a sparse matrix) numpy.
 
     Attributes
     ----------
@@ -47,7 +53,7 @@ class Workspace:
         parameter vector in that layout with it, element by element.
     """
 
-    def __init__(self, layer_units, max_rows, dtype, in_place=None):
+    def __init__(self, layer_units, max_rows, dtype, in_place=None, like=None):
         widths = list(layer_units[1:])
         self.max_rows = int(max_rows)
         if in_place is None:
@@ -57,17 +63,24 @@ class Workspace:
                 f"in_place needs one flag per layer ({len(widths)}); got "
                 f"{list(in_place)!r}."
             )
-        self._Z = [np.empty((max_rows, n), dtype) for n in widths]
+        xp = get_namespace(like)
+        dtype = library_dtype(xp, dtype)
+        where = None if like is None else device(like)
+
+        def empty(n):
+            return xp.empty((self.max_rows, n), dtype=dtype, device=where)
+
+        self._Z = [empty(n) for n in widths]
         self._A = [
-            Z if shared else np.empty_like(Z) for Z, shared in zip(self._Z, in_place)
+            Z if shared else xp.empty_like(Z) for Z, shared in zip(self._Z, in_place)
         ]
         # Gradient flowing into layer l-1 has layer l's input width.
-        self._dA = [None] + [np.empty((max_rows, n), dtype) for n in widths[:-1]]
-        self._dZL = np.empty((max_rows, widths[-1]), dtype)
+        self._dA = [None] + [empty(n) for n in widths[:-1]]
+        self._dZL = empty(widths[-1])
         # One flat gradient vector in the parameters' layout, so that an
         # optimizer can step all parameters at once.
         self.layout = ParameterLayout.from_layer_units(layer_units)
-        self.flat_grads = self.layout.empty(dtype)
+        self.flat_grads = self.layout.empty(dtype, like=None if xp is NUMPY else like)
         self.coef_grads, self.intercept_grads = self.layout.views(self.flat_grads)
         self._views = {}
 
@@ -89,7 +102,7 @@ class Workspace:
         return views
 
     def _make_views(self, m):
-        forward_out = [(Z[:m], A[:m]) for Z, A in zip(self._Z, self._A)]
-        dA = [None if buf is None else buf[:m] for buf in self._dA]
+        forward_out = [(Z[:m, :], A[:m, :]) for Z, A in zip(self._Z, self._A)]
+        dA = [None if buf is None else buf[:m, :] for buf in self._dA]
         backward_out = (self.coef_grads, self.intercept_grads, dA)
-        return forward_out, backward_out, self._dZL[:m]
+        return forward_out, backward_out, self._dZL[:m, :]

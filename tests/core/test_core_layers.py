@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import scipy.sparse
+from namespaces import NAMESPACES
 
 from skbp.core.activations import HIDDEN_ACTIVATIONS, get_activation
 from skbp.core.layers import (
@@ -266,3 +267,115 @@ def test_linear_activation_backward_by_finite_differences(name):
     np.testing.assert_allclose(dW, fd(lambda w: J(A_prev, w, b), W), atol=1e-8)
     np.testing.assert_allclose(db, fd(lambda v: J(A_prev, W, v), b), atol=1e-8)
     np.testing.assert_allclose(dA_prev, m * fd(lambda a: J(a, W, b), A_prev), atol=1e-7)
+
+
+# ---------------------------------------------------------------------------
+# Every array library: results in the input's library, equal to numpy's
+# ---------------------------------------------------------------------------
+
+#: Relative tolerance against the numpy result, per dtype.
+LIBRARY_RTOL = {np.float32: 1e-5, np.float64: 1e-12}
+#: Waits on the other half of issue 15's step 2.
+NEEDS_ACTIVATIONS = "needs the activations/losses conversion (issue 15 step 2)"
+
+
+def _of_library(lib, x):
+    return type(x) is type(lib.to(np.zeros(1)))
+
+
+def _assert_same(lib, result, expected, dtype=np.float64):
+    assert _of_library(lib, result), type(result)
+    got = lib.back(result)
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    rtol = LIBRARY_RTOL[dtype]
+    np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol)
+
+
+@pytest.mark.parametrize("lib", NAMESPACES)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_linear_forward_in_every_library(lib, dtype):
+    A_prev, W, b, _ = _layer(dtype=dtype)
+    expected = linear_forward(A_prev, W, b)
+    _assert_same(
+        lib, linear_forward(lib.to(A_prev), lib.to(W), lib.to(b)), expected, dtype
+    )
+    buf = lib.to(np.full((6, 3), np.nan, dtype=dtype))
+    assert linear_forward(lib.to(A_prev), lib.to(W), lib.to(b), out=buf) is buf
+    _assert_same(lib, buf, expected, dtype)
+    # A leading row slice of a larger buffer, as the workspace passes.
+    big = lib.to(np.full((9, 3), np.nan, dtype=dtype))
+    linear_forward(lib.to(A_prev), lib.to(W), lib.to(b), out=big[:6, :])
+    _assert_same(lib, big[:6, :], expected, dtype)
+
+
+@pytest.mark.parametrize("lib", NAMESPACES)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("averaged", [False, True])
+def test_linear_backward_in_every_library(lib, dtype, averaged):
+    A_prev, W, _, dZ = _layer(dtype=dtype)
+    expected = linear_backward(dZ, A_prev, W, averaged=averaged)
+    args = (lib.to(dZ), lib.to(A_prev), lib.to(W))
+    for r, e in zip(linear_backward(*args, averaged=averaged), expected):
+        _assert_same(lib, r, e, dtype)
+
+    bufs = tuple(lib.to(np.full(e.shape, np.nan, dtype=dtype)) for e in expected)
+    result = linear_backward(*args, out=bufs, averaged=averaged)
+    for r, buf, e in zip(result, bufs, expected):
+        assert r is buf
+        _assert_same(lib, buf, e, dtype)
+
+    dA_prev, dW, db = linear_backward(*args, compute_dA_prev=False, averaged=averaged)
+    assert dA_prev is None
+    _assert_same(lib, dW, expected[1], dtype)
+    _assert_same(lib, db, expected[2], dtype)
+
+
+@pytest.mark.parametrize("lib", NAMESPACES[1:])
+def test_sparse_input_needs_numpy_weights(lib):
+    A_prev, W, b, _ = _layer(density=0.4)
+    with pytest.raises(TypeError, match="Sparse input works with numpy arrays only"):
+        linear_forward(scipy.sparse.csr_matrix(A_prev), lib.to(W), lib.to(b))
+
+
+def _library_cases():
+    """Identity runs on the layers alone; the others wait on activations.py."""
+    for lib in NAMESPACES:
+        for name in HIDDEN_ACTIVATIONS:
+            waits = lib.values[0].name != "numpy" and name != "identity"
+            marks = [*lib.marks]
+            if waits:
+                marks.append(pytest.mark.xfail(reason=NEEDS_ACTIVATIONS, strict=False))
+            yield pytest.param(lib.values[0], name, id=f"{lib.id}-{name}", marks=marks)
+
+
+@pytest.mark.parametrize(("lib", "name"), list(_library_cases()))
+def test_linear_activation_forward_and_backward_in_every_library(lib, name):
+    act = get_activation(name)
+    A_prev, W, b, dA = _layer(seed=2)
+    A_expected, cache_expected = linear_activation_forward(A_prev, W, b, act)
+    grads_expected = linear_activation_backward(dA.copy(), cache_expected, act)
+
+    A_prev_x, W_x = lib.to(A_prev), lib.to(W)
+    A, cache = linear_activation_forward(A_prev_x, W_x, lib.to(b), act)
+    assert type(cache) is LayerCache
+    assert cache.A_prev is A_prev_x and cache.W is W_x
+    _assert_same(lib, A, A_expected)
+    _assert_same(lib, cache.Z, cache_expected.Z)
+    for r, e in zip(
+        linear_activation_backward(lib.to(dA), cache, act, A=A), grads_expected
+    ):
+        _assert_same(lib, r, e)
+
+    # Buffers, with dZ written over dA itself (as the network does).
+    Z_buf, A_buf = (lib.to(np.full((6, 3), np.nan)) for _ in range(2))
+    A, cache = linear_activation_forward(
+        A_prev_x, W_x, lib.to(b), act, out=(Z_buf, A_buf)
+    )
+    assert A is A_buf and cache.Z is Z_buf
+    _assert_same(lib, A_buf, A_expected)
+    dA_work = lib.to(dA)
+    bufs = tuple(lib.to(np.full(e.shape, np.nan)) for e in grads_expected)
+    result = linear_activation_backward(dA_work, cache, act, out=(dA_work, *bufs))
+    for r, buf, e in zip(result, bufs, grads_expected):
+        assert r is buf
+        _assert_same(lib, buf, e)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from namespaces import NAMESPACES
 from sklearn.neural_network._multilayer_perceptron import _pack as sklearn_pack
 
 import skbp.core
@@ -188,3 +189,82 @@ def test_workspace_gradients_are_views_in_the_layout(dtype):
 def test_docstring_example_runs():
     result = doctest.testmod(skbp.core.layout)
     assert result.attempted > 0 and result.failed == 0
+
+
+# ---------------------------------------------------------------------------
+# Every array library: the flat vector in the parameters' library
+# ---------------------------------------------------------------------------
+
+
+def _of_library(lib, x):
+    return type(x) is type(lib.to(np.zeros(1)))
+
+
+@pytest.mark.parametrize("lib", NAMESPACES)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_layout_in_every_library(lib, dtype):
+    coefs, intercepts = _net_params(dtype=dtype)
+    layout = ParameterLayout.of(coefs, intercepts)
+    expected = layout.pack(coefs, intercepts)
+    coefs_x, intercepts_x = [lib.to(W) for W in coefs], [lib.to(b) for b in intercepts]
+
+    theta = layout.pack(coefs_x, intercepts_x)
+    assert _of_library(lib, theta)
+    np.testing.assert_array_equal(lib.back(theta), expected)
+    wide = layout.pack(coefs_x, intercepts_x, dtype=np.float64)
+    assert _of_library(lib, wide) and lib.back(wide).dtype == np.float64
+    np.testing.assert_array_equal(lib.back(wide), expected.astype(np.float64))
+    out = lib.to(np.full(layout.size, np.nan, dtype))
+    assert layout.pack(coefs_x, intercepts_x, out=out) is out
+    np.testing.assert_array_equal(lib.back(out), expected)
+
+    copies = layout.unpack(theta)
+    for a, e in zip((*copies[0], *copies[1]), (*coefs, *intercepts)):
+        assert _of_library(lib, a)
+        np.testing.assert_array_equal(lib.back(a), e)
+    # Copies: writing the vector leaves them as they were.
+    theta[...] = 0.0
+    np.testing.assert_array_equal(lib.back(copies[0][0]), coefs[0])
+
+    # Into arrays of the library, cast to their dtype.
+    wide64 = lib.to(np.arange(26, dtype=np.float64) / 7.0)
+    target = (coefs_x, intercepts_x)
+    assert layout.unpack(wide64, out=target) is target
+    np.testing.assert_array_equal(
+        lib.back(layout.pack(coefs_x, intercepts_x)),
+        (np.arange(26) / 7.0).astype(dtype),
+    )
+
+
+@pytest.mark.parametrize("lib", NAMESPACES)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_views_and_empty_in_every_library(lib, dtype):
+    layout = ParameterLayout.from_layer_units(UNITS)
+    like = lib.to(np.zeros(2, dtype))
+    for requested in (dtype, like.dtype):
+        flat = layout.empty(requested, like=like)
+        assert _of_library(lib, flat) and lib.back(flat).dtype == dtype
+        assert tuple(flat.shape) == (26,)
+    flat = lib.to(np.zeros(26, dtype))
+    coefs, intercepts = layout.views(flat)
+    assert [tuple(a.shape) for a in (*coefs, *intercepts)] == list(layout.shapes)
+    assert all(_of_library(lib, a) for a in (*coefs, *intercepts))
+    # Views: writing one writes the vector, and back.
+    intercepts[1][...] = -1.0
+    coefs[0][2, 3] = 5.0
+    np.testing.assert_array_equal(lib.back(flat)[24:], [-1, -1])
+    assert lib.back(flat)[11] == 5.0
+    flat[...] = lib.to(np.arange(26, dtype=dtype))
+    np.testing.assert_array_equal(lib.back(coefs[1]), np.arange(12, 20).reshape(4, 2))
+
+
+@pytest.mark.parametrize("lib", NAMESPACES[1:])
+def test_pack_into_a_buffer_of_another_size_is_refused(lib):
+    coefs, intercepts = _net_params()
+    layout = ParameterLayout.of(coefs, intercepts)
+    with pytest.raises(ValueError, match="parameters need"):
+        layout.pack(
+            [lib.to(W) for W in coefs],
+            [lib.to(b) for b in intercepts],
+            out=lib.to(np.zeros(25)),
+        )

@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 from namespaces import NAMESPACES
 
-from skbp.core.namespace import NUMPY, get_namespace, is_numpy, to_numpy
+from skbp.core.namespace import (
+    NUMPY,
+    get_namespace,
+    is_numpy,
+    library_dtype,
+    to_numpy,
+)
 
 
 def test_numpy_arrays_get_numpy_itself():
@@ -63,3 +69,11 @@ def test_not_an_array_is_refused():
 @pytest.mark.parametrize("lib", NAMESPACES)
 def test_to_numpy(lib):
     np.testing.assert_array_equal(to_numpy(lib.to(np.arange(3.0))), np.arange(3.0))
+
+
+@pytest.mark.parametrize("lib", NAMESPACES)
+def test_library_dtype_takes_numpy_names(lib):
+    xp = get_namespace(lib.to(np.zeros(1)))
+    float32 = lib.to(np.zeros(1, np.float32)).dtype
+    for name in (np.float32, np.dtype(np.float32), "float32", float32):
+        assert library_dtype(xp, name) == float32

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import scipy.sparse
+from namespaces import NAMESPACES
 
 from skbp.core.activations import Exp, Logistic, Softmax, get_activation
 from skbp.core.dropout import dropout_masks
@@ -106,7 +107,9 @@ def test_backprop_with_workspace_sparse_and_dropout():
     coefs, intercepts = initialize_parameters(units, rng)
     acts = [get_activation("relu")] * 2 + [loss.output_activation]
     masks = dropout_masks(np.arange(8, dtype=np.uint64), [6, 4], [0.5, 0.25], 3, 0)
-    ws = Workspace(units, max_rows=8, dtype=np.float64)
+    # Sparse data asks for numpy buffers.
+    ws = Workspace(units, max_rows=8, dtype=np.float64, like=Xs)
+    assert type(ws.flat_grads) is np.ndarray and type(ws.views(8)[2]) is np.ndarray
     J_ref, g_ref, h_ref = backprop(X, Y, coefs, intercepts, acts, loss, 0.1)
     J, g, h = backprop(Xs, Y, coefs, intercepts, acts, loss, 0.1, workspace=ws)
     np.testing.assert_allclose(J, J_ref, rtol=1e-13)
@@ -182,3 +185,92 @@ def test_leaky_relu_with_a_negative_slope_needs_z():
 
     assert LeakyReLU(0.1).derivative_from_output
     assert not LeakyReLU(-0.5).derivative_from_output
+
+
+# ---------------------------------------------------------------------------
+# Every array library: buffers in the data's library and device
+# ---------------------------------------------------------------------------
+
+#: Waits on the other half of issue 15's step 2.
+NEEDS_ACTIVATIONS = "needs the activations/losses conversion (issue 15 step 2)"
+
+
+def _of_library(lib, x):
+    return type(x) is type(lib.to(np.zeros(1)))
+
+
+@pytest.mark.parametrize("lib", NAMESPACES)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_buffers_in_the_data_library(lib, dtype):
+    units = [4, 6, 5, 3]
+    X = lib.to(np.zeros((10, 4), dtype))
+    for requested in (dtype, X.dtype):
+        ws = Workspace(units, max_rows=10, dtype=requested, like=X, in_place=[1, 0, 0])
+        assert _of_library(lib, ws.flat_grads)
+        assert lib.back(ws.flat_grads).dtype == dtype
+    forward_out, (coef_grads, intercept_grads, dA), dZL = ws.views(7)
+    arrays = [*coef_grads, *intercept_grads, *dA[1:], dZL]
+    arrays += [a for pair in forward_out for a in pair]
+    for a in arrays:
+        assert _of_library(lib, a) and lib.back(a).dtype == dtype
+    assert [tuple(Z.shape) for Z, _ in forward_out] == [(7, n) for n in units[1:]]
+    assert tuple(dZL.shape) == (7, 3)
+    # The gradients are views of the flat vector; A is Z where in place.
+    ws.flat_grads[...] = lib.to(np.arange(ws.layout.size, dtype=dtype))
+    np.testing.assert_array_equal(
+        lib.back(coef_grads[0]), np.arange(24, dtype=dtype).reshape(4, 6)
+    )
+    (Z0, A0), (Z1, A1) = forward_out[:2]
+    Z0[...] = 1.0
+    Z1[...] = 1.0
+    A1[...] = 2.0
+    assert np.all(lib.back(A0) == 1.0) and np.all(lib.back(Z1) == 1.0)
+    # Smaller batches are leading rows of the same buffers.
+    dZL[...] = 3.0
+    assert np.all(lib.back(ws.views(2)[2]) == 3.0)
+
+
+@pytest.mark.parametrize("loss_name", ["squared_error", "log_loss"])
+@pytest.mark.parametrize(
+    "lib",
+    [
+        pytest.param(
+            *p.values,
+            id=p.id,
+            marks=[
+                *p.marks,
+                *(
+                    [pytest.mark.xfail(reason=NEEDS_ACTIVATIONS, strict=False)]
+                    if p.id != "numpy"
+                    else []
+                ),
+            ],
+        )
+        for p in NAMESPACES
+    ],
+)
+def test_backprop_with_workspace_in_every_library(lib, loss_name):
+    rng = np.random.RandomState(0)
+    loss = get_loss(loss_name)
+    X = rng.normal(size=(9, 3))
+    Y = _targets(loss, 9, rng)
+    units = [3, 5, Y.shape[1]]
+    coefs, intercepts = initialize_parameters(units, rng)
+    acts = [get_activation("tanh"), loss.output_activation]
+    sw = rng.uniform(0.5, 2.0, size=9)
+    Xx = lib.to(X)
+    coefs_x = [lib.to(W) for W in coefs]
+    intercepts_x = [lib.to(b) for b in intercepts]
+    ws = Workspace(units, max_rows=9, dtype=np.float64, like=Xx)
+    for m in (9, 4, 9):
+        J_ref, g_ref, h_ref = backprop(
+            X[:m], Y[:m], coefs, intercepts, acts, loss, 0.3, sw[:m]
+        )
+        args = (Xx[:m, :], lib.to(Y[:m]), coefs_x, intercepts_x, acts, loss, 0.3)
+        J, g, h = backprop(*args, lib.to(sw[:m]), workspace=ws)
+        np.testing.assert_allclose(J, J_ref, rtol=1e-12)
+        for a, b, w in zip(
+            (*g, *h), (*g_ref, *h_ref), (*ws.coef_grads, *ws.intercept_grads)
+        ):
+            assert a is w
+            np.testing.assert_allclose(lib.back(a), b, rtol=1e-12, atol=1e-14)
