@@ -42,12 +42,13 @@ def _numpy_namespace():
     """numpy, plus the array-API names an older numpy lacks."""
     namespace = types.SimpleNamespace(**vars(np))
     namespace.__name__ = "numpy"
-    if not hasattr(np, "astype"):  # numpy < 2.1
 
-        def astype(x, dtype, /, *, copy=True, device=None):
-            return x.astype(dtype, copy=copy)
+    # The array's own method, also where numpy >= 2.1 has np.astype: that
+    # function's dispatch costs about 0.5 us more per call.
+    def astype(x, dtype, /, *, copy=True, device=None):
+        return x.astype(dtype, copy=copy)
 
-        namespace.astype = astype
+    namespace.astype = astype
     if not hasattr(np, "concat"):  # numpy < 2.0
         namespace.concat = np.concatenate
     return namespace

@@ -275,8 +275,6 @@ def test_linear_activation_backward_by_finite_differences(name):
 
 #: Relative tolerance against the numpy result, per dtype.
 LIBRARY_RTOL = {np.float32: 1e-5, np.float64: 1e-12}
-#: Waits on the other half of issue 15's step 2.
-NEEDS_ACTIVATIONS = "needs the activations/losses conversion (issue 15 step 2)"
 
 
 def _of_library(lib, x):
@@ -338,14 +336,12 @@ def test_sparse_input_needs_numpy_weights(lib):
 
 
 def _library_cases():
-    """Identity runs on the layers alone; the others wait on activations.py."""
+    """Every library with every hidden activation."""
     for lib in NAMESPACES:
         for name in HIDDEN_ACTIVATIONS:
-            waits = lib.values[0].name != "numpy" and name != "identity"
-            marks = [*lib.marks]
-            if waits:
-                marks.append(pytest.mark.xfail(reason=NEEDS_ACTIVATIONS, strict=False))
-            yield pytest.param(lib.values[0], name, id=f"{lib.id}-{name}", marks=marks)
+            yield pytest.param(
+                lib.values[0], name, id=f"{lib.id}-{name}", marks=lib.marks
+            )
 
 
 @pytest.mark.parametrize(("lib", "name"), list(_library_cases()))

@@ -168,9 +168,6 @@ def test_lbfgs_respects_max_iter_and_keeps_float32():
 # Every array library: the objective on the device, L-BFGS-B on the host
 # ---------------------------------------------------------------------------
 
-#: Waits on the other half of issue 15's step 2.
-NEEDS_ACTIVATIONS = "needs the activations/losses conversion (issue 15 step 2)"
-
 
 def _of_library(lib, x):
     return type(x) is type(lib.to(np.zeros(1)))
@@ -244,19 +241,7 @@ def test_lbfgs_in_every_library_keeps_float32(lib):
 
 @pytest.mark.parametrize(
     "lib",
-    [
-        pytest.param(
-            *p.values,
-            id=p.id,
-            marks=[*p.marks]
-            + (
-                [pytest.mark.xfail(reason=NEEDS_ACTIVATIONS, strict=False)]
-                if p.id != "numpy"
-                else []
-            ),
-        )
-        for p in NAMESPACES
-    ],
+    NAMESPACES,
 )
 def test_lbfgs_on_a_network_in_every_library(lib):
     *_, coefs, intercepts, loss_and_grads = _problem(hidden=(4,))

@@ -617,18 +617,10 @@ def test_gradient_check_random_networks(
 # Every array library: the same network, computed in the input's library
 # ---------------------------------------------------------------------------
 
-#: Waits on the other half of issue 15's step 2.
-NEEDS_ACTIVATIONS = "needs the activations/losses conversion (issue 15 step 2)"
-#: numpy everywhere; the other libraries only once activations and losses are
-#: converted (identity runs on layers.py alone).
-_WAITING = pytest.mark.xfail(reason=NEEDS_ACTIVATIONS, strict=False)
-
 
 def _waiting(libraries=NAMESPACES):
-    """The libraries, the non-numpy ones marked as waiting."""
-    for lib in libraries:
-        marks = [*lib.marks] + ([_WAITING] if lib.id != "numpy" else [])
-        yield pytest.param(*lib.values, id=lib.id, marks=marks)
+    """The libraries (every core module now computes in each of them)."""
+    yield from libraries
 
 
 def _of_library(lib, x):
@@ -735,11 +727,8 @@ def test_forward_and_backward_chain_in_every_library(lib, depth):
 def _forward_cases():
     for lib in NAMESPACES:
         for hidden in ("identity", "relu", "tanh"):
-            marks = [*lib.marks]
-            if lib.id != "numpy" and hidden != "identity":
-                marks.append(_WAITING)
             yield pytest.param(
-                lib.values[0], hidden, id=f"{lib.id}-{hidden}", marks=marks
+                lib.values[0], hidden, id=f"{lib.id}-{hidden}", marks=lib.marks
             )
 
 

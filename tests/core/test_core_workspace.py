@@ -191,9 +191,6 @@ def test_leaky_relu_with_a_negative_slope_needs_z():
 # Every array library: buffers in the data's library and device
 # ---------------------------------------------------------------------------
 
-#: Waits on the other half of issue 15's step 2.
-NEEDS_ACTIVATIONS = "needs the activations/losses conversion (issue 15 step 2)"
-
 
 def _of_library(lib, x):
     return type(x) is type(lib.to(np.zeros(1)))
@@ -233,21 +230,7 @@ def test_buffers_in_the_data_library(lib, dtype):
 @pytest.mark.parametrize("loss_name", ["squared_error", "log_loss"])
 @pytest.mark.parametrize(
     "lib",
-    [
-        pytest.param(
-            *p.values,
-            id=p.id,
-            marks=[
-                *p.marks,
-                *(
-                    [pytest.mark.xfail(reason=NEEDS_ACTIVATIONS, strict=False)]
-                    if p.id != "numpy"
-                    else []
-                ),
-            ],
-        )
-        for p in NAMESPACES
-    ],
+    NAMESPACES,
 )
 def test_backprop_with_workspace_in_every_library(lib, loss_name):
     rng = np.random.RandomState(0)
