@@ -144,7 +144,10 @@ class Identity(Activation):
 
     def forward(self, Z, out=None):
         r""":math:`A = Z` (``Z`` itself unless ``out`` is another buffer)."""
-        return _same_or_copied(Z, out)
+        if out is None or out is Z:  # the output layer of every regressor
+            return Z
+        out[...] = Z
+        return out
 
     def derivative(self, Z, A=None):
         r""":math:`f'(z) = 1`, elementwise."""
@@ -375,8 +378,8 @@ def max_shifted_exp(Z, out=None):
     underflow (:math:`\min_i s_i < \sqrt{\text{tiny}}`), the batch falls
     back to each row's own largest logit, :math:`z^*_i = \max_j z_{ij}`,
     so that every :math:`s_i \ge 1`. In place (``out`` is ``Z``) the result
-    is the same: ``Z`` is copied first when its row maxima are far enough
-    apart for the fallback to be possible.
+    is the same: ``Z`` is copied first when its entries are spread far enough
+    for the fallback to be possible.
 
     Used by :meth:`Softmax.forward` and
     :meth:`~skbp.core.losses.MulticlassLogLoss.per_sample` (through
@@ -401,15 +404,12 @@ def max_shifted_exp(Z, out=None):
     """
     xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
     limit = _underflow_limit(Z.dtype, xp.finfo)
-    if out is not None and xp.may_share_memory(out, Z):
-        # E overwrites Z, which the fallback needs. A row's sum is at least
-        # e^(its largest logit - z*), so only a batch whose row maxima lie
-        # that far apart can fall back: then (rarely) work from a copy.
-        row_max = _reduce(xp, "max", Z, axis=1)
-        spread = _reduce(xp, "min", row_max) - _reduce(xp, "max", row_max)
-        if spread < math.log(limit):
-            Z = xp.asarray(Z, copy=True)
     shift = _reduce(xp, "max", Z)
+    if out is Z and _reduce(xp, "min", Z) - shift < math.log(limit):
+        # E overwrites Z, which the fallback needs. A row's sum is at least
+        # e^(its largest logit - z*) >= e^(min Z - z*), so only a batch that
+        # spread can fall back: then work from a copy.
+        Z = xp.asarray(Z, copy=True)
     out = shifted_exp(Z, shift, out=out)
     sums = row_sums(out)
     if _reduce(xp, "min", sums) < limit:

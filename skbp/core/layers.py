@@ -144,11 +144,14 @@ def linear_forward(A_prev, W, b, out=None):
     -------
     Z : ndarray of shape (m, n_out)
     """
-    xp = NUMPY if type(A_prev) is ndarray else _layer_namespace(A_prev, W)
-    if xp is NUMPY and not isinstance(A_prev, ndarray):
-        Z = _sparse_product(A_prev, W, out=out)
+    if type(A_prev) is ndarray:  # the numpy fast path: one type test
+        Z = NUMPY.dot(A_prev, W, out=out)
     else:
-        Z = xp.dot(A_prev, W, out=out)
+        xp = _layer_namespace(A_prev, W)
+        if xp is NUMPY and not isinstance(A_prev, ndarray):
+            Z = _sparse_product(A_prev, W, out=out)
+        else:
+            Z = xp.dot(A_prev, W, out=out)
     Z += b
     return Z
 
