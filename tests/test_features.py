@@ -472,20 +472,23 @@ def test_no_hidden_layer_classifier_is_logistic_regression(n_classes):
 # ---------------------------------------------------------------------------
 
 
-def test_restore_best_weights_keeps_the_lowest_training_loss_epoch():
+def _noisy_sgd_problem():
+    """Data and SGD parameters whose loss curve goes up and down."""
     X, y = make_regression(n_samples=200, n_features=5, noise=5.0, random_state=0)
-    y = y / y.std()
     params = dict(
         hidden_layer_sizes=(30,),
         solver="sgd",
         learning_rate_init=0.2,
         momentum=0.95,
         batch_size=16,
-        tol=0,
-        n_iter_no_change=10**6,
-        max_iter=40,
         random_state=0,
     )
+    return X, y / y.std(), params
+
+
+def test_restore_best_weights_keeps_the_lowest_training_loss_epoch():
+    X, y, params = _noisy_sgd_problem()
+    params.update(tol=0, n_iter_no_change=10**6, max_iter=40)
     last = BPRegressor(**params).fit(X, y)
     best_epoch = int(np.argmin(last.loss_curve_))
     assert best_epoch < len(last.loss_curve_) - 1, "the test needs a noisy curve"
@@ -500,16 +503,7 @@ def test_restore_best_weights_keeps_the_lowest_training_loss_epoch():
 def test_restore_best_weights_does_not_apply_to_partial_fit():
     """A partial_fit call ends with its live weights, even when its loss is
     worse than an earlier call's: the option is for ``fit`` only."""
-    X, y = make_regression(n_samples=200, n_features=5, noise=5.0, random_state=0)
-    y = y / y.std()
-    params = dict(
-        hidden_layer_sizes=(30,),
-        solver="sgd",
-        learning_rate_init=0.2,
-        momentum=0.95,
-        batch_size=16,
-        random_state=0,
-    )
+    X, y, params = _noisy_sgd_problem()
     restoring = BPRegressor(restore_best_weights=True, **params)
     plain = BPRegressor(**params)
     for _ in range(12):
