@@ -275,6 +275,7 @@ def _resolve_core_path(app, env, node, contnode):
 # autosummary reads ``:toctree:`` relative to the file when it writes the
 # stub pages, and relative to the including document when it links them.
 _CORE_ORDER = (
+    "namespace",
     "activations",
     "losses",
     "regularization",
@@ -288,6 +289,7 @@ _CORE_ORDER = (
     "workspace",
 )
 _CORE_TITLES = {
+    "namespace": "Array namespaces",
     "layout": "Parameter layout",
     "lbfgs": "L-BFGS",
     "gradient_check": "Gradient check",

@@ -1,7 +1,14 @@
-"""The hand-written backpropagation core: plain numpy, rows are samples.
+"""The hand-written backpropagation core: rows are samples.
+
+Every function takes numpy arrays, or arrays of any array-API library
+(PyTorch, CuPy, array-api-strict, ...), and computes in that library, on
+the arrays' device; each equation is written once (see
+:mod:`~skbp.core.namespace`).
 
 Modules, one concept each:
 
+- :mod:`~skbp.core.namespace`: which library holds the arrays; numpy's own
+  functions (and ``out=`` buffers) for numpy arrays.
 - :mod:`~skbp.core.activations`: activation functions and their derivatives.
 - :mod:`~skbp.core.losses`: output losses with their gradient.
 - :mod:`~skbp.core.regularization`: the L2 penalty.
@@ -67,6 +74,15 @@ from .losses import (
     SquaredError,
     get_loss,
 )
+from .namespace import (
+    NUMPY,
+    ArrayNamespace,
+    device,
+    get_namespace,
+    is_numpy,
+    library_dtype,
+    to_numpy,
+)
 from .network import (
     L_model_backward,
     L_model_forward,
@@ -80,6 +96,13 @@ from .regularization import add_l2_gradient, l2_penalty
 from .workspace import Workspace
 
 __all__ = [
+    "NUMPY",
+    "ArrayNamespace",
+    "get_namespace",
+    "is_numpy",
+    "device",
+    "to_numpy",
+    "library_dtype",
     "ACTIVATIONS",
     "HIDDEN_ACTIVATIONS",
     "LOSSES",

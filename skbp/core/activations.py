@@ -251,7 +251,7 @@ class ReLU(Activation):
         r""":math:`dZ = dA \odot [Z > 0]`.
 
         Multiplying by the boolean mask avoids materialising ``f'`` as floats
-        (:func:`_mask_factor`).
+        (``_mask_factor``).
         """
         xp = NUMPY if type(dA) is ndarray else get_namespace(dA)
         return xp.multiply(dA, _mask_factor(xp, Z > 0, dA.dtype), out=out)

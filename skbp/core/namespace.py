@@ -42,6 +42,7 @@ def _numpy_namespace():
     """numpy, plus the array-API names an older numpy lacks."""
     namespace = types.SimpleNamespace(**vars(np))
     namespace.__name__ = "numpy"
+    namespace.__doc__ = "numpy's own functions (and out= buffers), for numpy arrays."
 
     # The array's own method, also where numpy >= 2.1 has np.astype: that
     # function's dispatch costs about 0.5 us more per call.
