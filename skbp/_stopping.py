@@ -8,7 +8,6 @@ curves match. The estimators apply it to the validation score
 no estimator, no arrays.
 """
 
-import functools
 from typing import NamedTuple
 
 __all__ = ["NoImprovement", "update_no_improvement", "stalled"]
@@ -30,11 +29,6 @@ class NoImprovement(NamedTuple):
     count: int
     best: float
     improved: bool
-
-
-# NoImprovement(...) without the named tuple's Python-level __new__: this
-# runs once per epoch, and that constructor cost more than the rule itself.
-_new_state = functools.partial(tuple.__new__, NoImprovement)
 
 
 def update_no_improvement(count, best, score, tol):
@@ -65,14 +59,17 @@ def update_no_improvement(count, best, score, tol):
 
     Returns
     -------
-    NoImprovement
-        ``(count, best, improved)`` after this epoch; ``best`` is ``score``
-        itself (the same object) when ``improved``.
+    tuple
+        ``(count, best, improved)`` after this epoch, the fields of
+        :class:`NoImprovement`; ``best`` is ``score`` itself (the same
+        object) when ``improved``.
     """
     count = count + 1 if score < best + tol else 0
+    # A plain tuple, as NoImprovement's fields: built once per epoch, and a
+    # named tuple's construction measurably slowed the smallest fits.
     if score > best:
-        return _new_state((count, score, True))
-    return _new_state((count, best, False))
+        return count, score, True
+    return count, best, False
 
 
 def stalled(count, n_iter_no_change):

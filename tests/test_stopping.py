@@ -116,8 +116,10 @@ def test_improved_marks_every_new_best_however_small():
 
 def test_best_is_the_score_itself():
     score = np.float64(0.7)
-    assert update_no_improvement(3, 0.5, score, 0.01).best is score
+    count, best, improved = update_no_improvement(3, 0.5, score, 0.01)
+    assert best is score and improved
     assert update_no_improvement(3, 0.5, 0.2, 0.01) == NoImprovement(4, 0.5, False)
+    assert NoImprovement._fields == ("count", "best", "improved")
 
 
 @pytest.mark.parametrize("seed", range(20))
