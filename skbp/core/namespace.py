@@ -17,8 +17,7 @@ The core's equations are written once, against a namespace ``xp`` that
   workspace's gradient views) keeps working.
 
 So the numpy-only conveniences (``out=``, ``dot``, ``errstate``,
-``copyto``, ``may_share_memory``) live here, not in a second copy of the
-math.
+``copyto``) live here, not in a second copy of the math.
 """
 
 import contextlib
@@ -128,9 +127,8 @@ class ArrayNamespace:
 
     Every function takes ``out=``: the library computes the result, which is
     then written into ``out`` (and ``out`` returned). Beyond the standard:
-    ``dot`` (``matmul``), ``copyto``, ``errstate`` (a no-op: other libraries
-    do not warn), ``may_share_memory`` (False: results never alias their
-    inputs here) and ``newaxis``.
+    ``dot`` (``matmul``), ``copyto``, ``errstate`` (a no-op: other
+    libraries do not warn) and ``newaxis``.
 
     Parameters
     ----------
@@ -162,9 +160,6 @@ class ArrayNamespace:
 
     def errstate(self, **kwargs):
         return contextlib.nullcontext()
-
-    def may_share_memory(self, a, b):
-        return a is b
 
 
 def _into(result, out):
