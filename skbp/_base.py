@@ -19,6 +19,17 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._array_api import (
+    all_finite,
+    check_device_input,
+    check_fitted_placement,
+    copied,
+    float_dtypes,
+    host_dtype,
+    placement,
+    take_rows,
+    to_host,
+)
 from ._progress import ProgressDisplay
 from ._rollback import EpochCheckpoint, deferred_interrupts, keeps_fitted_state
 from ._stopping import stalled, update_no_improvement
@@ -42,6 +53,7 @@ from .core import (
     initialize_parameters,
     minimize_lbfgs,
     row_keys,
+    to_numpy,
 )
 from .core.optimizers import LEARNING_RATE_SCHEDULES
 
@@ -145,9 +157,10 @@ class BaseBackprop(BaseEstimator, ABC):
         hidden = [get_activation(name) for name in names]
         return hidden + [self._output_loss().output_activation]
 
-    def _workspace(self, layer_units, max_rows, dtype):
-        """Training buffers; a layer's activation overwrites its ``Z`` where
-        that is safe (see :class:`~skbp.core.Workspace`'s ``in_place``)."""
+    def _workspace(self, layer_units, max_rows, X):
+        """Training buffers in ``X``'s dtype, library and device; a layer's
+        activation overwrites its ``Z`` where that is safe (see
+        :class:`~skbp.core.Workspace`'s ``in_place``)."""
         activations = self._activations()
         rates = check_dropout(self.dropout, len(activations) - 1)
         in_place = [
@@ -156,7 +169,13 @@ class BaseBackprop(BaseEstimator, ABC):
         ]
         # An identity output is its pre-activation: nothing to keep apart.
         in_place.append(isinstance(activations[-1], Identity))
-        return Workspace(layer_units, max_rows, dtype, in_place=in_place)
+        return Workspace(
+            layer_units,
+            max_rows,
+            X.dtype,
+            in_place=in_place,
+            like=None if isinstance(X, np.ndarray) else X,
+        )
 
     def _dropout_mask_function(self):
         """The function drawing one training batch's dropout masks, or None.
@@ -174,15 +193,17 @@ class BaseBackprop(BaseEstimator, ABC):
         if not any(rates):
             return None
         hidden_units = [W.shape[1] for W in self.coefs_[:-1]]
+        salt = to_numpy(self._dropout_salt)  # once per fit: rows hash on the host
 
         def masks(X):
             drawn = dropout_masks(
-                row_keys(X, self._dropout_salt),
+                row_keys(X, salt),
                 hidden_units,
                 rates,
                 self._dropout_seed,
                 self._dropout_step,
-                X.dtype,
+                host_dtype(X.dtype),
+                like=X,  # drawn in numpy, moved to X's library and device
             )
             self._dropout_step += 1
             return drawn
@@ -193,23 +214,18 @@ class BaseBackprop(BaseEstimator, ABC):
         """Network output for already validated ``X``; writes nothing shared."""
         return forward_output(X, self.coefs_, self.intercepts_, self._activations())
 
-    def _predict_raw(self, X):
-        """Validate ``X`` and return the output layer's activations."""
+    def _predict_raw(self, X, method="predict"):
+        """Validate ``X`` and return the output layer's activations, in
+        ``X``'s library and device (``method`` names the caller in errors)."""
         if not hasattr(self, "coefs_"):
             check_is_fitted(self)  # raises NotFittedError
         # Overflow is reported below by a clear ValueError (and inf - inf in
         # scikit-learn's finiteness check, a sum, is no warning either).
         with np.errstate(over="ignore", invalid="ignore"):
             if not self._is_plain_input(X):
-                X = validate_data(
-                    self,
-                    X,
-                    accept_sparse=["csr", "csc"],
-                    dtype=(np.float64, np.float32),
-                    reset=False,
-                )
+                X = self._check_data(X, reset=False, method=method)
             output = self._forward(X)
-        if not np.isfinite(output).all():
+        if not all_finite(output):
             raise ValueError(
                 "The network's output is not finite (it overflowed) for some rows "
                 "of X: X holds values far beyond the training data's scale. Scale "
@@ -217,16 +233,45 @@ class BaseBackprop(BaseEstimator, ABC):
             )
         return output
 
+    def _check_data(self, X, y="no_validation", *, reset, method="fit", **kwargs):
+        """``validate_data`` (``kwargs`` go to it) with the array API's rules.
+
+        ``X`` is kept in its own library's float dtypes, and must come from
+        the library and device of the weights (except in ``fit``); float16
+        and sparse arrays of other libraries than scipy are refused. ``y``
+        is validated where the caller put it (the estimators move it first).
+        Returns ``X``, or ``X, y`` when ``y`` is given.
+        """
+        where = placement(X)
+        check_device_input(X, where)
+        if method != "fit":
+            check_fitted_placement(X, self, method)
+        return validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            dtype=float_dtypes(where),
+            reset=reset,
+            **kwargs,
+        )
+
+    @property
+    def _fitted_array(self):
+        """The first weight matrix: its library and device are the model's."""
+        return self.coefs_[0]
+
     def _is_plain_input(self, X):
         """True for input ``validate_data`` would pass through unchanged.
 
-        A finite 2-D float array of the fitted width, for a model fitted
-        without feature names. Checking that takes a few microseconds where
+        A finite 2-D float array of the fitted width, for a numpy model
+        fitted without feature names. Checking that takes a few microseconds where
         ``validate_data`` takes tens, which is most of a one-row prediction;
         anything else (and every error) goes through ``validate_data``.
         """
         return (
             type(X) is np.ndarray
+            and type(self.coefs_[0]) is np.ndarray  # a numpy model
             and X.ndim == 2
             and X.dtype in (np.float64, np.float32)
             and X.shape[0] > 0
@@ -274,35 +319,48 @@ class BaseBackprop(BaseEstimator, ABC):
         # (inf - inf in scikit-learn's finiteness sum, casts that overflow).
         with np.errstate(over="ignore", invalid="ignore"):
             X, Y = self._validate_input(X, y, incremental, reset=first_pass)
-            sample_weight = check_sample_weight(sample_weight, X)
+            # Row weights are checked (and class weights computed) on the
+            # host, once per fit; training reads them where X lives.
+            sample_weight = check_sample_weight(to_host(sample_weight), X)
             sample_weight = self._sample_weight_hook(Y, sample_weight, incremental)
+        where = placement(X)
+        Y, sample_weight = where.put(Y, X.dtype), where.put(sample_weight, X.dtype)
         layer_units = [X.shape[1], *hidden_layer_sizes, Y.shape[1]]
 
         self._random_state = check_random_state(self.random_state)
         if first_pass:
-            self._initialize(layer_units, X.dtype)
+            self._initialize(layer_units, X)
         else:
             self._check_warm_start_shapes(layer_units)
         if any(rates) and getattr(self, "_dropout_seed", None) is None:
             # Drawn only when dropout is on, so that without it the random
             # stream (and every result) is scikit-learn's; drawn before any
             # shuffling, whose use of the stream depends on n_samples.
-            self._dropout_salt = self._random_state.randint(
+            salt = self._random_state.randint(
                 0, 2**62, size=X.shape[1], dtype=np.int64
             ).astype(np.uint64)
+            # A fitted array, so it lives where the weights do (as
+            # scikit-learn's array-API rules have it); hashed on the host.
+            self._dropout_salt = where.put(salt)
             self._dropout_seed = int(self._random_state.randint(2**31))
             self._dropout_step = 0
         return X, Y, sample_weight, layer_units
 
-    def _initialize(self, layer_units, dtype):
-        """Draw fresh weights and reset every fitted attribute."""
+    def _initialize(self, layer_units, X):
+        """Draw fresh weights (in numpy, then moved to ``X``'s library and
+        device: the same weights everywhere) and reset every fitted
+        attribute."""
         self.n_iter_ = 0
         self.t_ = 0
         self.n_outputs_ = layer_units[-1]
         self.n_layers_ = len(layer_units)
         self.out_activation_ = self._out_activation()
         self.coefs_, self.intercepts_ = initialize_parameters(
-            layer_units, self._random_state, dtype, self._init_factors(layer_units)
+            layer_units,
+            self._random_state,
+            host_dtype(X.dtype),
+            self._init_factors(layer_units),
+            like=None if isinstance(X, np.ndarray) else X,
         )
         if self.early_stopping or self.restore_best_weights:
             self._store_best_weights()
@@ -349,7 +407,7 @@ class BaseBackprop(BaseEstimator, ABC):
 
     def _check_finite_weights(self):
         for array in (*self.coefs_, *self.intercepts_):
-            if not np.isfinite(array).all():
+            if not all_finite(array):
                 raise ValueError(
                     "Solver produced non-finite parameter weights. The input data "
                     "may contain large values and need to be preprocessed."
@@ -384,7 +442,7 @@ class BaseBackprop(BaseEstimator, ABC):
         train, validation = self._split_validation(X, Y, sample_weight)
         n_samples = train[0].shape[0]
         batch_size = self._batch_size(n_samples)
-        workspace = self._workspace(layer_units, batch_size, X.dtype)
+        workspace = self._workspace(layer_units, batch_size, X)
         # coefs_ and intercepts_ become views of one flat vector, in the
         # layout of the workspace's flat gradients, so that the optimizer
         # steps every parameter with a few operations per batch.
@@ -511,7 +569,14 @@ class BaseBackprop(BaseEstimator, ABC):
     # Early stopping
     # ------------------------------------------------------------------
     def _split_validation(self, X, Y, sample_weight):
-        """Hold out ``validation_fraction`` of the rows when early stopping."""
+        """Hold out ``validation_fraction`` of the rows when early stopping.
+
+        Returns the training ``(X, Y, sample_weight)`` and the validation
+        ``(X, y, sample_weight)`` (or None): ``X`` where it lives, the
+        validation targets and weights on the host, where they are scored.
+        The rows are those ``train_test_split(X, Y, ...)`` picks: it draws
+        indices from the number of rows (and the labels), not the values.
+        """
         if not self.early_stopping:
             return (X, Y, sample_weight), None
         if not self.validation_fraction > 0:
@@ -520,24 +585,21 @@ class BaseBackprop(BaseEstimator, ABC):
                 "validation_fraction > 0, got validation_fraction="
                 f"{self.validation_fraction!r}."
             )
-        stratify = self._stratify_labels(Y)
-        arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
-        split = train_test_split(
-            *arrays,
+        train_rows, val_rows = train_test_split(
+            np.arange(X.shape[0]),
             random_state=self._random_state,
             test_size=self.validation_fraction,
-            stratify=stratify,
+            stratify=self._stratify_labels(to_host(Y)),
         )
-        train, val = split[0::2], split[1::2]
-        if val[0].shape[0] < 2:
+        if val_rows.shape[0] < 2:
             raise ValueError(
                 "The validation set is too small. Increase 'validation_fraction' "
                 "or the size of your dataset."
             )
-        if sample_weight is None:
-            train, val = (*train, None), (*val, None)
-        X_val, Y_val, sw_val = val
-        return tuple(train), (X_val, self._targets_for_scoring(Y_val), sw_val)
+        train = tuple(take_rows(a, train_rows) for a in (X, Y, sample_weight))
+        X_val, Y_val, sw_val = (take_rows(a, val_rows) for a in (X, Y, sample_weight))
+        y_val = self._targets_for_scoring(to_host(Y_val))
+        return train, (X_val, y_val, to_host(sw_val))
 
     def _stratify_labels(self, Y):
         """Labels to stratify the validation split by (None: random split)."""
@@ -571,8 +633,8 @@ class BaseBackprop(BaseEstimator, ABC):
             self._store_best_weights()
 
     def _store_best_weights(self):
-        self._best_coefs = [W.copy() for W in self.coefs_]
-        self._best_intercepts = [b.copy() for b in self.intercepts_]
+        self._best_coefs = [copied(W) for W in self.coefs_]
+        self._best_intercepts = [copied(b) for b in self.intercepts_]
 
     def _score_predictions(self, y_pred, y, sample_weight, metric):
         """``metric`` of the predictions, or NaN if the network diverged."""
@@ -587,7 +649,7 @@ class BaseBackprop(BaseEstimator, ABC):
     # ------------------------------------------------------------------
     def _fit_lbfgs(self, X, Y, sample_weight, layer_units):
         activations, loss = self._activations(), self._output_loss()
-        workspace = self._workspace(layer_units, X.shape[0], X.dtype)
+        workspace = self._workspace(layer_units, X.shape[0], X)
 
         def loss_and_grads():
             return backprop(
@@ -730,6 +792,7 @@ class BaseBackprop(BaseEstimator, ABC):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.array_api_support = True
         return tags
 
     # Pickles record the skbp version; loading one written by another version

@@ -7,13 +7,14 @@ from sklearn.preprocessing import LabelBinarizer, label_binarize
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
-from sklearn.utils.validation import column_or_1d, validate_data
+from sklearn.utils.validation import column_or_1d
 
+from ._array_api import all_finite, is_device_array, namespace_of, to_host
 from ._base import BaseBackprop
 from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS
 from ._rollback import keeps_fitted_state
 from ._validation import check_finite_targets, class_weight_rows
-from .core import BinaryLogLoss, MulticlassLogLoss
+from .core import BinaryLogLoss, MulticlassLogLoss, device, to_numpy
 
 
 class BPClassifier(ClassifierMixin, BaseBackprop):
@@ -132,15 +133,10 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
 
     # -- labels ----------------------------------------------------------
     def _validate_input(self, X, y, incremental, reset):
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=["csr", "csc"],
-            multi_output=True,
-            dtype=(np.float64, np.float32),
-            reset=reset,
-        )
+        # Labels live on the host (they may be strings): the binarizer and
+        # the class weights work there, once per fit.
+        X, y = self._check_data(X, y, reset=reset, multi_output=True)
+        y = to_host(y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
@@ -219,22 +215,28 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
         return BinaryLogLoss()
 
     def _stratify_labels(self, Y):
-        # Multilabel rows cannot be stratified by one label.
-        return None if self._label_binarizer.y_type_.startswith("multilabel") else Y
+        # Multilabel rows cannot be stratified by one label. A device's Y
+        # holds 0.0/1.0 floats: stratified by the same rows as bools.
+        if self._label_binarizer.y_type_.startswith("multilabel"):
+            return None
+        return Y if Y.dtype == bool else Y != 0
 
     def _targets_for_scoring(self, Y):
         return self._label_binarizer.inverse_transform(Y)
 
     def _validation_score(self, X, y, sample_weight):
         proba = self._forward(X)
-        if not np.all(np.isfinite(proba)):
+        if not all_finite(proba):
             return np.nan
-        return accuracy_score(y, self._labels(proba), sample_weight=sample_weight)
+        labels = to_host(self._labels(proba))
+        return accuracy_score(y, labels, sample_weight=sample_weight)
 
     def _labels(self, output):
         """Labels from the output layer: what LabelBinarizer.inverse_transform
         gives, taken directly for single-label targets (a large share of a
         one-row prediction otherwise)."""
+        if is_device_array(output):
+            return self._device_labels(output)
         y_type = self._label_binarizer.y_type_
         if y_type == "multiclass":
             return self.classes_[output.argmax(axis=1)]
@@ -243,6 +245,27 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
         if self.n_outputs_ == 1:
             output = output.ravel()
         return self._label_binarizer.inverse_transform(output)
+
+    def _device_labels(self, output):
+        """:meth:`_labels` of an output on a device (any library but numpy).
+
+        The class indices are computed there, and numeric labels gathered
+        there too; string labels (numpy's only) come back as numpy, as
+        scikit-learn's array-API classifiers return them. Multilabel
+        outputs are decoded on the host and moved back.
+        """
+        xp, where = namespace_of(output), device(output)
+        y_type = self._label_binarizer.y_type_
+        if y_type == "multiclass":
+            index = xp.argmax(output, axis=1)
+        elif y_type == "binary" and len(self.classes_) == 2:
+            index = xp.astype(output[:, 0] > 0.5, xp.int64)
+        else:
+            labels = self._labels(to_numpy(output))
+            return xp.asarray(labels, device=where)
+        if self.classes_.dtype.kind in "OSU":
+            return self.classes_[to_numpy(index)]
+        return xp.take(xp.asarray(self.classes_, device=where), index, axis=0)
 
     # -- public API ------------------------------------------------------
     def predict(self, X):
@@ -257,7 +280,7 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
         y : ndarray of shape (n_samples,) or (n_samples, n_classes)
             Predicted labels (an indicator matrix for multilabel ``y``).
         """
-        return self._labels(self._predict_raw(X))
+        return self._labels(self._predict_raw(X, "predict"))
 
     def predict_proba(self, X):
         """Probability of each class.
@@ -272,13 +295,17 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
             Columns follow ``classes_``. Rows sum to one, except for
             multilabel targets (independent probabilities per label).
         """
-        proba = self._predict_raw(X)
-        if self.n_outputs_ == 1:
-            p = proba.ravel()
-            if len(self.classes_) == 1:  # fitted on one class: it is certain
-                return np.ones_like(proba)
-            return np.column_stack([1 - p, p])
-        return proba
+        return self._proba(self._predict_raw(X, "predict_proba"))
+
+    def _proba(self, output):
+        """``predict_proba`` from the output layer, in its library."""
+        if self.n_outputs_ > 1:
+            return output
+        xp = namespace_of(output)
+        if len(self.classes_) == 1:  # fitted on one class: it is certain
+            return xp.ones_like(output)
+        p = output[:, 0]
+        return xp.stack([1 - p, p], axis=1)
 
     def score(self, X, y, sample_weight=None):
         """Mean accuracy of :meth:`predict` on ``X`` against ``y``.
@@ -308,9 +335,10 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
-        proba = self.predict_proba(X)
+        proba = self._proba(self._predict_raw(X, "predict_log_proba"))
+        xp = namespace_of(proba)
         with np.errstate(divide="ignore"):
-            return np.log(proba, out=proba)
+            return xp.log(proba, out=proba)
 
     @available_if(lambda est: est._check_solver())
     @keeps_fitted_state

@@ -7,8 +7,9 @@ from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import column_or_1d, validate_data
+from sklearn.utils.validation import column_or_1d
 
+from ._array_api import follow, namespace_of, placement, to_host
 from ._base import BaseBackprop
 from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS, REGRESSION_LOSS
 from ._rollback import keeps_fitted_state
@@ -119,24 +120,18 @@ class BPRegressor(RegressorMixin, BaseBackprop):
 
     # -- what BaseBackprop asks of an estimator ------------------------
     def _validate_input(self, X, y, incremental, reset):
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=["csr", "csc"],
-            multi_output=True,
-            y_numeric=True,
-            dtype=(np.float64, np.float32),
-            reset=reset,
-        )
+        # Targets follow X to its library and device (scikit-learn's rule).
+        (y,) = follow(placement(X), y)
+        X, y = self._check_data(X, y, reset=reset, multi_output=True, y_numeric=True)
+        xp = namespace_of(X, y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        if self.loss == "poisson" and np.any(y < 0):
+        if self.loss == "poisson" and bool(xp.any(y < 0)):
             raise ValueError(
                 "loss='poisson' requires non-negative targets; y has negative values."
             )
-        Y = y.reshape(-1, 1) if y.ndim == 1 else y
-        return X, Y.astype(X.dtype, copy=False)
+        Y = xp.reshape(y, (-1, 1)) if y.ndim == 1 else y
+        return X, xp.astype(Y, X.dtype, copy=False)
 
     def _out_activation(self):
         return self._output_loss().output_activation.name
@@ -150,13 +145,12 @@ class BPRegressor(RegressorMixin, BaseBackprop):
         return Y.ravel() if Y.shape[1] == 1 else Y
 
     def _validation_score(self, X, y, sample_weight):
-        return self._score_predictions(
-            self._predict_validated(X), y, sample_weight, r2_score
-        )
+        y_pred = to_host(self._one_column_as_1d(self._forward(X)))
+        return self._score_predictions(y_pred, y, sample_weight, r2_score)
 
-    def _predict_validated(self, X):
-        y_pred = self._forward(X)
-        return y_pred.ravel() if y_pred.shape[1] == 1 else y_pred
+    @staticmethod
+    def _one_column_as_1d(y_pred):
+        return y_pred[:, 0] if y_pred.shape[1] == 1 else y_pred
 
     # -- public API ----------------------------------------------------
     def predict(self, X):
@@ -171,8 +165,7 @@ class BPRegressor(RegressorMixin, BaseBackprop):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predicted values, in the dtype of the training data.
         """
-        y_pred = self._predict_raw(X)
-        return y_pred.ravel() if y_pred.shape[1] == 1 else y_pred
+        return self._one_column_as_1d(self._predict_raw(X, "predict"))
 
     def score(self, X, y, sample_weight=None):
         """Coefficient of determination :math:`R^2` of :meth:`predict` on ``X``.

@@ -16,7 +16,9 @@ import threading
 
 import numpy as np
 
+from ._array_api import copied, is_device_array
 from .core.layout import ParameterLayout
+from .core.namespace import device, get_namespace
 
 __all__ = [
     "keeps_fitted_state",
@@ -42,6 +44,8 @@ def _copy_value(value):
     """
     if isinstance(value, np.ndarray):
         return value.copy()
+    if is_device_array(value):  # a GPU's weights are copied on the GPU
+        return copied(value)
     if isinstance(value, list):
         return [_copy_value(item) for item in value]
     if isinstance(value, tuple):
@@ -167,8 +171,21 @@ def deferred_interrupts():
 
 
 def _copy_weights(saved, flat):
-    """Write ``flat`` into ``saved`` (the checkpoint's copy), casting if needed."""
-    np.copyto(saved, flat, casting="same_kind")
+    """Write ``flat`` into ``saved`` (the checkpoint's copy), casting if
+    needed; an L-BFGS iterate (float64, on the host) goes to the device of
+    ``saved``."""
+    if isinstance(saved, np.ndarray):
+        np.copyto(saved, flat, casting="same_kind")
+        return
+    saved[...] = _like(flat, saved)
+
+
+def _like(flat, saved):
+    """``flat`` in the dtype, library and device of ``saved``."""
+    if isinstance(saved, np.ndarray):
+        return flat.astype(saved.dtype, copy=False)
+    xp = get_namespace(saved)
+    return xp.asarray(flat, dtype=saved.dtype, device=device(saved))
 
 
 class EpochCheckpoint:
@@ -213,7 +230,9 @@ class EpochCheckpoint:
         self._layout = ParameterLayout.of(estimator.coefs_, estimator.intercepts_)
         # The weights are kept as one flat vector in that layout: saving an
         # epoch is then a single copy.
-        self._weights = self._layout.empty(estimator.coefs_[0].dtype)
+        W = estimator.coefs_[0]
+        like = None if isinstance(W, np.ndarray) else W
+        self._weights = self._layout.empty(W.dtype, like=like)
         self._state = None  # no completed epoch yet
         self._pending = None
 
@@ -273,8 +292,9 @@ class EpochCheckpoint:
         if saved is None:
             return False
         flat, values, lengths = saved
-        # A pending L-BFGS iterate is float64 whatever the weights' dtype.
-        flat = flat.astype(self._weights.dtype, copy=False)
+        # A pending L-BFGS iterate is float64 (and on the host) whatever
+        # the weights' dtype (and device).
+        flat = _like(flat, self._weights)
         estimator.coefs_, estimator.intercepts_ = self._layout.unpack(flat)
         for name in self._VALUES:
             if name in values:

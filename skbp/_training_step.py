@@ -7,7 +7,7 @@ Bookkeeping only, like the rest of the estimator code: the math of a step is
 import numpy as np
 from sklearn.utils import gen_batches
 
-from .core import backprop
+from .core import backprop, device, get_namespace, to_numpy
 
 __all__ = ["TrainingStep"]
 
@@ -81,6 +81,16 @@ class TrainingStep:
             )
         self.coefs, self.intercepts = workspace.layout.views(flat_params)
         self.params, self.grads = [flat_params], [workspace.flat_grads]
+        # Arrays of another library (a GPU's) are gathered there by take;
+        # the zero-weight checks read a host copy of the weights, so that no
+        # batch waits for the device.
+        self.on_host = isinstance(self.Y, np.ndarray)
+        self.host_weight = self.sample_weight
+        if not self.on_host:
+            self.xp, self.device = get_namespace(self.Y), device(self.Y)
+            if self.sample_weight is not None:
+                self.host_weight = to_numpy(self.sample_weight)
+            return
         # Shuffled batches are gathered into these (np.take with out=):
         # no new array per batch. Sparse X is gathered by scipy.
         self.X_buffer = None
@@ -88,35 +98,50 @@ class TrainingStep:
             self.X_buffer = np.empty((batch_size, self.X.shape[1]), self.X.dtype)
         self.Y_buffer = np.empty((batch_size, self.Y.shape[1]), self.Y.dtype)
 
-    def _gather(self, rows):
+    def _gather(self, rows, weight):
+        """``X``, ``Y`` and the weights of the batch ``rows`` (numpy
+        indices; on a device, the same indices there). ``weight`` is the
+        batch's weights on the host, or None."""
+        if not self.on_host:
+            take = self.xp.take
+            if weight is not None:
+                weight = take(self.sample_weight, rows, axis=0)
+            return take(self.X, rows, axis=0), take(self.Y, rows, axis=0), weight
         m = len(rows)
         if self.X_buffer is None:
             X = self.X[rows]
         else:
             X = np.take(self.X, rows, axis=0, out=self.X_buffer[:m])
-        return X, np.take(self.Y, rows, axis=0, out=self.Y_buffer[:m])
+        return X, np.take(self.Y, rows, axis=0, out=self.Y_buffer[:m]), weight
 
     def run_epoch(self, order):
-        """One pass over the rows (in ``order`` when shuffling); mean loss."""
+        """One pass over the rows (in ``order``, numpy indices, when
+        shuffling); the mean batch loss, a float."""
         total_loss, total_weight = 0.0, 0.0
+        device_order = order
+        if order is not None and not self.on_host:
+            device_order = self.xp.asarray(order, device=self.device)  # once
         for batch in self.batches:
             rows = batch if order is None else order[batch]
-            weight = None if self.sample_weight is None else self.sample_weight[rows]
+            weight = None if self.host_weight is None else self.host_weight[rows]
             batch_weight = batch.stop - batch.start if weight is None else weight.sum()
             if batch_weight == 0:
                 continue  # rows of zero weight carry no gradient
-            if order is None:
-                X, Y = self.X[batch], self.Y[batch]  # views: no copy
+            if order is None:  # views: no copy
+                X, Y = self.X[batch], self.Y[batch]
+                if weight is not None and not self.on_host:  # the device's
+                    weight = self.sample_weight[batch]
             else:
-                X, Y = self._gather(rows)
+                X, Y, weight = self._gather(device_order[batch], weight)
             batch_loss = self.step(X, Y, weight)
             # As scikit-learn: batch losses averaged by batch size, so that
-            # tol and n_iter_no_change read the same numbers.
+            # tol and n_iter_no_change read the same numbers. On a device the
+            # sum stays there until the epoch ends.
             total_loss += batch_loss * (batch.stop - batch.start)
             total_weight += batch_weight
         if total_weight == 0:
             raise ValueError("Every training row has a sample_weight of zero.")
-        return total_loss / self.X.shape[0]
+        return float(total_loss) / self.X.shape[0]
 
     def step(self, X, Y, sample_weight):
         """Backprop on one batch, then one optimizer step; returns the loss.

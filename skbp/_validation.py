@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils.class_weight import compute_class_weight
 
+from ._array_api import host_dtype
 from .core import HIDDEN_ACTIVATIONS
 
 __all__ = [
@@ -26,11 +27,12 @@ def check_sample_weight(sample_weight, X):
     ----------
     sample_weight : array-like of shape (n_samples,), float or None
         ``None`` means unit weights; a number is broadcast to every row.
-    X : ndarray or sparse matrix of shape (n_samples, n_features)
+        numpy (or array-like): weights are checked on the host.
+    X : ndarray, sparse matrix or array of shape (n_samples, n_features)
 
     Returns
     -------
-    ndarray of shape (n_samples,) in the dtype of ``X``, or None
+    numpy.ndarray of shape (n_samples,) in the dtype of ``X``, or None
 
     Raises
     ------
@@ -41,12 +43,13 @@ def check_sample_weight(sample_weight, X):
     if sample_weight is None:
         return None
     n_samples = X.shape[0]
+    dtype = host_dtype(X.dtype)
     if isinstance(sample_weight, numbers.Number):
-        sample_weight = np.full(n_samples, sample_weight, dtype=X.dtype)
+        sample_weight = np.full(n_samples, sample_weight, dtype=dtype)
     sample_weight = check_array(
         sample_weight,
         ensure_2d=False,
-        dtype=X.dtype,
+        dtype=dtype,
         input_name="sample_weight",
         ensure_min_samples=0,
     )

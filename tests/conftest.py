@@ -1,7 +1,14 @@
 """Shared test set-up."""
 
-import pytest
-from threadpoolctl import threadpool_limits
+import os
+
+# scikit-learn's array-API dispatch (and its estimator checks on PyTorch and
+# array-api-strict) needs scipy's array-API mode, which scipy reads when it
+# is first imported: set before anything imports it. CI sets it too.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+import pytest  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="session")

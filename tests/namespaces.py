@@ -37,6 +37,17 @@ class Library:
             return np.asarray(array)
         return to_numpy(array)
 
+    def scalar(self, value):
+        """``value`` as a float, after checking what the core returns for a
+        loss or a norm: a Python float for numpy, a 0-d array of the library
+        otherwise (left on its device: a float would make the host wait)."""
+        if self.name == "numpy":
+            assert isinstance(value, float), type(value)
+        else:
+            assert type(value) is type(self.to(np.zeros(1))), type(value)
+            assert value.ndim == 0
+        return float(value)
+
     def __repr__(self):
         return self.name
 

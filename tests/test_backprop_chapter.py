@@ -197,7 +197,7 @@ def test_one_buffer_only_for_output_based_layers_without_dropout(regression):
         random_state=0,
     )
     est.fit(X, y)
-    workspace = est._workspace([3, 4, 4, 4, 1], 8, np.float64)
+    workspace = est._workspace([3, 4, 4, 4, 1], 8, X)
     forward_out, _, _ = workspace.views(8)
     shared = [np.shares_memory(Z, A) for Z, A in forward_out]
     # leaky relu with dropout: two buffers; without: one; elu: two (its f'

@@ -399,10 +399,16 @@ def max_shifted_exp(Z, out=None):
     sums : ndarray of shape (n_samples,)
         Row sums :math:`s_i`.
     shift : scalar or ndarray of shape (n_samples,)
-        :math:`z^*`: the batch's largest logit (a 0-d array outside numpy),
-        or each row's own.
+        :math:`z^*`: the batch's largest logit, or each row's own (always,
+        outside numpy: choosing would read the data, a wait for a GPU).
     """
     xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
+    if xp is not NUMPY:
+        # Choosing between the shifts reads the data, which would make the
+        # host wait for a GPU on every batch: each row's own maximum, always.
+        shift = xp.max(Z, axis=1, keepdims=True)
+        out = shifted_exp(Z, shift, out=out)
+        return out, row_sums(out), shift[:, 0]
     limit = _underflow_limit(Z.dtype, xp.finfo)
     shift = _reduce(xp, "max", Z)
     if out is Z and _reduce(xp, "min", Z) - shift < math.log(limit):

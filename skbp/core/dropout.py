@@ -44,7 +44,7 @@ their parameters stands for them too) and compute in it.
 import numpy as np
 from numpy import ndarray
 
-from .namespace import NUMPY, device, get_namespace, to_numpy
+from .namespace import NUMPY, device, get_namespace, library_dtype, to_numpy
 
 __all__ = [
     "row_keys",
@@ -169,7 +169,7 @@ def dropout_mask(keys, n_units, rate, counter, dtype=None, like=None):
             # there: 1 / (1 - p) is correctly rounded in every library.
             xp = get_namespace(like)
             keep = xp.asarray(keep, device=device(like))
-    mask = xp.astype(keep, np.float64 if dtype is None else dtype)
+    mask = xp.astype(keep, library_dtype(xp, np.float64 if dtype is None else dtype))
     mask /= 1.0 - rate
     return mask
 

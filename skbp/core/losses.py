@@ -37,7 +37,7 @@ import numpy as np
 from numpy import ndarray
 
 from .activations import Exp, Identity, Logistic, Softmax, log_sum_exp, softplus
-from .namespace import NUMPY, get_namespace
+from .namespace import NUMPY, get_namespace, host_scalar
 from .regularization import squared_norm
 
 __all__ = [
@@ -58,7 +58,8 @@ __all__ = [
 def weighted_mean(per_sample, sample_weight=None):
     """Mean of ``per_sample`` (shape ``(n_samples,)``), weighted if given.
 
-    Returns a Python float.
+    Returns a Python float for numpy, a 0-d array of the input's library
+    otherwise (see :func:`~skbp.core.host_scalar`).
     """
     if sample_weight is None:
         # sum / n rather than a mean, whose overhead shows on small batches.
@@ -70,15 +71,16 @@ def weighted_mean(per_sample, sample_weight=None):
         dtype = xp.result_type(per_sample, sample_weight)
         per_sample = xp.astype(per_sample, dtype, copy=False)
         sample_weight = xp.astype(sample_weight, dtype, copy=False)
-    return float(xp.dot(per_sample, sample_weight) / xp.sum(sample_weight))
+    return host_scalar(xp, xp.dot(per_sample, sample_weight) / xp.sum(sample_weight))
 
 
 def _total(x):
-    """Sum of every entry of ``x``, as a Python float."""
+    """Sum of every entry of ``x``: a Python float for numpy, a 0-d array
+    (left on its device) otherwise."""
     if type(x) is ndarray:
         # The method: np.sum's dispatch costs about 1 us more per call.
         return float(x.sum())
-    return float(get_namespace(x).sum(x))
+    return get_namespace(x).sum(x)
 
 
 def _row_dots(a, b):

@@ -31,6 +31,7 @@ __all__ = [
     "ArrayNamespace",
     "get_namespace",
     "is_numpy",
+    "host_scalar",
     "device",
     "to_numpy",
     "library_dtype",
@@ -177,6 +178,17 @@ def _accepting_out(function):
     return with_out
 
 
+def host_scalar(xp, value):
+    """A 0-d result as a Python float for numpy; left as it is otherwise.
+
+    A loss is a number the training loop adds up. Turning a GPU's 0-d array
+    into a float makes the host wait for the device, so outside numpy the
+    value stays a 0-d array (it adds and multiplies like a number) until
+    the caller needs the float, once per epoch.
+    """
+    return float(value) if xp is NUMPY else value
+
+
 def device(x):
     """The device ``x`` lives on (``"cpu"`` for numpy)."""
     if _is_numpy_like(x):
@@ -194,7 +206,15 @@ def to_numpy(x):
         return x.get()
     if hasattr(x, "detach"):  # PyTorch
         return x.detach().cpu().numpy()
-    return np.asarray(x)
+    try:
+        return np.asarray(x)
+    except RuntimeError:
+        # array-api-strict refuses off its CPU device: through the standard's
+        # to_device, to the library's CPU device first.
+        import array_api_compat
+
+        xp = array_api_compat.array_namespace(x)
+        return np.asarray(x.to_device(xp.__array_namespace_info__().default_device()))
 
 
 def library_dtype(xp, dtype):

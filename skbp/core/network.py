@@ -26,7 +26,7 @@ from .layers import (
     linear_backward,
     linear_forward,
 )
-from .namespace import NUMPY, device, get_namespace
+from .namespace import NUMPY, device, get_namespace, host_scalar
 from .regularization import add_l2_gradient, l2_penalty
 
 __all__ = [
@@ -338,6 +338,7 @@ def backprop(
 
 
 def _total(sample_weight):
-    """The sum of the weights, as a Python float (the L2 term's ``n``)."""
+    """The sum of the weights (the L2 term's ``n``): a Python float for
+    numpy, a 0-d array on the weights' device otherwise."""
     xp = NUMPY if type(sample_weight) is ndarray else get_namespace(sample_weight)
-    return float(xp.sum(sample_weight))
+    return host_scalar(xp, xp.sum(sample_weight))

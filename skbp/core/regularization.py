@@ -16,13 +16,13 @@ CuPy, ...), all of one library (:mod:`skbp.core.namespace`).
 
 from numpy import ndarray
 
-from .namespace import NUMPY, get_namespace
+from .namespace import NUMPY, get_namespace, host_scalar
 
 __all__ = ["l2_penalty", "add_l2_gradient", "squared_norm"]
 
 
 def squared_norm(x):
-    r"""Sum of the squares of every entry, :math:`\lVert x \rVert^2`, as a float.
+    r"""Sum of the squares of every entry, :math:`\lVert x \rVert^2`.
 
     One dot product of ``x`` flattened with itself. Shared by
     :func:`l2_penalty` and :meth:`skbp.core.losses.SquaredError.value`.
@@ -33,7 +33,9 @@ def squared_norm(x):
 
     Returns
     -------
-    float
+    float or 0-d array
+        A Python float for numpy, a 0-d array of ``x``'s library otherwise
+        (see :func:`~skbp.core.host_scalar`).
     """
     if type(x) is ndarray:
         # ravel (a view when contiguous) costs 0.5 us less than np.reshape.
@@ -41,7 +43,7 @@ def squared_norm(x):
     else:
         xp = get_namespace(x)
         flat = xp.reshape(x, (-1,))
-    return float(xp.dot(flat, flat))
+    return host_scalar(xp, xp.dot(flat, flat))
 
 
 def l2_penalty(coefs, alpha, n):
@@ -51,12 +53,14 @@ def l2_penalty(coefs, alpha, n):
     ----------
     coefs : list of ndarray of shape (n_in, n_out)
     alpha : float
-    n : float
+    n : float or 0-d array
         Number of samples, or sum of sample weights.
 
     Returns
     -------
-    float
+    float or 0-d array
+        A Python float for numpy (or ``alpha == 0``), a 0-d array of the
+        weights' library otherwise (see :func:`~skbp.core.host_scalar`).
     """
     if alpha == 0:
         return 0.0
@@ -82,6 +86,10 @@ def add_l2_gradient(coef_grads, coefs, alpha, n):
     if alpha == 0:
         return coef_grads
     scale = alpha / n
+    if not isinstance(scale, float):
+        # n is a 0-d array on a device (a sum of weights): in the weights'
+        # dtype, as a Python float would leave them.
+        scale = get_namespace(scale).astype(scale, coefs[0].dtype)
     for dW, W in zip(coef_grads, coefs):
         dW += scale * W
     return coef_grads

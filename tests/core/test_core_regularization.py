@@ -29,8 +29,7 @@ def _rtol(dtype):
 def test_squared_norm_is_the_sum_of_squares(dtype, lib):
     W = _coefs(dtype=dtype)[0]
     for x in (W, W.T, W[:, ::2]):  # contiguous, transposed, strided
-        value = squared_norm(lib.to(x))
-        assert isinstance(value, float)
+        value = lib.scalar(squared_norm(lib.to(x)))
         expected = float(np.sum(x.astype(np.float64) ** 2))
         np.testing.assert_allclose(value, expected, rtol=_rtol(dtype))
         np.testing.assert_allclose(value, squared_norm(x), rtol=_rtol(dtype))
@@ -43,8 +42,7 @@ def test_l2_penalty_formula(dtype, lib):
     alpha, n = 0.3, 7.5
     expected = 0.5 * alpha * sum(np.sum(W.astype(np.float64) ** 2) for W in coefs) / n
     moved = [lib.to(W) for W in coefs]
-    value = l2_penalty(moved, alpha, n)
-    assert isinstance(value, float)
+    value = lib.scalar(l2_penalty(moved, alpha, n))
     np.testing.assert_allclose(value, expected, rtol=_rtol(dtype))
     np.testing.assert_allclose(value, l2_penalty(coefs, alpha, n), rtol=_rtol(dtype))
     assert l2_penalty(moved, 0.0, n) == 0.0
