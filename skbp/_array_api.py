@@ -20,6 +20,7 @@ holds the arrays.
 from typing import NamedTuple
 
 import numpy as np
+from sklearn import get_config
 from sklearn.externals.array_api_compat import is_array_api_obj
 from sklearn.utils._array_api import (
     _is_numpy_namespace,
@@ -163,6 +164,16 @@ def check_fitted_placement(X, estimator, method):
     ``estimator._fitted_array`` is one of its weight arrays (``coefs_`` is
     a list, which scikit-learn's check does not read as an array).
     """
+    weights = estimator._fitted_array
+    if is_device_array(weights) and not get_config()["array_api_dispatch"]:
+        raise ValueError(
+            f"{type(estimator).__name__}.{method}() needs array_api_dispatch: "
+            f"this model's weights are {type(weights).__module__.split('.')[0]} "
+            f"arrays on device {xp_device(weights)!r}. Call it within "
+            "sklearn.config_context(array_api_dispatch=True) with X on that "
+            "device, or move the model to numpy first (scikit-learn's "
+            "move_estimator_to, or skbp.save and skbp.load)."
+        )
     if check_same_namespace is not None:
         check_same_namespace(X, estimator, attribute="_fitted_array", method=method)
 

@@ -30,6 +30,7 @@ from ._array_api import (
     take_rows,
     to_host,
 )
+from ._moving import converted, host_state, restored_state
 from ._progress import ProgressDisplay
 from ._rollback import EpochCheckpoint, deferred_interrupts, keeps_fitted_state
 from ._stopping import stalled, update_no_improvement
@@ -177,27 +178,35 @@ class BaseBackprop(BaseEstimator, ABC):
             like=None if isinstance(X, np.ndarray) else X,
         )
 
-    def _dropout_mask_function(self):
+    def _dropout_mask_function(self, X_train=None):
         """The function drawing one training batch's dropout masks, or None.
 
         Made once per fit: the rates are checked here, not on every batch,
         and a fit without dropout gets None, so that its batches pay nothing.
         The function takes a batch ``X`` of shape ``(n_batch, n_features)``
-        and returns :func:`~skbp.core.dropout_masks`' list, one mask of
-        shape ``(n_batch, n_units)`` per hidden layer (None at rate 0) and
-        None for the output layer. Each call is a new training step, hence
-        fresh masks: it advances ``_dropout_step``, kept on the estimator so
-        that masks stay fresh across ``partial_fit`` calls and pickles.
+        and, optionally, the batch's ``rows`` of ``X_train`` (a slice or
+        numpy indices), and returns :func:`~skbp.core.dropout_masks`' list,
+        one mask of shape ``(n_batch, n_units)`` per hidden layer (None at
+        rate 0) and None for the output layer. Each call is a new training
+        step, hence fresh masks: it advances ``_dropout_step``, kept on the
+        estimator so that masks stay fresh across ``partial_fit`` calls and
+        pickles.
+
+        The masks hang on each row's key (:func:`~skbp.core.row_keys`), a
+        hash of its values made on the host. With ``X_train``, every row is
+        hashed once per fit, and a batch given its ``rows`` reads its keys:
+        a GPU's batch never comes back to the host.
         """
         rates = check_dropout(self.dropout, len(self.coefs_) - 1)
         if not any(rates):
             return None
         hidden_units = [W.shape[1] for W in self.coefs_[:-1]]
         salt = to_numpy(self._dropout_salt)  # once per fit: rows hash on the host
+        keys = None if X_train is None else row_keys(X_train, salt)
 
-        def masks(X):
+        def masks(X, rows=None):
             drawn = dropout_masks(
-                row_keys(X, salt),
+                row_keys(X, salt) if rows is None or keys is None else keys[rows],
                 hidden_units,
                 rates,
                 self._dropout_seed,
@@ -505,7 +514,7 @@ class BaseBackprop(BaseEstimator, ABC):
             loss=self._output_loss(),
             optimizer=self._optimizer,
             alpha=self.alpha,
-            dropout_masks=self._dropout_mask_function(),
+            dropout_masks=self._dropout_mask_function(train[0]),
         )
 
     @contextlib.contextmanager
@@ -733,7 +742,7 @@ class BaseBackprop(BaseEstimator, ABC):
         if hasattr(self, "coefs_"):
             est = deepcopy(self)
             X, Y = est._validate_input(X, y, incremental=True, reset=False)
-            sample_weight = check_sample_weight(sample_weight, X)
+            sample_weight = check_sample_weight(to_host(sample_weight), X)
             sample_weight = est._sample_weight_hook(Y, sample_weight, incremental=False)
             est._random_state = check_random_state(est.random_state)
         else:
@@ -742,12 +751,18 @@ class BaseBackprop(BaseEstimator, ABC):
             X, Y, sample_weight, _ = est._prepare_fit(
                 X, y, sample_weight, incremental=False
             )
+        # The check runs on the host (in float64 finite differences),
+        # whatever library and device the model trains on.
+        dtype = host_dtype(X.dtype)
+        X, Y, sample_weight = (to_host(a) for a in (X, Y, sample_weight))
         masks = est._dropout_mask_function()
         return {
             "X": X,
             "Y": Y,
-            "coefs": [np.asarray(W, dtype=X.dtype) for W in est.coefs_],
-            "intercepts": [np.asarray(b, dtype=X.dtype) for b in est.intercepts_],
+            "coefs": [to_numpy(W).astype(dtype, copy=False) for W in est.coefs_],
+            "intercepts": [
+                to_numpy(b).astype(dtype, copy=False) for b in est.intercepts_
+            ],
             "activations": est._activations(),
             "loss": est._output_loss(),
             "alpha": est.alpha,
@@ -796,9 +811,19 @@ class BaseBackprop(BaseEstimator, ABC):
         return tags
 
     # Pickles record the skbp version; loading one written by another version
-    # warns skbp.exceptions.InconsistentVersionWarning.
+    # warns skbp.exceptions.InconsistentVersionWarning. A model on a device
+    # pickles its arrays as numpy, and goes back to that device where this
+    # machine has it (skbp._moving).
     def __getstate__(self):
-        return stamp_version(super().__getstate__())
+        return stamp_version(host_state(super().__getstate__()))
 
     def __setstate__(self, state):
-        super().__setstate__(check_version(state, type(self).__name__))
+        name = type(self).__name__
+        super().__setstate__(restored_state(check_version(state, name), name))
+
+    def __sklearn_array_api_convert__(self, converter):
+        """A copy of this model in another library or device (what
+        scikit-learn's ``move_estimator_to`` calls): the weights, best
+        weights, optimizer moments and dropout salt go through
+        ``converter``; labels, curves and counters stay host data."""
+        return converted(self, converter)

@@ -18,8 +18,10 @@ import numpy as np
 from ._archive import MAX_DOCUMENT_BYTES, little_endian, read_archive, write_archive
 from ._atomic import atomic_write
 from ._model_check import check_attribute, check_model
+from ._moving import converted, placement_record
 from ._validation import check_hidden_layer_sizes
 from ._versioning import skbp_version
+from .core.namespace import to_numpy
 from .exceptions import InconsistentVersionWarning, PersistenceWarning
 
 __all__ = ["save", "load", "FORMAT", "FORMAT_VERSION"]
@@ -235,6 +237,9 @@ def save(estimator, file):
             "skbp.save stores BPClassifier and BPRegressor models only, got "
             f"{type(estimator).__name__}. Save pipelines with joblib or skops."
         )
+    if placement_record(vars(estimator)) is not None:
+        # A model on a device (a GPU) is stored as numpy: it loads anywhere.
+        estimator = converted(estimator, to_numpy)
     encoder = _Encoder()
     params = {
         name: encoder.encode(value, f"parameter {name}={value!r}")

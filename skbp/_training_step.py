@@ -48,7 +48,8 @@ class TrainingStep:
     alpha : float
         L2 penalty.
     dropout_masks : callable or None, default=None
-        ``dropout_masks(X)`` returns the masks of a batch ``X`` of shape
+        ``dropout_masks(X, rows)`` returns the masks of a batch ``X`` (the
+        training data's ``rows``: a slice or numpy indices) of shape
         ``(n_batch, n_features)`` in :func:`skbp.core.backprop`'s format, a
         fresh draw on each call; None without dropout.
     """
@@ -133,7 +134,7 @@ class TrainingStep:
                     weight = self.sample_weight[batch]
             else:
                 X, Y, weight = self._gather(device_order[batch], weight)
-            batch_loss = self.step(X, Y, weight)
+            batch_loss = self.step(X, Y, weight, rows)
             # As scikit-learn: batch losses averaged by batch size, so that
             # tol and n_iter_no_change read the same numbers. On a device the
             # sum stays there until the epoch ends.
@@ -143,11 +144,13 @@ class TrainingStep:
             raise ValueError("Every training row has a sample_weight of zero.")
         return float(total_loss) / self.X.shape[0]
 
-    def step(self, X, Y, sample_weight):
+    def step(self, X, Y, sample_weight, rows=None):
         """Backprop on one batch, then one optimizer step; returns the loss.
 
         ``X`` of shape (n_batch, n_features), ``Y`` of shape (n_batch,
-        n_outputs), ``sample_weight`` of shape (n_batch,) or None.
+        n_outputs), ``sample_weight`` of shape (n_batch,) or None; ``rows``
+        (a slice or numpy indices) says which rows of the training data
+        they are, for the dropout masks.
         """
         masks = self.dropout_masks
         loss, _, _ = backprop(
@@ -160,7 +163,7 @@ class TrainingStep:
             self.alpha,
             sample_weight,
             self.workspace,
-            dropout_masks=None if masks is None else masks(X),
+            dropout_masks=None if masks is None else masks(X, rows),
         )
         # The gradients are recomputed for every batch: the step may use
         # them as working memory (no optimizer scratch the size of the model).

@@ -49,7 +49,7 @@ Examples
 import numpy as np
 
 from ._validation import check_hidden_activations
-from .core import get_activation
+from .core import get_activation, to_numpy
 
 __all__ = ["to_onnx", "register_converters"]
 
@@ -275,6 +275,8 @@ class _Graph:
         names = check_hidden_activations(estimator.activation, n_hidden)
         names = [*names, estimator.out_activation_]
         for W, b, name in zip(estimator.coefs_, estimator.intercepts_, names):
+            # A model fitted on a GPU: its weights are copied to the host.
+            W, b = to_numpy(W), to_numpy(b)
             z = self.node("MatMul", [x, self.constant(W, "coefficient")])
             z = self.node("Add", [z, self.constant(b, "intercepts")])
             x = self.activation(name, z)
