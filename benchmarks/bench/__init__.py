@@ -5,7 +5,8 @@
 ``report`` turns the figures into the table, ``sizes`` holds the full and
 ``--quick`` sizes, ``workload_1`` ... ``workload_5`` each build their data,
 parameters and bare floor and add their rows, and ``profiling`` runs
-cProfile on one fit.
+cProfile on one fit. ``benchmarks/gpu.py`` reuses ``environment``,
+``measure`` and ``report``, and imports ``scipy_array_api`` first.
 
 Importing the package puts the repository root first on ``sys.path``, so
 the benchmarks measure the working tree, not whatever skbp is installed.

@@ -73,7 +73,8 @@ class Row:
         return "/".join(verdicts)
 
 
-def _fmt_value(value, unit):
+def fmt_value(value, unit):
+    """``value`` in ``unit`` (``"s"``, ``"MiB"`` or ``""``) as text; None is ``-``."""
     if value is None:
         return "-"
     if unit == "s":
@@ -143,14 +144,44 @@ def _cells(row):
     return (
         str(row.workload),
         row.case,
-        _fmt_value(row.skbp, row.unit),
-        _fmt_value(row.sklearn, row.unit),
-        _fmt_value(row.bare, row.unit),
+        fmt_value(row.skbp, row.unit),
+        fmt_value(row.sklearn, row.unit),
+        fmt_value(row.bare, row.unit),
         _fmt_ratio(row.skbp_over_bare),
         _fmt_ratio(row.skbp_over_sklearn),
         row.target(),
         row.met(),
     )
+
+
+def format_columns(header, lines, left=()):
+    """Align text cells in columns two spaces apart, under a header and a rule.
+
+    Parameters
+    ----------
+    header : sequence of str
+        The column titles.
+    lines : list of sequence of str
+        One sequence of cells per line, as many as ``header``.
+    left : container of int, default=()
+        Indices of the columns aligned left (text); the others are aligned
+        right (figures).
+
+    Returns
+    -------
+    text : list of str
+        The header, the rule, then one string per line.
+    """
+    widths = [max(len(x) for x in column) for column in zip(header, *lines)]
+
+    def fmt(cells):
+        return "  ".join(
+            c.ljust(w) if i in left else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths))
+        ).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return [fmt(header), rule, *(fmt(cells) for cells in lines)]
 
 
 def print_table(rows):
@@ -160,24 +191,15 @@ def print_table(rows):
     ----------
     rows : list of Row
     """
-    lines = [_cells(r) for r in rows]
-    widths = [max(len(x) for x in column) for column in zip(HEADER, *lines)]
-    rule = "  ".join("-" * w for w in widths)
-
-    def fmt(cells):
-        return "  ".join(
-            c.ljust(w) if i in _LEFT else c.rjust(w)
-            for i, (c, w) in enumerate(zip(cells, widths))
-        ).rstrip()
-
-    print(fmt(HEADER))
+    header, rule, *lines = format_columns(HEADER, [_cells(r) for r in rows], _LEFT)
+    print(header)
     print(rule)
     previous = None
-    for row, cells in zip(rows, lines):
+    for row, line in zip(rows, lines):
         if previous is not None and row.workload != previous:
             print()
         previous = row.workload
-        print(fmt(cells))
+        print(line)
     notes = [(r.workload, r.case, r.note) for r in rows if r.note]
     if notes:
         print()
