@@ -115,9 +115,6 @@ def test_skbp_torch_fit_succeeds_or_is_reported_failed(toy_run):
         assert all(r["value"] is None and "failed" in r["note"] for r in ratios)
 
 
-@pytest.mark.xfail(
-    strict=False, reason="array-API estimator support lands with issue 15"
-)
 def test_skbp_torch_fit_succeeds(toy_run):
     code, report, figures = toy_run
     result = _result(figures, SKBP_TORCH)
