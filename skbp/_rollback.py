@@ -16,7 +16,7 @@ import threading
 
 import numpy as np
 
-from ._array_api import copied, is_device_array
+from ._array_api import copied, host_dtype, is_device_array
 from .core.layout import ParameterLayout
 from .core.namespace import device, get_namespace
 
@@ -170,10 +170,16 @@ def deferred_interrupts():
             previous(*received[0])
 
 
+def _empty_like(layout, flat, template):
+    """A flat vector where ``flat`` lives, in the dtype of ``template``."""
+    if isinstance(flat, np.ndarray):
+        return layout.empty(host_dtype(template.dtype))
+    return layout.empty(template.dtype, like=flat)
+
+
 def _copy_weights(saved, flat):
-    """Write ``flat`` into ``saved`` (the checkpoint's copy), casting if
-    needed; an L-BFGS iterate (float64, on the host) goes to the device of
-    ``saved``."""
+    """Write ``flat`` into ``saved`` (the checkpoint's copy, where ``flat``
+    lives), casting if needed."""
     if isinstance(saved, np.ndarray):
         np.copyto(saved, flat, casting="same_kind")
         return
@@ -229,10 +235,12 @@ class EpochCheckpoint:
     def __init__(self, estimator):
         self._layout = ParameterLayout.of(estimator.coefs_, estimator.intercepts_)
         # The weights are kept as one flat vector in that layout: saving an
-        # epoch is then a single copy.
-        W = estimator.coefs_[0]
-        like = None if isinstance(W, np.ndarray) else W
-        self._weights = self._layout.empty(W.dtype, like=like)
+        # epoch is then a single copy. The copy lives where the saved vector
+        # does (a GPU's weights, or L-BFGS's iterate on the host), made at
+        # the first save; restoring puts it in the dtype, library and device
+        # of the weights (the template).
+        self._template = estimator.coefs_[0]
+        self._weights = None
         self._state = None  # no completed epoch yet
         self._pending = None
 
@@ -266,6 +274,8 @@ class EpochCheckpoint:
             flat = self._layout.pack(estimator.coefs_, estimator.intercepts_)
         values, lengths = self._counters(estimator)
         self._pending = (flat, values, lengths)  # each assignment is atomic
+        if self._weights is None:
+            self._weights = _empty_like(self._layout, flat, self._template)
         _copy_weights(self._weights, flat)
         self._state = (self._weights, values, lengths)
         self._pending = None
@@ -294,7 +304,7 @@ class EpochCheckpoint:
         flat, values, lengths = saved
         # A pending L-BFGS iterate is float64 (and on the host) whatever
         # the weights' dtype (and device).
-        flat = _like(flat, self._weights)
+        flat = _like(flat, self._template)
         estimator.coefs_, estimator.intercepts_ = self._layout.unpack(flat)
         for name in self._VALUES:
             if name in values:

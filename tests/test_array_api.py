@@ -367,3 +367,29 @@ def test_gradient_check_of_a_device_model_runs_on_the_host():
     error = skbp.check_gradients(est, torch.asarray(X), torch.asarray(y))
     assert error < 1e-6
     assert error == pytest.approx(skbp.check_gradients(reference, X, y), rel=1e-6)
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_an_interrupt_keeps_the_last_epoch_on_the_device(monkeypatch, solver):
+    """The checkpoint lives where the saved weights do (the device's, or the
+    L-BFGS iterate on the host) and restores them onto the device."""
+    X, y = _regression()
+    params = dict(hidden_layer_sizes=(6,), solver=solver, batch_size=20)
+    params.update(random_state=0, tol=0, n_iter_no_change=np.inf)
+    original, calls = skbp._base.backprop, {"n": 0}
+
+    def backprop(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 10:  # in epoch 3 (4 batches each), or an L-BFGS step
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(skbp._base, "backprop", backprop)
+    monkeypatch.setattr(skbp._training_step, "backprop", backprop)
+    est = BPRegressor(max_iter=50, **params)
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(torch.asarray(X), torch.asarray(y))
+    monkeypatch.undo()
+    assert est.n_iter_ >= 1 and est.n_iter_ == len(est.loss_curve_)
+    reference = BPRegressor(**{**params, "max_iter": est.n_iter_}).fit(X, y)
+    _assert_same_model(est, reference, Place("torch"))
