@@ -29,8 +29,9 @@ from sklearn.utils._array_api import (
     supported_float_dtypes,
 )
 
+# namespace_of: the core's namespace of any array (numpy's: NUMPY), whatever
+# the dispatch setting, which scikit-learn's get_namespace follows.
 from .core.namespace import device as xp_device
-from .core.namespace import get_namespace as core_namespace
 from .core.namespace import get_namespace as namespace_of
 from .core.namespace import to_numpy
 
@@ -182,7 +183,7 @@ def copied(array):
     """A copy of ``array`` in its own library and device."""
     if isinstance(array, np.ndarray):
         return array.copy()
-    return core_namespace(array).asarray(array, copy=True)
+    return namespace_of(array).asarray(array, copy=True)
 
 
 def take_rows(array, rows):
@@ -192,7 +193,7 @@ def take_rows(array, rows):
         return None
     if not is_device_array(array):
         return array[rows]
-    xp = core_namespace(array)
+    xp = namespace_of(array)
     return xp.take(array, xp.asarray(rows, device=xp_device(array)), axis=0)
 
 
@@ -200,7 +201,7 @@ def all_finite(array):
     """Whether every entry of ``array`` (any library) is finite."""
     if isinstance(array, np.ndarray):
         return bool(np.isfinite(array).all())
-    xp = core_namespace(array)
+    xp = namespace_of(array)
     return bool(xp.all(xp.isfinite(array)))
 
 
