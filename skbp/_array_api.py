@@ -50,6 +50,7 @@ __all__ = [
     "follow",
     "to_host",
     "host_dtype",
+    "cast_like",
     "check_device_input",
     "check_fitted_placement",
     "copied",
@@ -112,6 +113,15 @@ def to_host(array):
     """``array`` as numpy when it is an array of another library; else as is
     (lists, pandas objects, sparse matrices and numpy arrays)."""
     return to_numpy(array) if is_device_array(array) else array
+
+
+def cast_like(array, template):
+    """``array`` in the dtype, library and device of the array ``template``
+    (no copy when it is there already, for numpy)."""
+    if isinstance(template, np.ndarray):
+        return array.astype(template.dtype, copy=False)
+    xp = namespace_of(template)
+    return xp.asarray(array, dtype=template.dtype, device=xp_device(template))
 
 
 def host_dtype(dtype):

@@ -10,6 +10,7 @@ import warnings
 from abc import ABC, abstractmethod
 from copy import deepcopy
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
@@ -25,10 +26,18 @@ from ._array_api import (
     check_fitted_placement,
     copied,
     float_dtypes,
+    follow,
     host_dtype,
     placement,
     take_rows,
     to_host,
+)
+from ._callbacks import (
+    CallbackSupportMixin,
+    FitTasks,
+    IterateWeights,
+    copied_weights,
+    with_callbacks,
 )
 from ._moving import converted, host_state, restored_state
 from ._progress import ProgressDisplay
@@ -49,6 +58,7 @@ from .core import (
     Workspace,
     backprop,
     dropout_masks,
+    forward_loss,
     forward_output,
     get_activation,
     initialize_parameters,
@@ -77,7 +87,36 @@ _OPTIMIZER_HYPERPARAMETERS = {
 }
 
 
-class BaseBackprop(BaseEstimator, ABC):
+def _validation_data(X_val, y_val, sample_weight_val):
+    """``fit``'s validation arguments as one tuple, or None without them."""
+    if X_val is None and y_val is None:
+        if sample_weight_val is not None:
+            raise ValueError("sample_weight_val is given, but X_val and y_val are not.")
+        return None
+    if y_val is None:
+        raise ValueError("X_val is given, but y_val is not.")
+    if X_val is None:
+        raise ValueError("y_val is given, but X_val is not.")
+    return X_val, y_val, sample_weight_val
+
+
+class HeldOut(NamedTuple):
+    """Validation rows, as training reads them each epoch.
+
+    ``X``, ``Y`` (the target matrix) and ``sample_weight`` live where the
+    training data does (the validation loss is computed there); ``y`` and
+    ``host_weight`` are their host versions, what the validation score
+    (accuracy, R^2) reads.
+    """
+
+    X: object
+    Y: object
+    sample_weight: object
+    y: object
+    host_weight: object
+
+
+class BaseBackprop(CallbackSupportMixin, BaseEstimator, ABC):
     """Base class of :class:`~skbp.BPRegressor` and :class:`~skbp.BPClassifier`.
 
     Not to be used directly.
@@ -138,8 +177,14 @@ class BaseBackprop(BaseEstimator, ABC):
         """Name of the output activation for the targets seen at fit."""
 
     @abstractmethod
-    def _validation_score(self, X, y, sample_weight):
-        """Score on the held-out set used by early stopping."""
+    def _score_output(self, output, y, sample_weight):
+        """Score (accuracy, R^2) of the network's ``output`` (the output
+        layer's activations) against ``y``: early stopping's criterion."""
+
+    @abstractmethod
+    def _validation_input(self, X_val, y_val):
+        """Validated ``X_val`` and its target matrix ``Y_val`` (as
+        :meth:`_validate_input` makes them), against the fitted network."""
 
     @abstractmethod
     def _targets_for_scoring(self, Y):
@@ -292,18 +337,36 @@ class BaseBackprop(BaseEstimator, ABC):
     # ------------------------------------------------------------------
     # fit
     # ------------------------------------------------------------------
-    def _fit(self, X, y, sample_weight=None, incremental=False):
+    def _fit(self, X, y, sample_weight=None, incremental=False, validation_data=None):
+        """Train on ``X, y``; ``validation_data`` is ``fit``'s ``(X_val,
+        y_val, sample_weight_val)`` or None."""
+        given = (X, y, sample_weight)
         X, Y, sample_weight, layer_units = self._prepare_fit(
             X, y, sample_weight, incremental
         )
+        held_out = None
+        if validation_data is not None:
+            held_out = self._held_out(*validation_data, placement(X), X.dtype)
+        stochastic = self.solver in _STOCHASTIC_SOLVERS
+        tasks = FitTasks(
+            self,
+            *given,
+            name="partial_fit" if incremental else "fit",
+            step_name="epoch" if stochastic else "iteration",
+            max_steps=1 if incremental and stochastic else self.max_iter,
+        )
+        tasks.begin()
         # A diverging fit overflows: it ends with the clear ValueError of
         # _check_finite_weights (or the best weights), not numpy warnings.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            if self.solver in _STOCHASTIC_SOLVERS:
-                self._fit_stochastic(X, Y, sample_weight, layer_units, incremental)
+            if stochastic:
+                self._fit_stochastic(
+                    X, Y, sample_weight, layer_units, incremental, held_out, tasks
+                )
             else:
-                self._fit_lbfgs(X, Y, sample_weight, layer_units)
+                self._fit_lbfgs(X, Y, sample_weight, layer_units, held_out, tasks)
         self._check_finite_weights()
+        tasks.end()
         return self
 
     def _prepare_fit(self, X, y, sample_weight, incremental):
@@ -375,6 +438,7 @@ class BaseBackprop(BaseEstimator, ABC):
             self._store_best_weights()
         self._dropout_seed = None  # drawn on the first step that drops units
         self.loss_curve_ = []
+        self.validation_loss_curve_ = None
         self._no_improvement_count = 0
         if self.early_stopping and self.solver in _STOCHASTIC_SOLVERS:
             self.validation_scores_ = []
@@ -445,10 +509,12 @@ class BaseBackprop(BaseEstimator, ABC):
             **{kw: getattr(self, _OPTIMIZER_HYPERPARAMETERS[kw]) for kw in keywords},
         )
 
-    def _fit_stochastic(self, X, Y, sample_weight, layer_units, incremental):
+    def _fit_stochastic(
+        self, X, Y, sample_weight, layer_units, incremental, held_out, tasks
+    ):
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
-        train, validation = self._split_validation(X, Y, sample_weight)
+        train, validation = self._split_validation(X, Y, sample_weight, held_out)
         n_samples = train[0].shape[0]
         batch_size = self._batch_size(n_samples)
         workspace = self._workspace(layer_units, batch_size, X)
@@ -467,8 +533,10 @@ class BaseBackprop(BaseEstimator, ABC):
         self.n_iter_ = 0
         order = np.arange(n_samples)
         display = self._progress_display(incremental)
+        weights = copied_weights(self)
         with self._interruptible(checkpoint, display):
             for _ in range(self.max_iter):
+                tasks.begin_step(weights)
                 if self.shuffle:
                     # Shuffle indices, not the data: no copy of X per epoch.
                     # Each epoch reshuffles the last order, as scikit-learn
@@ -479,9 +547,9 @@ class BaseBackprop(BaseEstimator, ABC):
                 stop = self._end_epoch(epoch_loss, n_samples, validation)
                 checkpoint.save(self, flat)  # the last completed epoch
                 if display is not None:
-                    score = self.validation_scores_[-1] if validation else None
+                    score = self.validation_scores_[-1] if self.early_stopping else None
                     display.update(self.n_iter_, epoch_loss, score)
-                if stop:
+                if tasks.end_step(weights) or stop:
                     break
                 if incremental:
                     break
@@ -560,7 +628,7 @@ class BaseBackprop(BaseEstimator, ABC):
         self.loss_curve_.append(epoch_loss)
         if self.verbose:
             print(f"Iteration {self.n_iter_}, loss = {epoch_loss:.8f}")
-        self._update_no_improvement_count(validation)
+        self._update_no_improvement_count(self._track_validation(validation))
         self._optimizer.iteration_ends(self.t_)
         if not stalled(self._no_improvement_count, self.n_iter_no_change):
             return False
@@ -577,17 +645,20 @@ class BaseBackprop(BaseEstimator, ABC):
     # ------------------------------------------------------------------
     # Early stopping
     # ------------------------------------------------------------------
-    def _split_validation(self, X, Y, sample_weight):
-        """Hold out ``validation_fraction`` of the rows when early stopping.
+    def _split_validation(self, X, Y, sample_weight, held_out=None):
+        """The training rows and the validation rows (:class:`HeldOut`).
 
-        Returns the training ``(X, Y, sample_weight)`` and the validation
-        ``(X, y, sample_weight)`` (or None): ``X`` where it lives, the
-        validation targets and weights on the host, where they are scored.
-        The rows are those ``train_test_split(X, Y, ...)`` picks: it draws
-        indices from the number of rows (and the labels), not the values.
+        Validation data given to ``fit`` (``held_out``) is the validation
+        set; otherwise, when early stopping, ``validation_fraction`` of the
+        rows are held out: those ``train_test_split(X, Y, ...)`` picks (it
+        draws indices from the number of rows and the labels, not the
+        values). Without either, the validation set is None.
+
+        Returns the training ``(X, Y, sample_weight)`` and the
+        :class:`HeldOut` rows (or None).
         """
-        if not self.early_stopping:
-            return (X, Y, sample_weight), None
+        if held_out is not None or not self.early_stopping:
+            return (X, Y, sample_weight), held_out
         if not self.validation_fraction > 0:
             raise ValueError(
                 "early_stopping=True scores each epoch on held-out rows: it needs "
@@ -606,19 +677,67 @@ class BaseBackprop(BaseEstimator, ABC):
                 "or the size of your dataset."
             )
         train = tuple(take_rows(a, train_rows) for a in (X, Y, sample_weight))
-        X_val, Y_val, sw_val = (take_rows(a, val_rows) for a in (X, Y, sample_weight))
+        return train, self._as_held_out(
+            *(take_rows(a, val_rows) for a in (X, Y, sample_weight))
+        )
+
+    def _as_held_out(self, X_val, Y_val, sample_weight_val):
+        """:class:`HeldOut` rows from arrays where the training data lives."""
         y_val = self._targets_for_scoring(to_host(Y_val))
-        return train, (X_val, y_val, to_host(sw_val))
+        host_weight = to_host(sample_weight_val)
+        return HeldOut(X_val, Y_val, sample_weight_val, y_val, host_weight)
+
+    def _held_out(self, X_val, y_val, sample_weight_val, where, dtype):
+        """``fit``'s validation data, checked against the network and put
+        where the training data lives (``where``, in its float ``dtype``).
+
+        Rows are weighted by ``sample_weight_val`` alone (no class weights),
+        as in scikit-learn's HistGradientBoosting.
+        """
+        X_val, y_val, sample_weight_val = follow(where, X_val, y_val, sample_weight_val)
+        with np.errstate(over="ignore", invalid="ignore"):
+            X_val, Y_val = self._validation_input(X_val, y_val)
+        if X_val.dtype != dtype:  # the training data's float dtype
+            xp = where.xp
+            X_val = X_val.astype(dtype) if where.on_host else xp.astype(X_val, dtype)
+        sample_weight_val = check_sample_weight(to_host(sample_weight_val), X_val)
+        sample_weight_val = where.put(sample_weight_val, dtype)
+        return self._as_held_out(X_val, where.put(Y_val, dtype), sample_weight_val)
 
     def _stratify_labels(self, Y):
         """Labels to stratify the validation split by (None: random split)."""
         return None
 
-    def _update_no_improvement_count(self, validation):
-        """Apply the no-improvement rule to this epoch's validation score
+    def _track_validation(self, validation, coefs=None, intercepts=None):
+        """The validation loss (and score, when early stopping) of the
+        network: the loss goes to ``validation_loss_curve_``, the score is
+        returned (None without early stopping or validation rows).
+
+        ``coefs`` and ``intercepts`` default to ``coefs_`` and
+        ``intercepts_`` (L-BFGS passes its iterate).
+        """
+        if validation is None:
+            return None
+        output, loss = forward_loss(
+            validation.X,
+            validation.Y,
+            self.coefs_ if coefs is None else coefs,
+            self.intercepts_ if intercepts is None else intercepts,
+            self._activations(),
+            self._output_loss(),
+            validation.sample_weight,
+        )
+        if self.validation_loss_curve_ is None:
+            self.validation_loss_curve_ = []
+        self.validation_loss_curve_.append(float(loss))
+        if not (self.early_stopping and self.solver in _STOCHASTIC_SOLVERS):
+            return None
+        return self._score_output(output, validation.y, validation.host_weight)
+
+    def _update_no_improvement_count(self, score):
+        """Apply the no-improvement rule to this epoch's validation ``score``
         (early stopping) or training loss; keep the best weights when asked."""
         if self.early_stopping:
-            score = self._validation_score(*validation)
             self.validation_scores_.append(score)
             if self.verbose:
                 print(f"Validation score: {score:f}")
@@ -656,11 +775,13 @@ class BaseBackprop(BaseEstimator, ABC):
     # ------------------------------------------------------------------
     # L-BFGS
     # ------------------------------------------------------------------
-    def _fit_lbfgs(self, X, Y, sample_weight, layer_units):
+    def _fit_lbfgs(self, X, Y, sample_weight, layer_units, held_out, tasks):
         activations, loss = self._activations(), self._output_loss()
         workspace = self._workspace(layer_units, X.shape[0], X)
 
         def loss_and_grads():
+            # An iteration's first evaluation begins its task.
+            tasks.begin_step(iterate)
             return backprop(
                 X,
                 Y,
@@ -674,19 +795,30 @@ class BaseBackprop(BaseEstimator, ABC):
             )
 
         display = self._progress_display(incremental=False)
+        # The iterate, not coefs_: they hold the last point the line search
+        # evaluated.
+        iterate = IterateWeights(self.coefs_, self.intercepts_)
 
         def callback(intermediate_result):
+            iterate.move_to(intermediate_result.x)
             self.loss_curve_.append(float(intermediate_result.fun))
             self.n_iter_, self.loss_ = len(self.loss_curve_), self.loss_curve_[-1]
+            if held_out is not None:
+                self._track_validation(held_out, *iterate())
             checkpoint.save(self, intermediate_result.x)
             n, loss = len(self.loss_curve_), self.loss_curve_[-1]
             if self.verbose:
                 print(f"Iteration {n}, loss = {loss:.8f}")
             if display is not None:
                 display.update(n, loss)
+            if tasks.end_step(iterate):
+                stopped.append(n)
+                raise StopIteration  # scipy ends the run at this iterate
 
         self.loss_curve_ = []
+        self.validation_loss_curve_ = None
         self.n_iter_ = 0
+        stopped = []  # the iteration a callback stopped at
         checkpoint = EpochCheckpoint(self)
         with self._interruptible(checkpoint, display):
             result = minimize_lbfgs(
@@ -698,10 +830,13 @@ class BaseBackprop(BaseEstimator, ABC):
                 tol=self.tol,
                 callback=callback,
             )
+        # Out of evaluations (max_fun) mid-iteration: that iteration's task
+        # ends, empty, with no model to see.
+        tasks.abandon_step()
         self.n_iter_ = min(int(result.nit), self.max_iter)
         self.loss_ = float(result.fun)
         self.best_loss_ = min(self.loss_curve_, default=self.loss_)
-        if result.status != 0:
+        if result.status != 0 and not stopped:
             warnings.warn(
                 f"lbfgs failed to converge after {self.n_iter_} iteration(s) "
                 f"(status={result.status}): {result.message}. Increase the number "
@@ -773,8 +908,20 @@ class BaseBackprop(BaseEstimator, ABC):
     # ------------------------------------------------------------------
     # Public API shared by both estimators
     # ------------------------------------------------------------------
+    # Callbacks are torn down (with_callbacks) before a failed fit's state
+    # is put back (keeps_fitted_state): the teardown reads the fit's context.
     @keeps_fitted_state
-    def fit(self, X, y, sample_weight=None):
+    @with_callbacks
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
         """Fit the network to ``X`` and ``y``.
 
         Parameters
@@ -787,6 +934,22 @@ class BaseBackprop(BaseEstimator, ABC):
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each row; ``None`` weighs all rows
             equally.
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
+default=None
+            Validation data of your own. Its loss is recorded after every
+            epoch (or L-BFGS iteration) in ``validation_loss_curve_``; with
+            ``early_stopping=True`` it replaces the ``validation_fraction``
+            split, and its score decides when to stop. In a
+            :class:`~sklearn.pipeline.Pipeline`, have it transformed as
+            ``X`` is with ``Pipeline(..., transform_input=["X_val"])`` and
+            metadata routing (``set_fit_request(X_val=True, y_val=True)``).
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), \
+default=None
+            Targets of ``X_val``; given with it. Class labels must be among
+            those of ``y``.
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weight of each validation row (class weights are not applied
+            to them).
 
         Returns
         -------
@@ -794,7 +957,21 @@ class BaseBackprop(BaseEstimator, ABC):
             The fitted estimator.
         """
         self._validate_params()
-        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+        validation_data = _validation_data(X_val, y_val, sample_weight_val)
+        return self._fit(
+            X,
+            y,
+            sample_weight=sample_weight,
+            incremental=False,
+            validation_data=validation_data,
+        )
+
+    def _partial_fit(self, X, y, sample_weight):
+        """One epoch (stochastic solvers) or one more L-BFGS run from the
+        current weights (``BPRegressor`` with ``solver='lbfgs'``, as
+        scikit-learn's ``MLPRegressor`` does)."""
+        self._validate_params()
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
     def _check_solver(self):
         if self.solver not in _STOCHASTIC_SOLVERS:

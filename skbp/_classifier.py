@@ -11,6 +11,7 @@ from sklearn.utils.validation import column_or_1d
 
 from ._array_api import all_finite, is_device_array, namespace_of, to_host
 from ._base import BaseBackprop
+from ._callbacks import with_callbacks
 from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS
 from ._rollback import keeps_fitted_state
 from ._validation import check_finite_targets, class_weight_rows
@@ -224,12 +225,24 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
     def _targets_for_scoring(self, Y):
         return self._label_binarizer.inverse_transform(Y)
 
-    def _validation_score(self, X, y, sample_weight):
-        proba = self._forward(X)
-        if not all_finite(proba):
+    def _score_output(self, output, y, sample_weight):
+        if not all_finite(output):
             return np.nan
-        labels = to_host(self._labels(proba))
+        labels = to_host(self._labels(output))
         return accuracy_score(y, labels, sample_weight=sample_weight)
+
+    def _validation_input(self, X_val, y_val):
+        X_val, y_val = self._check_data(X_val, y_val, reset=False, multi_output=True)
+        y_val = to_host(y_val)
+        if y_val.ndim == 2 and y_val.shape[1] == 1:
+            y_val = column_or_1d(y_val, warn=True)
+        unseen = np.setdiff1d(unique_labels(y_val), self.classes_)
+        if len(unseen):
+            raise ValueError(
+                f"y_val has labels {unseen.tolist()} that y does not have: the "
+                f"network only has outputs for the classes of y, {self.classes_}."
+            )
+        return X_val, self._indicators(y_val)
 
     def _labels(self, output):
         """Labels from the output layer: what LabelBinarizer.inverse_transform
@@ -342,6 +355,7 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
 
     @available_if(lambda est: est._check_solver())
     @keeps_fitted_state
+    @with_callbacks
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the network with one epoch over ``X`` and ``y``.
 
@@ -359,6 +373,13 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
         Returns
         -------
         self : object
+
+        Notes
+        -----
+        ``partial_fit`` takes no validation data: each call is one epoch on
+        the rows it is given, and ``validation_loss_curve_`` does not grow.
+        Score held-out rows between calls, or give ``fit`` its ``X_val``
+        and ``y_val``.
         """
         self._validate_params()
         if self._first_partial_fit(classes):

@@ -75,6 +75,7 @@ FITTED_ATTRIBUTES = {
     "loss_curve_": (_numbers, "a list of floats"),
     "best_loss_": (_optional(_number), "a float or None"),
     "validation_scores_": (_optional(_numbers), "a list of floats or None"),
+    "validation_loss_curve_": (_optional(_numbers), "a list of floats or None"),
     "best_validation_score_": (_optional(_number), "a float or None"),
     "_no_improvement_count": (_integer, "a non-negative integer"),
     "_dropout_seed": (_optional(_integer), "a non-negative integer or None"),

@@ -41,8 +41,9 @@ READABLE_VERSIONS = (1, 2)
 OTHER_ARRAYS_BYTES = 16 * 2**20
 # Not saved: the optimizer's moment estimates (partial_fit after load starts a
 # fresh optimizer, as fit with warm_start does) and the random generator
-# (drawn afresh from random_state by every fit).
-_NOT_SAVED = frozenset({"_optimizer", "_random_state"})
+# (drawn afresh from random_state by every fit). Nor scikit-learn's callbacks
+# (set_callbacks): live objects watching fits, not part of the model.
+_NOT_SAVED = frozenset({"_optimizer", "_random_state", "_skl_callbacks"})
 _ARRAY_KINDS = frozenset("biufUS")
 _ATTRIBUTE_NAME = re.compile(r"_?[a-z][a-z0-9_]*")
 _BINARIZER_ATTRIBUTES = frozenset(

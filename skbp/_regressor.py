@@ -6,11 +6,11 @@ import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import column_or_1d
 
 from ._array_api import follow, namespace_of, placement, to_host
 from ._base import BaseBackprop
+from ._callbacks import with_callbacks
 from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS, REGRESSION_LOSS
 from ._rollback import keeps_fitted_state
 from ._validation import check_finite_targets
@@ -144,9 +144,12 @@ class BPRegressor(RegressorMixin, BaseBackprop):
     def _targets_for_scoring(self, Y):
         return Y.ravel() if Y.shape[1] == 1 else Y
 
-    def _validation_score(self, X, y, sample_weight):
-        y_pred = to_host(self._one_column_as_1d(self._forward(X)))
+    def _score_output(self, output, y, sample_weight):
+        y_pred = to_host(self._one_column_as_1d(output))
         return self._score_predictions(y_pred, y, sample_weight, r2_score)
+
+    def _validation_input(self, X_val, y_val):
+        return self._validate_input(X_val, y_val, incremental=True, reset=False)
 
     @staticmethod
     def _one_column_as_1d(y_pred):
@@ -185,12 +188,15 @@ class BPRegressor(RegressorMixin, BaseBackprop):
         with np.errstate(over="ignore"):  # astronomically wrong predictions: -inf
             return super().score(X, y, sample_weight=sample_weight)
 
-    @available_if(lambda est: est._check_solver())
     @keeps_fitted_state
+    @with_callbacks
     def partial_fit(self, X, y, sample_weight=None):
         """Update the network with one epoch over ``X`` and ``y``.
 
-        Only for the stochastic solvers (every ``solver`` but ``'lbfgs'``).
+        With ``solver='lbfgs'``, one more L-BFGS run (up to ``max_iter``
+        iterations) from the current weights, as scikit-learn's
+        :class:`~sklearn.neural_network.MLPRegressor` does: what
+        ``learning_curve(..., exploit_incremental_learning=True)`` needs.
 
         Parameters
         ----------
@@ -201,9 +207,14 @@ class BPRegressor(RegressorMixin, BaseBackprop):
         Returns
         -------
         self : object
+
+        Notes
+        -----
+        ``partial_fit`` takes no validation data: ``validation_loss_curve_``
+        does not grow. Score held-out rows between calls, or give ``fit``
+        its ``X_val`` and ``y_val``.
         """
-        self._validate_params()
-        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+        return self._partial_fit(X, y, sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

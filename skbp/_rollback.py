@@ -16,9 +16,8 @@ import threading
 
 import numpy as np
 
-from ._array_api import copied, host_dtype, is_device_array
+from ._array_api import cast_like, copied, host_dtype, is_device_array
 from .core.layout import ParameterLayout
-from .core.namespace import device, get_namespace
 
 __all__ = [
     "keeps_fitted_state",
@@ -183,15 +182,7 @@ def _copy_weights(saved, flat):
     if isinstance(saved, np.ndarray):
         np.copyto(saved, flat, casting="same_kind")
         return
-    saved[...] = _like(flat, saved)
-
-
-def _like(flat, saved):
-    """``flat`` in the dtype, library and device of ``saved``."""
-    if isinstance(saved, np.ndarray):
-        return flat.astype(saved.dtype, copy=False)
-    xp = get_namespace(saved)
-    return xp.asarray(flat, dtype=saved.dtype, device=device(saved))
+    saved[...] = cast_like(flat, saved)
 
 
 class EpochCheckpoint:
@@ -230,7 +221,7 @@ class EpochCheckpoint:
         "_best_coefs",
         "_best_intercepts",
     )
-    _LISTS = ("loss_curve_", "validation_scores_")
+    _LISTS = ("loss_curve_", "validation_scores_", "validation_loss_curve_")
 
     def __init__(self, estimator):
         self._layout = ParameterLayout.of(estimator.coefs_, estimator.intercepts_)
@@ -304,7 +295,7 @@ class EpochCheckpoint:
         flat, values, lengths = saved
         # A pending L-BFGS iterate is float64 (and on the host) whatever
         # the weights' dtype (and device).
-        flat = _like(flat, self._template)
+        flat = cast_like(flat, self._template)
         estimator.coefs_, estimator.intercepts_ = self._layout.unpack(flat)
         for name in self._VALUES:
             if name in values:

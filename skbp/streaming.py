@@ -503,6 +503,14 @@ def _check_arguments(estimator, classes, n_epochs, n_iter_no_change, tol):
             f"{type(estimator).__name__} has no partial_fit (skbp's estimators "
             "have it with solver='sgd' or 'adam')."
         )
+    if getattr(estimator, "solver", None) == "lbfgs":
+        # BPRegressor's partial_fit exists for L-BFGS (scikit-learn's does):
+        # a whole L-BFGS run on one chunk, not a step of a stream.
+        raise TypeError(
+            "fit_chunks streams epochs of a stochastic solver: use "
+            "solver='sgd' or 'adam' (solver='lbfgs' has no partial_fit that "
+            "streams; its partial_fit runs L-BFGS to the end on each chunk)."
+        )
     if getattr(estimator, "early_stopping", False):
         raise ValueError(
             "partial_fit does not support early_stopping=True: set "

@@ -269,23 +269,65 @@ def test_partial_fit_equals_fit(solver, learning_rate, Estimator):
     assert_array_equal(partial.predict(X), fitted.predict(X))
 
 
-@pytest.mark.parametrize("Estimator", [BPClassifier, BPRegressor])
-def test_no_partial_fit_for_lbfgs(Estimator):
-    # Deliberate difference: sklearn hides partial_fit for lbfgs only in the
-    # classifier; skbp hides it in both estimators.
-    est = Estimator(solver="lbfgs")
+def test_no_partial_fit_for_lbfgs_classifier():
+    # As in scikit-learn: MLPClassifier hides partial_fit for lbfgs.
+    assert not hasattr(MLPClassifier(solver="lbfgs"), "partial_fit")
+    est = BPClassifier(solver="lbfgs")
     assert not hasattr(est, "partial_fit")
     with pytest.raises(AttributeError, match="has no attribute 'partial_fit'"):
         est.partial_fit([[3, 2], [1, 6]], [1, 0])
 
     # It follows the solver parameter, also on a fitted estimator.
-    est = Estimator(solver="sgd", max_iter=2)
+    est = BPClassifier(solver="sgd", max_iter=2)
     assert hasattr(est, "partial_fit")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit([[3, 2], [1, 6]], [1, 0])
     est.set_params(solver="lbfgs")
     assert not hasattr(est, "partial_fit")
+
+
+def test_lbfgs_partial_fit_of_the_regressor_matches_sklearn():
+    # MLPRegressor.partial_fit with lbfgs runs L-BFGS again from the current
+    # weights (its available_if never hides it); skbp's does the same.
+    params = dict(solver="lbfgs", hidden_layer_sizes=10, max_iter=15, random_state=1)
+    ours, theirs = BPRegressor(**params), MLPRegressor(**params)
+    for _ in range(3):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            ours.partial_fit(X_reg, y_reg)
+            theirs.partial_fit(X_reg, y_reg)
+        assert ours.n_iter_ == theirs.n_iter_
+        assert_allclose(ours.loss_, theirs.loss_, rtol=1e-8)
+        assert_same_weights(ours, theirs, atol=1e-6)
+    # Each call continued from the last: the loss went down call after call.
+    one_call = BPRegressor(**params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        one_call.partial_fit(X_reg, y_reg)
+    assert ours.loss_ < one_call.loss_
+
+
+def test_lbfgs_partial_fit_serves_incremental_learning_curves():
+    # learning_curve(exploit_incremental_learning=True) calls partial_fit:
+    # it raised AttributeError before skbp matched scikit-learn.
+    from sklearn.model_selection import learning_curve
+
+    est = BPRegressor(
+        solver="lbfgs", hidden_layer_sizes=10, max_iter=50, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sizes, train, test = learning_curve(
+            est,
+            X_reg,
+            y_reg,
+            cv=3,
+            train_sizes=[0.5, 1.0],
+            exploit_incremental_learning=True,
+        )
+    assert train.shape == test.shape == (2, 3)
+    assert np.all(np.isfinite(test))
 
 
 def test_joblib_classifier_partial_fit(tmp_path):

@@ -442,6 +442,8 @@ def test_errors_name_the_fix():
     with pytest.raises(ValueError, match="validation= to fit_chunks"):
         fit_chunks(BPRegressor(solver="adam", early_stopping=True), chunks)
     with pytest.raises(TypeError, match="no partial_fit"):
+        fit_chunks(BPClassifier(solver="lbfgs"), chunks, classes=[0, 1])
+    with pytest.raises(TypeError, match="streams epochs of a stochastic solver"):
         fit_chunks(BPRegressor(solver="lbfgs"), chunks)
     with pytest.raises(TypeError, match="wrap it in a function"):
         fit_chunks(_Recorder(), iter(chunks))

@@ -36,6 +36,7 @@ __all__ = [
     "L_model_backward",
     "forward_output",
     "backprop",
+    "forward_loss",
 ]
 
 
@@ -335,6 +336,43 @@ def backprop(
     )
     add_l2_gradient(coef_grads, coefs, alpha, n)
     return J, coef_grads, intercept_grads
+
+
+def forward_loss(X, Y, coefs, intercepts, activations, loss, sample_weight=None):
+    r"""Output of the network on held-out rows, and their data loss.
+
+    .. math:: J_\text{data} = \frac{\sum_i s_i \ell(y_i, z_{L,i})}{\sum_i s_i}
+
+    The first term of :func:`backprop`'s :math:`J`, without the L2 penalty
+    (a property of the weights, not of the rows), and without dropout: the
+    loss of the network as it predicts. Nothing is cached and nothing shared
+    is written, as in :func:`forward_output`.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (m, n_features)
+    Y : ndarray of shape (m, n_outputs)
+    coefs, intercepts : lists of ndarray, length L
+    activations : list of Activation, length L
+        The last must be ``loss.output_activation``.
+    loss : Loss
+    sample_weight : ndarray of shape (m,), optional
+
+    Returns
+    -------
+    AL : ndarray of shape (m, n_outputs)
+        The output layer's activations (what :func:`forward_output` returns).
+    J : float
+        A 0-d array outside numpy (:func:`~skbp.core.host_scalar`).
+    """
+    A = X
+    if len(coefs) > 1:
+        A = forward_output(X, coefs[:-1], intercepts[:-1], activations[:-1])
+    # The output layer apart: the loss reads its pre-activation ZL (the
+    # log-losses are computed stably from it, not from AL).
+    ZL = linear_forward(A, coefs[-1], intercepts[-1])
+    AL = activations[-1].forward(ZL)
+    return AL, loss.value(Y, ZL, AL, sample_weight)
 
 
 def _total(sample_weight):
