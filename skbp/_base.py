@@ -695,8 +695,11 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator, ABC):
         as in scikit-learn's HistGradientBoosting.
         """
         X_val, y_val, sample_weight_val = follow(where, X_val, y_val, sample_weight_val)
-        with np.errstate(over="ignore", invalid="ignore"):
-            X_val, Y_val = self._validation_input(X_val, y_val)
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                X_val, Y_val = self._validation_input(X_val, y_val)
+        except ValueError as exc:  # scikit-learn's checks name X and y
+            raise ValueError(f"Bad validation data (X_val, y_val): {exc}") from exc
         if X_val.dtype != dtype:  # the training data's float dtype
             xp = where.xp
             X_val = X_val.astype(dtype) if where.on_host else xp.astype(X_val, dtype)

@@ -199,6 +199,25 @@ def test_partial_fit_streams_the_numpy_model():
     _assert_same_model(ours, reference, Place("torch"))
 
 
+@pytest.mark.parametrize("place", PLACES, ids=repr)
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+@pytest.mark.parametrize("Estimator", [BPClassifier, BPRegressor])
+def test_validation_data_gives_the_numpy_curves(Estimator, solver, place):
+    # X_val (here numpy, or float32) goes where X lives, in X's dtype: the
+    # validation loss and the early-stopping scores are the numpy fit's.
+    X, y = _classification() if Estimator is BPClassifier else _regression()
+    params = dict(hidden_layer_sizes=(6,), solver=solver, max_iter=5, random_state=0)
+    params["early_stopping"] = True
+    fit_args = dict(X_val=X[:20], y_val=y[:20], sample_weight_val=np.arange(1.0, 21))
+    reference = Estimator(**params).fit(X[20:], y[20:], **fit_args)
+    ours = Estimator(**params).fit(place.to(X[20:]), place.to(y[20:]), **fit_args)
+    _assert_same_model(ours, reference, place)
+    np.testing.assert_allclose(
+        ours.validation_loss_curve_, reference.validation_loss_curve_, rtol=1e-9
+    )
+    assert ours.validation_scores_ == pytest.approx(reference.validation_scores_)
+
+
 def test_float32_trains_in_float32():
     X, y = _classification()
     est = BPClassifier(hidden_layer_sizes=(5,), max_iter=2, random_state=0)

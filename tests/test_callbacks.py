@@ -1,0 +1,381 @@
+"""scikit-learn's callbacks (``sklearn.callback``) in skbp's fits."""
+
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.datasets import make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import skbp
+from skbp import BPClassifier, BPRegressor
+
+callback = pytest.importorskip(
+    "sklearn.callback", reason="scikit-learn's callbacks came in scikit-learn 1.9"
+)
+
+X, y = make_classification(
+    n_samples=120, n_features=6, n_informative=4, n_classes=3, random_state=0
+)
+X_reg, y_reg = make_regression(n_samples=80, n_features=5, noise=1.0, random_state=0)
+
+
+def _quiet_fit(est, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(*args, **kwargs)
+
+
+class Recorder:
+    """Records every hook call: (hook, estimator name, task name, task id
+    path, the fitted estimator's weights if one was given)."""
+
+    def __init__(self):
+        self.calls = []
+
+    def setup(self, estimator, context):
+        self.calls.append(("setup", type(estimator).__name__, context.task_name))
+
+    def teardown(self, estimator, context):
+        self.calls.append(("teardown", type(estimator).__name__, context.task_name))
+
+    def _record(self, hook, estimator, context, fitted_estimator):
+        path = []
+        ctx = context
+        while ctx is not None:
+            path.insert(0, ctx.task_id)
+            ctx = ctx.parent
+        weights = None
+        if fitted_estimator is not None and hasattr(fitted_estimator, "coefs_"):
+            weights = [W.copy() for W in fitted_estimator.coefs_]
+        self.calls.append(
+            (hook, type(estimator).__name__, context.task_name, tuple(path), weights)
+        )
+
+    def on_fit_task_begin(self, estimator, context, *, fitted_estimator=None):
+        self._record("begin", estimator, context, fitted_estimator)
+
+    def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
+        self._record("end", estimator, context, fitted_estimator)
+
+    def hooks(self, hook, task_name=None):
+        return [
+            call
+            for call in self.calls
+            if call[0] == hook and (task_name is None or call[2] == task_name)
+        ]
+
+
+class PropagatedRecorder(Recorder):
+    """The same, auto-propagated by meta-estimators to their sub-estimators."""
+
+    max_propagation_depth = None
+
+
+class StopAfter(Recorder):
+    """Asks to stop at the end of the ``n``-th step."""
+
+    def __init__(self, n):
+        super().__init__()
+        self.n = n
+
+    def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
+        super().on_fit_task_end(estimator, context, fitted_estimator=fitted_estimator)
+        return context.task_name in ("epoch", "iteration") and context.task_id == (
+            self.n - 1
+        )
+
+
+# ---------------------------------------------------------------------------
+# The task tree: one task per epoch or L-BFGS iteration
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "solver, step", [("adam", "epoch"), ("sgd", "epoch"), ("lbfgs", "iteration")]
+)
+@pytest.mark.parametrize("Estimator", [BPClassifier, BPRegressor])
+def test_one_task_per_epoch_or_iteration(Estimator, solver, step):
+    data = (X, y) if Estimator is BPClassifier else (X_reg, y_reg)
+    recorder = Recorder()
+    est = Estimator(hidden_layer_sizes=(8,), solver=solver, max_iter=6, random_state=0)
+    _quiet_fit(est.set_callbacks(recorder), *data)
+
+    assert recorder.calls[0][:3] == ("setup", Estimator.__name__, "fit")
+    assert recorder.calls[-1][:3] == ("teardown", Estimator.__name__, "fit")
+    begins, ends = recorder.hooks("begin", step), recorder.hooks("end", step)
+    assert len(begins) == len(ends) == est.n_iter_ == 6
+    assert [call[3] for call in ends] == [(0, k) for k in range(6)]
+    # The root task ends last, with the fitted model.
+    assert recorder.calls[-2][:4] == ("end", Estimator.__name__, "fit", (0,))
+    for W, fitted in zip(recorder.calls[-2][4], est.coefs_):
+        assert_array_equal(W, fitted)
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_each_step_sees_the_weights_before_and_after_it(solver):
+    # The model the hooks get after step k is the model max_iter=k gives:
+    # a copy, which later steps do not overwrite.
+    recorder = Recorder()
+    params = dict(hidden_layer_sizes=(8,), solver=solver, random_state=0)
+    _quiet_fit(BPClassifier(max_iter=4, **params).set_callbacks(recorder), X, y)
+    step = "epoch" if solver == "adam" else "iteration"
+    ends = recorder.hooks("end", step)
+    begins = recorder.hooks("begin", step)
+    for k in (1, 3):
+        reference = _quiet_fit(BPClassifier(max_iter=k, **params), X, y)
+        for seen_after, seen_before_next, W in zip(
+            ends[k - 1][4], begins[k][4], reference.coefs_
+        ):
+            assert_allclose(seen_after, W, rtol=1e-12, atol=1e-12)
+            assert_allclose(seen_before_next, W, rtol=1e-12, atol=1e-12)
+    first = begins[0][4]
+    # Before the first step: the initial weights (not yet trained).
+    assert not np.allclose(first[0], ends[0][4][0])
+
+
+def test_partial_fit_is_one_task_with_one_epoch():
+    recorder = Recorder()
+    est = BPClassifier(hidden_layer_sizes=(8,), random_state=0).set_callbacks(recorder)
+    est.partial_fit(X, y, classes=[0, 1, 2])
+    est.partial_fit(X, y)
+    roots = recorder.hooks("end", "partial_fit")
+    assert len(roots) == 2
+    assert len(recorder.hooks("end", "epoch")) == 2
+    assert len(recorder.hooks("setup")) == len(recorder.hooks("teardown")) == 2
+
+
+def test_lbfgs_partial_fit_of_the_regressor_reports_its_iterations():
+    recorder = Recorder()
+    est = BPRegressor(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=5)
+    _quiet_fit(est.set_callbacks(recorder), X_reg, y_reg)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.partial_fit(X_reg, y_reg)
+    assert len(recorder.hooks("end", "partial_fit")) == 1
+    assert len(recorder.hooks("end", "iteration")) == 5 + est.n_iter_
+
+
+# ---------------------------------------------------------------------------
+# A callback may stop the fit
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_a_callback_stops_the_fit(solver):
+    stopper = StopAfter(3)
+    params = dict(hidden_layer_sizes=(8,), solver=solver, random_state=0)
+    est = BPClassifier(max_iter=50, **params)
+    with warnings.catch_warnings():
+        # Stopped on request: no "maximum iterations reached" warning.
+        warnings.simplefilter("error", ConvergenceWarning)
+        est.set_callbacks(stopper).fit(X, y)
+    assert est.n_iter_ == 3
+    assert len(est.loss_curve_) == 3
+    step = "iteration" if solver == "lbfgs" else "epoch"
+    assert len(stopper.hooks("end", step)) == 3
+    # The model is the one after those 3 steps.
+    reference = _quiet_fit(BPClassifier(max_iter=3, **params), X, y)
+    assert_allclose(est.predict_proba(X), reference.predict_proba(X), rtol=1e-10)
+
+
+# ---------------------------------------------------------------------------
+# scikit-learn's own callbacks
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("solver, step", [("adam", "epoch"), ("lbfgs", "iteration")])
+def test_scoring_monitor_records_one_score_per_step(solver, step):
+    monitor = callback.ScoringMonitor(scoring="accuracy")
+    params = dict(hidden_layer_sizes=(8,), solver=solver, random_state=0)
+    est = _quiet_fit(BPClassifier(max_iter=5, **params).set_callbacks(monitor), X, y)
+    rows = monitor.get_logs().data
+    steps = [row for row in rows if row["task_name"] == step]
+    assert [row["task_id"] for row in steps] == list(range(est.n_iter_))
+    # Step k's score is that of the model after k steps.
+    for k in (1, 4):
+        reference = _quiet_fit(BPClassifier(max_iter=k, **params), X, y)
+        assert steps[k - 1]["accuracy"] == reference.score(X, y)
+    (root,) = [row for row in rows if row["task_name"] == "fit"]
+    assert root["accuracy"] == est.score(X, y)
+
+
+class EventfulProgressBar(callback.ProgressBar):
+    """scikit-learn's ProgressBar, recording what it was told."""
+
+    def __init__(self):
+        super().__init__()
+        self.events = []
+
+    def on_fit_task_begin(self, estimator, context):
+        self.events.append(("begin", context.task_name, context.max_subtasks))
+        super().on_fit_task_begin(estimator, context)
+
+    def on_fit_task_end(self, estimator, context):
+        self.events.append(("end", context.task_name, context.max_subtasks))
+        super().on_fit_task_end(estimator, context)
+
+
+@pytest.mark.parametrize("solver, step", [("adam", "epoch"), ("lbfgs", "iteration")])
+def test_progress_bar_counts_epochs_or_iterations(solver, step, capsys):
+    pytest.importorskip("rich")
+    bar = EventfulProgressBar()
+    est = BPRegressor(hidden_layer_sizes=(8,), solver=solver, max_iter=7)
+    _quiet_fit(est.set_callbacks(bar), X_reg, y_reg)
+    # The bar's total is max_iter; one step of it per epoch or iteration.
+    assert bar.events[0] == ("begin", "fit", 7)
+    assert bar.events.count(("end", step, 0)) == est.n_iter_ == 7
+    assert bar.events[-1] == ("end", "fit", 7)
+    out = capsys.readouterr().out
+    assert "BPRegressor - fit" in out and "100%" in out
+
+
+def test_progress_keeps_working_next_to_the_progress_bar(capsys):
+    # progress=True is skbp's own display (loss, validation score, time
+    # left); it works with or without scikit-learn's callbacks.
+    pytest.importorskip("rich")
+    est = BPClassifier(hidden_layer_sizes=(8,), max_iter=4, progress=True)
+    _quiet_fit(est.set_callbacks(callback.ProgressBar()), X, y)
+    out = capsys.readouterr().out
+    assert "done: 4/4 epochs" in out
+    assert "BPClassifier - fit" in out
+
+
+# ---------------------------------------------------------------------------
+# Callbacks set on meta-estimators reach skbp's estimators
+# ---------------------------------------------------------------------------
+def test_callbacks_set_on_a_pipeline_reach_the_network():
+    recorder, plain = PropagatedRecorder(), Recorder()
+    pipe = make_pipeline(
+        StandardScaler(), BPClassifier(hidden_layer_sizes=(8,), max_iter=4)
+    )
+    _quiet_fit(pipe.set_callbacks(recorder, plain), X, y)
+    # The auto-propagated callback sees the network's epochs, inside the
+    # pipeline's task tree; the other one sees the pipeline's tasks only.
+    epochs = recorder.hooks("end", "epoch")
+    assert len(epochs) == 4
+    assert {call[1] for call in epochs} == {"BPClassifier"}
+    assert all(len(call[3]) == 3 for call in epochs)  # pipeline / step / epoch
+    assert plain.hooks("end", "epoch") == []
+    assert len(recorder.hooks("setup")) == len(recorder.hooks("teardown")) == 1
+
+
+def test_callbacks_set_on_a_search_reach_every_fit():
+    recorder = PropagatedRecorder()
+    search = GridSearchCV(
+        BPClassifier(hidden_layer_sizes=(8,), random_state=0),
+        {"max_iter": [2, 3]},
+        cv=2,
+    )
+    _quiet_fit(search.set_callbacks(recorder), X, y)
+    epochs = recorder.hooks("end", "epoch")
+    # 2 folds of each candidate, then the refit of the best.
+    assert len(epochs) == 2 * (2 + 3) + search.best_estimator_.n_iter_
+    assert len(recorder.hooks("setup")) == 1
+
+
+def test_scoring_monitor_on_the_network_inside_a_parallel_search():
+    # The callback travels to the joblib workers with the estimator and
+    # sends its scores back (scikit-learn's transport).
+    monitor = callback.ScoringMonitor(scoring="accuracy")
+    search = GridSearchCV(
+        BPClassifier(hidden_layer_sizes=(8,), random_state=0).set_callbacks(monitor),
+        {"max_iter": [2, 3]},
+        cv=2,
+        n_jobs=2,
+    )
+    _quiet_fit(search, X, y)
+    (log,) = monitor.get_logs(select="all")  # one run: the search's
+    per_fit = {}
+    for row in log.data:
+        if row["task_name"] == "epoch":
+            key = row["parent_task_id_path"]
+            per_fit[key] = per_fit.get(key, 0) + 1
+    refit = search.best_estimator_.n_iter_
+    assert sorted(per_fit.values()) == sorted([2, 2, 3, 3, refit])
+
+
+# ---------------------------------------------------------------------------
+# Callbacks and the estimator's life: clone, pickle, save, failed fits
+# ---------------------------------------------------------------------------
+def test_clone_and_pickle_keep_callbacks_and_save_leaves_them_out(tmp_path):
+    import pickle
+
+    recorder = Recorder()
+    est = BPClassifier(hidden_layer_sizes=(8,), max_iter=3).set_callbacks(recorder)
+    assert clone(est)._skl_callbacks == [recorder]  # scikit-learn's clone
+    _quiet_fit(est, X, y)
+    assert isinstance(pickle.loads(pickle.dumps(est))._skl_callbacks[0], Recorder)
+    path = tmp_path / "model.skbp"
+    skbp.save(est, path)
+    loaded = skbp.load(path)
+    assert not hasattr(loaded, "_skl_callbacks")
+    assert_array_equal(loaded.predict(X), est.predict(X))
+
+
+class FailAt(Recorder):
+    """Raises at the end of the second epoch."""
+
+    def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
+        super().on_fit_task_end(estimator, context, fitted_estimator=fitted_estimator)
+        if context.task_name == "epoch" and context.task_id == 1:
+            raise RuntimeError("callback failed")
+
+
+def test_a_failed_fit_tears_callbacks_down_and_keeps_the_model():
+    est = _quiet_fit(BPClassifier(hidden_layer_sizes=(8,), max_iter=3), X, y)
+    before = est.predict_proba(X)
+    failing = FailAt()
+    with pytest.raises(RuntimeError, match="callback failed"):
+        est.set_callbacks(failing).fit(X, y)
+    assert failing.calls[-1][0] == "teardown"
+    assert not hasattr(est, "_callback_fit_ctx")
+    assert_array_equal(est.predict_proba(X), before)
+    # Bad validation data is refused before any callback is set up.
+    recorder = Recorder()
+    with pytest.raises(ValueError, match="y_val has labels"):
+        est.set_callbacks(recorder).fit(X, y, X_val=X[:5], y_val=[7] * 5)
+    assert recorder.calls == []
+    assert_array_equal(est.predict_proba(X), before)
+
+
+def test_without_sklearn_callback_nothing_changes():
+    # scikit-learn 1.7 and 1.8 have no sklearn.callback: skbp imports and
+    # fits as before, and offers no set_callbacks.
+    code = textwrap.dedent(
+        """
+        import sys
+        # scikit-learn itself imports sklearn.callback: load what skbp uses
+        # first, then make the import fail, as it does on 1.8.
+        import sklearn.metrics, sklearn.model_selection, sklearn.pipeline
+        sys.modules["sklearn.callback"] = None
+        import numpy as np
+        from skbp import BPClassifier
+        X = np.random.RandomState(0).normal(size=(40, 3))
+        y = (X[:, 0] > 0).astype(int)
+        est = BPClassifier(hidden_layer_sizes=(4,), max_iter=5, random_state=0)
+        est.fit(X, y, X_val=X[:10], y_val=y[:10])
+        assert not hasattr(est, "set_callbacks")
+        assert len(est.validation_loss_curve_) == 5
+        print(est.score(X, y))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    est = _quiet_fit(
+        BPClassifier(hidden_layer_sizes=(4,), max_iter=5, random_state=0),
+        *_subprocess_data(),
+    )
+    assert float(result.stdout) == est.score(*_subprocess_data())
+
+
+def _subprocess_data():
+    X = np.random.RandomState(0).normal(size=(40, 3))
+    return X, (X[:, 0] > 0).astype(int)
