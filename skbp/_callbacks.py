@@ -75,9 +75,13 @@ class FitTasks:
         self._data = {"X": X, "y": y, "metadata": metadata}
         self._step_name = step_name
         self._step = None
-        start = getattr(estimator, "_init_callback_context", None)
-        # Made even without callbacks of its own: under a meta-estimator the
-        # root task joins its tree, which the meta-estimator's callbacks see.
+        # The tree is made when someone can see it: callbacks of the
+        # estimator's own, or a meta-estimator's tree (which its callbacks
+        # see) for the root task to join. Otherwise an epoch costs nothing.
+        watched = bool(getattr(estimator, "_skl_callbacks", None)) or hasattr(
+            estimator, "_parent_callback_ctx"
+        )
+        start = getattr(estimator, "_init_callback_context", None) if watched else None
         self._root = (
             None if start is None else start(task_name=name, max_subtasks=max_steps)
         )
