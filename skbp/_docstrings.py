@@ -170,6 +170,12 @@ COMMON_ATTRIBUTES = """\
     best_validation_score_ : float or None
         Best of ``validation_scores_``.
 
+    validation_loss_curve_ : list of float or None
+        Loss on the validation set after each epoch (or L-BFGS iteration)
+        of fits that use one (early stopping's split, or ``X_val`` given to
+        ``fit``); None otherwise. The same loss as ``loss_curve_`` without
+        the L2 penalty, for the whole network (no dropout).
+
     t_ : int
         Number of training rows seen by the stochastic solver.
 
