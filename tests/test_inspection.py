@@ -1,18 +1,20 @@
 """skbp.inspection.LossCurveDisplay: what it draws and what it refuses."""
 
+import doctest
 import sys
 import warnings
 
 import numpy as np
 import pytest
+import sklearn
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LinearRegression
 from sklearn.neural_network import MLPRegressor
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skbp import BPClassifier, BPRegressor
+from skbp import BPClassifier, BPRegressor, inspection
 from skbp.inspection import LossCurveDisplay
 
 matplotlib = pytest.importorskip("matplotlib")
@@ -136,6 +138,128 @@ def test_plot_without_matplotlib(monkeypatch):
         LossCurveDisplay.from_estimator(_regressor())
 
 
+def test_plot_validation_loss_on_the_same_axes():
+    curve, val_loss = [3.0, 2.0, 1.5, 1.25], [3.5, 2.5, 2.25, 2.5]
+    display = LossCurveDisplay(
+        curve, estimator_name="net", validation_loss_curve=val_loss
+    ).plot()
+
+    line, val_line = display.line_, display.validation_loss_line_
+    np.testing.assert_array_equal(val_line.get_xdata(), [1, 2, 3, 4])
+    np.testing.assert_array_equal(val_line.get_ydata(), val_loss)
+    np.testing.assert_array_equal(line.get_ydata(), curve)
+    # One axes, one y scale for both losses: no twin without scores.
+    assert val_line.axes is line.axes is display.ax_
+    assert display.validation_ax_ is None and display.validation_line_ is None
+    assert display.ax_.get_ylabel() == "Loss"
+    assert display.ax_.get_xlabel() == "Iteration"
+    # Told apart by line style: same colour, dashed.
+    assert val_line.get_color() == line.get_color()
+    assert val_line.get_linestyle() == "--" and line.get_linestyle() == "-"
+    texts = [t.get_text() for t in display.ax_.get_legend().get_texts()]
+    assert texts == ["net: training loss", "net: validation loss"]
+
+
+def test_plot_three_curves_losses_on_ax_score_on_twin():
+    display = LossCurveDisplay(
+        [1.0, 0.5, 0.4],
+        [0.2, 0.6, 0.7],
+        validation_loss_curve=[1.1, 0.7, 0.8],
+        score_name="accuracy",
+    ).plot()
+
+    assert display.line_.axes is display.ax_
+    assert display.validation_loss_line_.axes is display.ax_
+    assert display.validation_line_.axes is display.validation_ax_
+    assert display.validation_ax_ is not display.ax_
+    assert display.ax_.get_ylabel() == "Loss"
+    assert display.validation_ax_.get_ylabel() == "Validation accuracy"
+    # The one legend, on the twin drawn on top, lists all three curves.
+    assert display.ax_.get_legend() is None
+    texts = [t.get_text() for t in display.validation_ax_.get_legend().get_texts()]
+    assert texts == ["training loss", "validation loss", "validation accuracy"]
+
+
+def test_plot_shorter_validation_loss_is_aligned_from_step_one():
+    # partial_fit after fit grows loss_curve_, not validation_loss_curve_.
+    display = LossCurveDisplay(
+        [4.0, 3.0, 2.0, 1.0, 0.5], validation_loss_curve=[4.5, 3.5]
+    ).plot()
+    np.testing.assert_array_equal(display.validation_loss_line_.get_xdata(), [1, 2])
+    np.testing.assert_array_equal(display.line_.get_xdata(), [1, 2, 3, 4, 5])
+
+
+def test_plot_rejects_validation_loss_longer_than_loss():
+    display = LossCurveDisplay([1.0, 0.5], validation_loss_curve=[1.0, 0.9, 0.8])
+    with pytest.raises(ValueError, match="cannot be longer than loss_curve.*3 values"):
+        display.plot()
+
+
+@pytest.mark.parametrize("bad", [[], [[1.0, 0.9]], 0.5, [[1.0], [0.9]]])
+def test_plot_rejects_malformed_validation_loss(bad):
+    display = LossCurveDisplay([1.0, 0.5], validation_loss_curve=bad)
+    with pytest.raises(
+        ValueError, match="validation_loss_curve must be a non-empty 1-D"
+    ):
+        display.plot()
+
+
+def test_plot_validation_loss_kw_and_loss_kwargs():
+    display = LossCurveDisplay(
+        [2.0, 1.0], [0.5, 0.6], validation_loss_curve=[2.5, 1.5]
+    ).plot(
+        color="red",
+        validation_loss_kw={"linestyle": ":", "marker": "x"},
+        validation_kw={"color": "green"},
+    )
+    val_line = display.validation_loss_line_
+    assert val_line.get_color() == "red"  # follows the training line
+    assert val_line.get_linestyle() == ":"
+    assert val_line.get_marker() == "x"
+    assert display.validation_line_.get_color() == "green"  # the score's own kw
+    override = LossCurveDisplay([2.0, 1.0], validation_loss_curve=[2.5, 1.5]).plot(
+        validation_loss_kw={"color": "black", "label": "held out"}
+    )
+    assert override.validation_loss_line_.get_color() == "black"
+    assert override.validation_loss_line_.get_label() == "held out"
+
+
+@pytest.mark.parametrize(
+    "step_name, xlabel", [(None, "Iteration"), ("epoch", "Epoch"), ("batch", "Batch")]
+)
+def test_plot_step_name_labels_the_x_axis(step_name, xlabel):
+    display = LossCurveDisplay([1.0, 0.5], step_name=step_name).plot()
+    assert display.ax_.get_xlabel() == xlabel
+
+
+def test_several_displays_share_one_axes():
+    fig, ax = plt.subplots()
+    first = LossCurveDisplay([2.0, 1.0], validation_loss_curve=[2.2, 1.4]).plot(
+        ax=ax, name="a"
+    )
+    second = LossCurveDisplay([3.0, 2.0], validation_loss_curve=[3.1, 2.5]).plot(
+        ax=ax, name="b"
+    )
+    # Each estimator's pair in its own colour.
+    assert first.line_.get_color() == first.validation_loss_line_.get_color()
+    assert second.line_.get_color() == second.validation_loss_line_.get_color()
+    assert first.line_.get_color() != second.line_.get_color()
+    assert len(ax.get_lines()) == 4
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert texts == [
+        "a: training loss",
+        "a: validation loss",
+        "b: training loss",
+        "b: validation loss",
+    ]
+
+
+def test_docstring_examples():
+    result = doctest.testmod(inspection, raise_on_error=False)
+    assert result.attempted > 0
+    assert result.failed == 0
+
+
 # -- from_estimator ----------------------------------------------------------
 @pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
 def test_from_estimator_without_early_stopping(regression_data, solver):
@@ -237,6 +361,8 @@ def test_from_estimator_sklearn_mlp(regression_data):
     mlp = _fit(MLPRegressor(hidden_layer_sizes=(8,), max_iter=20), *regression_data)
     display = LossCurveDisplay.from_estimator(mlp)
     np.testing.assert_allclose(display.line_.get_ydata(), mlp.loss_curve_)
+    assert display.validation_loss_line_ is None  # MLPs keep no validation loss
+    assert display.ax_.get_xlabel() == "Epoch"
 
     mlp = _fit(
         MLPRegressor(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=20),
@@ -244,3 +370,124 @@ def test_from_estimator_sklearn_mlp(regression_data):
     )
     with pytest.raises(ValueError, match="no loss_curve_"):
         LossCurveDisplay.from_estimator(mlp)
+
+
+# -- from_estimator: validation loss -----------------------------------------
+def _split(X, y):
+    return X[:-40], y[:-40], X[-40:], y[-40:]
+
+
+@pytest.mark.parametrize("solver, xlabel", [("adam", "Epoch"), ("lbfgs", "Iteration")])
+@pytest.mark.parametrize(
+    "make, data",
+    [(_regressor, "regression_data"), (_classifier, "classification_data")],
+    ids=["BPRegressor", "BPClassifier"],
+)
+def test_from_estimator_with_X_val(make, data, solver, xlabel, request):
+    X, y, X_val, y_val = _split(*request.getfixturevalue(data))
+    est = make(solver=solver)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y, X_val=X_val, y_val=y_val)
+    display = LossCurveDisplay.from_estimator(est)
+
+    assert len(est.validation_loss_curve_) == len(est.loss_curve_)
+    np.testing.assert_allclose(display.line_.get_ydata(), est.loss_curve_)
+    np.testing.assert_allclose(
+        display.validation_loss_line_.get_ydata(), est.validation_loss_curve_
+    )
+    np.testing.assert_array_equal(
+        display.validation_loss_line_.get_xdata(), display.line_.get_xdata()
+    )
+    assert display.validation_loss_line_.axes is display.ax_
+    assert display.validation_ax_ is None  # monitoring only: no scores
+    assert display.ax_.get_xlabel() == xlabel
+    assert display.ax_.get_ylabel() == "Loss"
+    name = type(est).__name__
+    texts = [t.get_text() for t in display.ax_.get_legend().get_texts()]
+    assert texts == [f"{name}: training loss", f"{name}: validation loss"]
+
+
+@pytest.mark.parametrize("X_val", [False, True], ids=["split", "X_val"])
+def test_from_estimator_early_stopping_three_curves(classification_data, X_val):
+    X, y, X_va, y_va = _split(*classification_data)
+    clf = _classifier(early_stopping=True, learning_rate_init=0.01)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if X_val:
+            clf.fit(X, y, X_val=X_va, y_val=y_va)
+        else:
+            clf.fit(X, y)
+    display = LossCurveDisplay.from_estimator(clf)
+
+    np.testing.assert_allclose(
+        display.validation_loss_line_.get_ydata(), clf.validation_loss_curve_
+    )
+    np.testing.assert_allclose(
+        display.validation_line_.get_ydata(), clf.validation_scores_
+    )
+    assert display.line_.axes is display.validation_loss_line_.axes is display.ax_
+    assert display.validation_line_.axes is display.validation_ax_
+    assert display.validation_ax_ is not display.ax_
+    assert display.ax_.get_xlabel() == "Epoch"
+    texts = [t.get_text() for t in display.validation_ax_.get_legend().get_texts()]
+    assert texts == [
+        "BPClassifier: training loss",
+        "BPClassifier: validation loss",
+        "BPClassifier: validation accuracy",
+    ]
+
+
+def test_from_estimator_without_validation_has_no_validation_loss_line(
+    classification_data,
+):
+    clf = _fit(_classifier(), *classification_data)
+    assert clf.validation_loss_curve_ is None
+    display = LossCurveDisplay.from_estimator(clf)
+    assert display.validation_loss_line_ is None
+    assert display.ax_.get_ylabel() == "Training loss"
+    assert len(display.ax_.get_lines()) == 1
+
+
+def test_from_estimator_after_partial_fit(classification_data):
+    # partial_fit records training losses only: the validation curve stops
+    # at the epochs of the fit that had validation data.
+    X, y, X_val, y_val = _split(*classification_data)
+    clf = _classifier(max_iter=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y, X_val=X_val, y_val=y_val)
+    clf.partial_fit(X, y)
+    clf.partial_fit(X, y)
+    display = LossCurveDisplay.from_estimator(clf)
+    np.testing.assert_array_equal(display.line_.get_xdata(), np.arange(1, 8))
+    np.testing.assert_array_equal(
+        display.validation_loss_line_.get_xdata(), np.arange(1, 6)
+    )
+
+
+def test_from_estimator_validation_loss_kw(regression_data):
+    X, y, X_val, y_val = _split(*regression_data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg = _regressor().fit(X, y, X_val=X_val, y_val=y_val)
+    display = LossCurveDisplay.from_estimator(
+        reg, color="purple", validation_loss_kw={"linewidth": 4}
+    )
+    assert display.validation_loss_line_.get_linewidth() == 4
+    assert display.validation_loss_line_.get_color() == "purple"
+
+
+def test_from_estimator_pipeline_routes_X_val(regression_data):
+    X, y, X_val, y_val = _split(*regression_data)
+    with sklearn.config_context(enable_metadata_routing=True):
+        reg = _regressor().set_fit_request(X_val=True, y_val=True)
+        pipe = Pipeline([("scale", StandardScaler()), ("reg", reg)])
+        pipe.set_params(transform_input=["X_val"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            pipe.fit(X, y, X_val=X_val, y_val=y_val)
+    display = LossCurveDisplay.from_estimator(pipe)
+    np.testing.assert_allclose(
+        display.validation_loss_line_.get_ydata(), reg.validation_loss_curve_
+    )
