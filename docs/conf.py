@@ -147,6 +147,10 @@ _EXTERNAL = {
                 "sklearn.exceptions.ConvergenceWarning",
                 "sklearn.multioutput.MultiOutputRegressor",
                 "sklearn.utils.metadata_routing.MetadataRequest",
+                "sklearn.callback.ProgressBar",
+                "sklearn.callback.ScoringMonitor",
+                "sklearn.linear_model.LogisticRegression",
+                "sklearn.ensemble.HistGradientBoostingClassifier",
             ],
             "py:function": [
                 "sklearn.pipeline.make_pipeline",

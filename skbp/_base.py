@@ -716,10 +716,17 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator, ABC):
         network: the loss goes to ``validation_loss_curve_``, the score is
         returned (None without early stopping or validation rows).
 
+        Called once per epoch, after ``loss_curve_`` has grown: once the
+        curve exists it has one entry per entry of ``loss_curve_``, NaN for
+        epochs trained without a validation set.
+
         ``coefs`` and ``intercepts`` default to ``coefs_`` and
         ``intercepts_`` (L-BFGS passes its iterate).
         """
+        curve = getattr(self, "validation_loss_curve_", None)
         if validation is None:
+            if curve is not None:  # kept aligned with loss_curve_
+                curve.append(float("nan"))
             return None
         output, loss = forward_loss(
             validation.X,
@@ -730,9 +737,13 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator, ABC):
             self._output_loss(),
             validation.sample_weight,
         )
-        if self.validation_loss_curve_ is None:
-            self.validation_loss_curve_ = []
-        self.validation_loss_curve_.append(float(loss))
+        if curve is None:
+            # Epochs before this one (warm start, partial_fit) had no
+            # validation set: NaN, so that entry k is loss_curve_[k]'s epoch.
+            curve = self.validation_loss_curve_ = [float("nan")] * (
+                len(self.loss_curve_) - 1
+            )
+        curve.append(float(loss))
         if not (self.early_stopping and self.solver in _STOCHASTIC_SOLVERS):
             return None
         return self._score_output(output, validation.y, validation.host_weight)

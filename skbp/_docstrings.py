@@ -171,10 +171,12 @@ COMMON_ATTRIBUTES = """\
         Best of ``validation_scores_``.
 
     validation_loss_curve_ : list of float or None
-        Loss on the validation set after each epoch (or L-BFGS iteration)
-        of fits that use one (early stopping's split, or ``X_val`` given to
-        ``fit``); None otherwise. The same loss as ``loss_curve_`` without
-        the L2 penalty, for the whole network (no dropout).
+        Loss on the validation set after each epoch (or L-BFGS iteration),
+        entry for entry with ``loss_curve_``: the same loss without the L2
+        penalty, for the whole network (no dropout). Set once a fit uses a
+        validation set (early stopping's split, or ``X_val`` given to
+        ``fit``), None before; epochs without one (``partial_fit``, a
+        warm-start fit without ``X_val``) hold NaN.
 
     t_ : int
         Number of training rows seen by the stochastic solver.

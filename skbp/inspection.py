@@ -86,13 +86,10 @@ class LossCurveDisplay:
         Loss on the validation rows after each epoch or iteration
         (``validation_loss_curve_``, recorded when fitted with ``X_val`` or
         with early stopping's split), drawn on the axes of the training loss.
-        Its ``i``-th value (from 1) is drawn at step ``i``: aligned with the
-        first steps of ``loss_curve``, as for a model fitted with validation
-        data from its first epoch. It may be shorter than ``loss_curve``
-        (``partial_fit`` after ``fit`` records no validation loss), not
-        longer. A ``warm_start`` fit that brings validation data to a model
-        trained without it records the losses of its own epochs only: they
-        belong to the last epochs, so draw them yourself.
+        Its ``i``-th value (from 1) is drawn at step ``i``, with the
+        ``i``-th value of ``loss_curve``: a fitted estimator's curve has an
+        entry per epoch, NaN (not drawn) for epochs trained without
+        validation data. It may be shorter than ``loss_curve``, not longer.
     step_name : str, default=None
         What one step of the curves is, such as ``"epoch"``: the x axis is
         labelled with it (capitalised). ``None`` means ``"iteration"``.

@@ -450,8 +450,8 @@ def test_from_estimator_without_validation_has_no_validation_loss_line(
 
 
 def test_from_estimator_after_partial_fit(classification_data):
-    # partial_fit records training losses only: the validation curve stops
-    # at the epochs of the fit that had validation data.
+    # partial_fit records training losses only: its epochs' validation
+    # losses are NaN, which matplotlib leaves out of the line.
     X, y, X_val, y_val = _split(*classification_data)
     clf = _classifier(max_iter=5)
     with warnings.catch_warnings():
@@ -462,8 +462,10 @@ def test_from_estimator_after_partial_fit(classification_data):
     display = LossCurveDisplay.from_estimator(clf)
     np.testing.assert_array_equal(display.line_.get_xdata(), np.arange(1, 8))
     np.testing.assert_array_equal(
-        display.validation_loss_line_.get_xdata(), np.arange(1, 6)
+        display.validation_loss_line_.get_xdata(), np.arange(1, 8)
     )
+    drawn = np.asarray(display.validation_loss_line_.get_ydata())
+    assert np.all(np.isfinite(drawn[:5])) and np.all(np.isnan(drawn[5:]))
 
 
 def test_from_estimator_validation_loss_kw(regression_data):

@@ -217,6 +217,24 @@ def test_warm_start_extends_the_curve_with_the_loss_curve():
     _fit(est, X_train, y_train, X_val=X_val, y_val=y_val)
     _fit(est, X_train, y_train, X_val=X_val, y_val=y_val)
     assert len(est.validation_loss_curve_) == len(est.loss_curve_) == 8
+    assert np.all(np.isfinite(est.validation_loss_curve_))
+
+
+def test_epochs_without_validation_data_hold_nan():
+    # Entry k is always the epoch of loss_curve_[k]: NaN where no
+    # validation set was there to measure.
+    params = dict(hidden_layer_sizes=(8,), max_iter=3, warm_start=True, random_state=0)
+    est = _fit(BPClassifier(**params), X_train, y_train)
+    assert est.validation_loss_curve_ is None
+    _fit(est, X_train, y_train, X_val=X_val, y_val=y_val)
+    _fit(est, X_train, y_train)
+    curve = np.array(est.validation_loss_curve_)
+    assert len(curve) == len(est.loss_curve_) == 9
+    assert_array_equal(np.isnan(curve), [1, 1, 1, 0, 0, 0, 1, 1, 1])
+    # The measured entries are those of a model watched from epoch 4 on.
+    reference = _fit(BPClassifier(**params), X_train, y_train)
+    _fit(reference, X_train, y_train, X_val=X_val, y_val=y_val)
+    assert_array_equal(curve[3:6], reference.validation_loss_curve_[3:])
 
 
 def test_partial_fit_takes_no_validation_data():
@@ -230,9 +248,10 @@ def test_partial_fit_takes_no_validation_data():
     with pytest.raises(TypeError, match="X_val"):
         est.partial_fit(X_train, y_train, X_val=X_val, y_val=y_val)
     est.partial_fit(X_train, y_train)
-    # The curve covers the fit's epochs; partial_fit does not extend it.
-    assert len(est.loss_curve_) == 5
-    assert len(est.validation_loss_curve_) == 4
+    # partial_fit's epoch has no validation loss: NaN keeps the curves aligned.
+    assert len(est.loss_curve_) == len(est.validation_loss_curve_) == 5
+    assert np.isnan(est.validation_loss_curve_[-1])
+    assert np.all(np.isfinite(est.validation_loss_curve_[:4]))
     assert "takes no validation data" in BPClassifier.partial_fit.__doc__
     assert "takes no validation data" in BPRegressor.partial_fit.__doc__
 
@@ -286,6 +305,17 @@ def test_bad_validation_data_gets_a_clear_error_and_keeps_the_model(kwargs, mess
     with pytest.raises(ValueError, match=message):
         est.fit(X_train, y_train, **kwargs)
     assert_array_equal(est.predict_proba(X_val), before)
+
+
+def test_a_curve_with_nan_saves_and_loads(tmp_path):
+    import skbp
+
+    est = _fit(BPClassifier(hidden_layer_sizes=(8,), max_iter=2), X_train, y_train)
+    est.set_params(warm_start=True)
+    _fit(est, X_train, y_train, X_val=X_val, y_val=y_val)
+    skbp.save(est, tmp_path / "model.skbp")
+    loaded = skbp.load(tmp_path / "model.skbp")
+    assert_array_equal(loaded.validation_loss_curve_, est.validation_loss_curve_)
 
 
 def test_float32_training_casts_the_validation_data():
