@@ -607,7 +607,9 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator, ABC):
         whose calls are one epoch each)."""
         if not self.progress or incremental:
             return None
-        return ProgressDisplay(self.max_iter)
+        return ProgressDisplay(
+            self.max_iter, unit="iteration" if self.solver == "lbfgs" else "epoch"
+        )
 
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":

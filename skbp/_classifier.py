@@ -13,12 +13,13 @@ from ._array_api import all_finite, is_device_array, namespace_of, to_host
 from ._base import BaseBackprop
 from ._callbacks import with_callbacks
 from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS
+from ._repr_html import DocLinkMixin
 from ._rollback import keeps_fitted_state
 from ._validation import check_finite_targets, class_weight_rows
 from .core import BinaryLogLoss, MulticlassLogLoss, device, to_numpy
 
 
-class BPClassifier(ClassifierMixin, BaseBackprop):
+class BPClassifier(DocLinkMixin, ClassifierMixin, BaseBackprop):
     _parameter_constraints: dict = {
         **BaseBackprop._parameter_constraints,
         "class_weight": [StrOptions({"balanced"}), dict, None],

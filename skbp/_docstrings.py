@@ -113,8 +113,13 @@ COMMON_PARAMETERS = f"""\
     validation_fraction : float, default=0.1
         Share of the training data held out for early stopping.
 
-    beta_1, beta_2 : float, default=0.9, 0.999
-        Decay rates of Adam's first and second moment estimates, in [0, 1).
+    beta_1 : float, default=0.9
+        Decay rate of Adam's first moment estimates (the mean of the
+        gradients), in [0, 1).
+
+    beta_2 : float, default=0.999
+        Decay rate of Adam's second moment estimates (the mean of the squared
+        gradients), in [0, 1).
 
     epsilon : float, default=1e-8
         Numerical-stability term of Adam.

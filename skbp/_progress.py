@@ -6,6 +6,8 @@ there is one, the time elapsed and an estimate of the time left::
 
     epoch  37/200 [####..............]  18% loss 0.084213 val 0.9611 0:03<0:14
 
+The unit is named as the solver counts: ``iteration 37/200 ...`` for L-BFGS.
+
 On a terminal it redraws that one line in place (``\\r``). When the output is
 not a terminal (a log file, CI, a notebook's captured output) it degrades to
 plain lines, at most ``max_lines`` of them for the whole fit, then one final
@@ -79,6 +81,10 @@ class ProgressDisplay:
         Where to write; ``None`` means ``sys.stdout`` at construction time.
         If ``stream.isatty()`` is true, one line is redrawn in place;
         otherwise plain lines are written.
+    unit : str, default="epoch"
+        What one :meth:`update` counts, as the lines name it (``"iteration"``
+        for L-BFGS): ``iteration 37/200 ...``, then ``done: 37/200
+        iterations ...``.
     max_lines : int, default=20
         Most progress lines written when ``stream`` is not a terminal,
         evenly spread over ``total_epochs`` (the final line from
@@ -115,6 +121,7 @@ class ProgressDisplay:
         total_epochs,
         stream=None,
         *,
+        unit="epoch",
         max_lines=20,
         min_interval=0.1,
         clock=time.perf_counter,
@@ -126,6 +133,7 @@ class ProgressDisplay:
             raise ValueError(f"max_lines must be at least 1, got {max_lines}.")
         self.total_epochs = total_epochs
         self.stream = sys.stdout if stream is None else stream
+        self.unit = unit
         self.max_lines = int(max_lines)
         self.min_interval = float(min_interval)
         self._clock = clock
@@ -213,7 +221,7 @@ class ProgressDisplay:
         now = self._clock() if now is None else now
         width = len(str(self.total_epochs))
         fraction = min(self.epoch / self.total_epochs, 1.0)
-        parts = [f"epoch {self.epoch:>{width}}/{self.total_epochs}"]
+        parts = [f"{self.unit} {self.epoch:>{width}}/{self.total_epochs}"]
         parts.append(f"{100 * fraction:3.0f}%")
         if self.loss is not None:
             parts.append(f"loss {self.loss:.6g}")
@@ -237,7 +245,7 @@ class ProgressDisplay:
         now = self._clock() if now is None else now
         stopped = "" if self.epoch >= self.total_epochs else " (stopped early)"
         text = (
-            f"done: {self.epoch}/{self.total_epochs} epochs{stopped} in "
+            f"done: {self.epoch}/{self.total_epochs} {self.unit}s{stopped} in "
             f"{format_duration(self.elapsed(now))}"
         )
         if self.loss is not None:

@@ -12,12 +12,13 @@ from ._array_api import follow, namespace_of, placement, to_host
 from ._base import BaseBackprop
 from ._callbacks import with_callbacks
 from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS, REGRESSION_LOSS
+from ._repr_html import DocLinkMixin
 from ._rollback import keeps_fitted_state
 from ._validation import check_finite_targets
 from .core import REGRESSION_LOSSES, get_loss
 
 
-class BPRegressor(RegressorMixin, BaseBackprop):
+class BPRegressor(DocLinkMixin, RegressorMixin, BaseBackprop):
     __doc__ = f"""Multi-layer perceptron regressor trained by hand-written backprop.
 
     A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`:

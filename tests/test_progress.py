@@ -5,8 +5,9 @@ import io
 import math
 
 import pytest
+from sklearn.datasets import load_iris
 
-from skbp import _progress
+from skbp import BPClassifier, _progress
 from skbp._progress import ProgressDisplay, format_duration
 
 
@@ -280,3 +281,45 @@ def test_non_finite_loss_is_shown():
 def test_invalid_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         ProgressDisplay(stream=io.StringIO(), **kwargs)
+
+
+# -- the unit: epochs, or L-BFGS iterations --------------------------------
+def test_unit_names_the_lines_and_the_summary():
+    stream, clock = io.StringIO(), FakeClock()
+    display = ProgressDisplay(200, stream=stream, unit="iteration", clock=clock)
+    _run(display, clock, 37)
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith("iteration  10/200 ")
+    assert lines[-1].startswith("done: 37/200 iterations (stopped early) in ")
+    assert "epoch" not in stream.getvalue()
+
+
+def test_unit_names_the_terminal_line():
+    stream, clock = FakeTTY(), FakeClock()
+    display = ProgressDisplay(5, stream=stream, unit="iteration", clock=clock)
+    _run(display, clock, 5)
+    assert "\riteration 5/5 [####################] 100%" in stream.getvalue()
+    assert "epoch" not in stream.getvalue()
+
+
+def _fit_progress(capsys, solver):
+    """What a 15-iteration fit with ``progress=True`` prints."""
+    X, y = load_iris(return_X_y=True)
+    params = dict(hidden_layer_sizes=(5,), max_iter=15, random_state=0)
+    BPClassifier(solver=solver, progress=True, **params).fit(X, y)
+    shown = capsys.readouterr()
+    return shown.out + shown.err
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_lbfgs_fit_counts_iterations(capsys):
+    text = _fit_progress(capsys, "lbfgs")
+    assert "iteration 15/15" in text and "done: 15/15 iterations" in text
+    assert "epoch" not in text
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_adam_fit_counts_epochs(capsys):
+    text = _fit_progress(capsys, "adam")
+    assert "epoch 15/15" in text and "done: 15/15 epochs" in text
+    assert "iteration" not in text

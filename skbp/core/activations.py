@@ -66,6 +66,10 @@ class Activation:
         True when the estimators offer the activation for hidden layers
         (:data:`HIDDEN_ACTIVATIONS`); false for the output-only ones (softmax,
         which is not elementwise, and exp, the Poisson loss's log link).
+    aliases : tuple of str
+        Other names :func:`get_activation` accepts for the activation (the
+        seed tutorials call the logistic ``"sigmoid"``). Not offered by the
+        estimators, whose ``activation`` takes scikit-learn's names.
     init_factor : float
         Factor :math:`c` of the initialisation of the weights that feed the
         activation, drawn from :math:`U(-r, r)` with
@@ -78,6 +82,7 @@ class Activation:
     """
 
     name = "activation"
+    aliases = ()
     derivative_from_output = False
     hidden = True
     init_factor = 6.0
@@ -189,6 +194,7 @@ class Logistic(Activation):
     """
 
     name = "logistic"
+    aliases = ("sigmoid",)  # the seed tutorials' name
     derivative_from_output = True
     init_factor = 2.0  # scikit-learn's (see Activation.init_factor)
 
@@ -664,23 +670,34 @@ ACTIVATIONS = {
 HIDDEN_ACTIVATIONS = tuple(name for name, cls in ACTIVATIONS.items() if cls.hidden)
 
 
+# Each alias to its activation's name, read off the classes' ``aliases``.
+_ALIASES = {alias: name for name, cls in ACTIVATIONS.items() for alias in cls.aliases}
+
+
 def get_activation(activation):
     """Return an :class:`Activation` instance from a name or an instance.
 
     Parameters
     ----------
     activation : str or Activation
-        A name from :data:`ACTIVATIONS`, or an instance (returned as is).
+        A name from :data:`ACTIVATIONS` or one of the classes' ``aliases``
+        (``"sigmoid"`` for ``"logistic"``), or an instance (returned as is).
 
     Returns
     -------
     Activation
+
+    Raises
+    ------
+    ValueError
+        For any other name or object, listing the names accepted.
     """
     if isinstance(activation, Activation):
         return activation
     try:
-        return ACTIVATIONS[activation]()
+        return ACTIVATIONS[_ALIASES.get(activation, activation)]()
     except (KeyError, TypeError):
+        names = sorted([*ACTIVATIONS, *_ALIASES])
         raise ValueError(
-            f"Unknown activation {activation!r}; expected one of {sorted(ACTIVATIONS)}."
+            f"Unknown activation {activation!r}; expected one of {names}."
         ) from None

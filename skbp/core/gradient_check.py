@@ -117,7 +117,7 @@ def gradient_check(
     coefs, intercepts : lists of ndarray
         The point at which to check (not modified). Of any array-API
         library: backprop runs there, the finite differences in numpy.
-    activations : list of Activation
+    activations : list of (Activation or str)
     loss : Loss
     alpha : float, default=0.0
     sample_weight : ndarray of shape (m,), optional

@@ -35,6 +35,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy import ndarray
 
+from .activations import get_activation
 from .namespace import NUMPY, get_namespace
 
 __all__ = [
@@ -212,7 +213,10 @@ def linear_activation_forward(A_prev, W, b, activation, out=None):
     A_prev : ndarray or sparse matrix of shape (m, n_in)
     W : ndarray of shape (n_in, n_out)
     b : ndarray of shape (n_out,)
-    activation : Activation
+    activation : Activation or str
+        The activation :math:`f`, or its name as the seed tutorials pass it
+        (``"relu"``, ``"sigmoid"``; see
+        :func:`~skbp.core.activations.get_activation`).
     out : tuple (Z, A) of ndarrays of shape (m, n_out), optional
 
     Returns
@@ -221,6 +225,8 @@ def linear_activation_forward(A_prev, W, b, activation, out=None):
     cache : LayerCache
         ``(A_prev, W, Z)``: exactly what the backward pass reads.
     """
+    if isinstance(activation, str):  # a name: one type test for an Activation
+        activation = get_activation(activation)
     Z_out, A_out = (None, None) if out is None else out
     Z = linear_forward(A_prev, W, b, out=Z_out)
     A = activation.forward(Z, out=A_out)
@@ -238,7 +244,9 @@ def linear_activation_backward(
         Gradient of each row's loss with respect to this layer's output.
     cache : LayerCache
         ``(A_prev, W, Z)`` from :func:`linear_activation_forward`.
-    activation : Activation
+    activation : Activation or str
+        The activation of the forward pass, or its name (``"relu"``,
+        ``"sigmoid"``; see :func:`~skbp.core.activations.get_activation`).
     A : ndarray of shape (m, n_out), optional
         This layer's output ``f(Z)`` when at hand (it is the next layer's
         ``A_prev``); saves recomputing it for logistic and tanh.
@@ -254,6 +262,8 @@ def linear_activation_backward(
     dW : ndarray of shape (n_in, n_out)
     db : ndarray of shape (n_out,)
     """
+    if isinstance(activation, str):
+        activation = get_activation(activation)
     dZ_out, grad_out = (None, None) if out is None else (out[0], out[1:])
     dZ = activation.backward(dA, cache.Z, A, out=dZ_out)
     return linear_backward(

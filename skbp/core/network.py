@@ -4,6 +4,8 @@ A network of ``L`` layers is held as three lists of length ``L``:
 ``coefs`` (``W_l`` of shape ``(n_{l-1}, n_l)``), ``intercepts`` (``b_l`` of
 shape ``(n_l,)``) and ``activations`` (:class:`~skbp.core.activations.Activation`
 objects, the last one being the output activation paired with the loss).
+An activation may also be given by name, as the seed tutorials do
+(``"relu"``, ``"sigmoid"``; see :func:`~skbp.core.activations.get_activation`).
 ``L = 1`` (no hidden layer) is a linear or generalised linear model.
 
 Every equation lives in the building blocks of :mod:`skbp.core.layers`; this
@@ -19,6 +21,7 @@ that one ``random_state`` gives one model in every library.
 import numpy as np
 from numpy import ndarray
 
+from .activations import get_activation
 from .dropout import dropout_backward, dropout_forward
 from .layers import (
     linear_activation_backward,
@@ -127,7 +130,7 @@ def L_model_forward(X, coefs, intercepts, activations, out=None, masks=None):
     ----------
     X : ndarray or sparse matrix of shape (m, n_features)
     coefs, intercepts : lists of ndarray, length L
-    activations : list of Activation, length L
+    activations : list of (Activation or str), length L
     out : list of (Z, A) buffer pairs, length L, optional
         Preallocated arrays of shape ``(m, n_l)`` (views of larger buffers
         are fine). Saves allocating them on every batch.
@@ -167,7 +170,7 @@ def L_model_backward(
         pre-activation (from :meth:`skbp.core.losses.Loss.gradient`).
     caches : list of LayerCache, length L
         Each layer's ``(A_prev, W, Z)``, from :func:`L_model_forward`.
-    activations : list of Activation, length L
+    activations : list of (Activation or str), length L
     out : tuple (coef_grads, intercept_grads, dA_buffers), optional
         Preallocated gradient arrays (shapes of ``coefs`` and ``intercepts``)
         and, per layer ``l >= 1``, a buffer of shape ``(m, n_{l-1})`` for the
@@ -240,12 +243,17 @@ def forward_output(X, coefs, intercepts, activations, block_rows=2048):
     ----------
     X : ndarray or sparse matrix of shape (m, n_features)
     coefs, intercepts, activations : lists of length L
+        ``activations`` holds Activation objects or names.
     block_rows : int, default=2048
 
     Returns
     -------
     AL : ndarray of shape (m, n_outputs)
     """
+    for activation in activations:
+        if isinstance(activation, str):  # a name: looked up once, here
+            activations = [get_activation(a) for a in activations]
+            break
     m = X.shape[0]
     if m <= block_rows:
         A = X
@@ -297,8 +305,8 @@ def backprop(
     X : ndarray or sparse matrix of shape (m, n_features)
     Y : ndarray of shape (m, n_outputs)
     coefs, intercepts : lists of ndarray, length L
-    activations : list of Activation, length L
-        The last must be ``loss.output_activation``.
+    activations : list of (Activation or str), length L
+        The last must be ``loss.output_activation`` (or its name).
     loss : Loss
     alpha : float, default=0.0
         L2 penalty strength.

@@ -27,6 +27,7 @@ from skbp.core.activations import (
     ACTIVATIONS,
     HIDDEN_ACTIVATIONS,
     Activation,
+    Logistic,
     get_activation,
     log_sum_exp,
     max_shifted_exp,
@@ -839,3 +840,34 @@ def test_softmax_in_place_on_rows_far_apart(dtype, lib):
     A = lib.back(A)
     np.testing.assert_allclose(A, expected, rtol=10 * np.finfo(dtype).eps)
     np.testing.assert_allclose(A[1], A[0], rtol=10 * np.finfo(dtype).eps)
+
+
+# ---------------------------------------------------------------------------
+# Aliases: the seed tutorials' names
+# ---------------------------------------------------------------------------
+
+
+def test_sigmoid_is_another_name_for_logistic():
+    # The seed tutorials say "sigmoid"; the registry keeps scikit-learn's name.
+    act = get_activation("sigmoid")
+    assert type(act) is Logistic
+    assert act.name == "logistic"
+    assert act == get_activation("logistic")
+    assert "sigmoid" not in ACTIVATIONS and "sigmoid" not in HIDDEN_ACTIVATIONS
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_every_alias_names_its_class_and_no_other(name):
+    cls = ACTIVATIONS[name]
+    for alias in cls.aliases:
+        assert alias not in ACTIVATIONS, f"alias {alias!r} shadows a registry name"
+        assert type(get_activation(alias)) is cls
+
+
+def test_unknown_activation_lists_every_accepted_name():
+    with pytest.raises(ValueError) as error:
+        get_activation("sigmoidd")
+    message = str(error.value)
+    assert "'sigmoidd'" in message
+    for name in [*ALL, "sigmoid"]:
+        assert f"'{name}'" in message

@@ -375,3 +375,78 @@ def test_linear_activation_forward_and_backward_in_every_library(lib, name):
     for r, buf, e in zip(result, bufs, grads_expected):
         assert r is buf
         _assert_same(lib, buf, e)
+
+
+# ---------------------------------------------------------------------------
+# The seed tutorial's calls, activations by name (seed 003)
+# ---------------------------------------------------------------------------
+# Seed 003's test cases (np.random.seed(2), columns are samples there) and
+# the numbers it prints, transposed to skbp's rows-are-samples layout.
+
+
+def _seed_forward_case():
+    rng = np.random.RandomState(2)
+    A_prev, W, b = rng.randn(3, 2), rng.randn(1, 3), rng.randn(1, 1)
+    return A_prev.T, W.T, b.ravel()
+
+
+def _seed_backward_case():
+    rng = np.random.RandomState(2)
+    dA, A_prev, W = rng.randn(1, 2), rng.randn(3, 2), rng.randn(1, 3)
+    rng.randn(1, 1)  # the seed's b, which no gradient reads
+    Z = rng.randn(1, 2)
+    return dA.T, LayerCache(A_prev=A_prev.T, W=W.T, Z=Z.T)
+
+
+SEED_FORWARD = {
+    "sigmoid": [[0.96890023, 0.11013289]],
+    "relu": [[3.43896131, 0.0]],
+}
+SEED_BACKWARD = {
+    "sigmoid": (
+        [
+            [0.11017994, 0.01105339],
+            [0.09466817, 0.00949723],
+            [-0.05743092, -0.00576154],
+        ],
+        [[0.10266786, 0.09778551, -0.01968084]],
+        [-0.05729622],
+    ),
+    "relu": (
+        [[0.44090989, 0.0], [0.37883606, 0.0], [-0.2298228, 0.0]],
+        [[0.44513824, 0.37371418, -0.10478989]],
+        [-0.20837892],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SEED_FORWARD))
+def test_seed_linear_activation_forward_call_by_name(name):
+    # The seed's call: linear_activation_forward(A_prev, W, b, "sigmoid").
+    A_prev, W, b = _seed_forward_case()
+    A, cache = linear_activation_forward(A_prev, W, b, name)
+    np.testing.assert_allclose(A.T, SEED_FORWARD[name], atol=1e-8)
+    A_obj, cache_obj = linear_activation_forward(A_prev, W, b, get_activation(name))
+    np.testing.assert_array_equal(A, A_obj)
+    np.testing.assert_array_equal(cache.Z, cache_obj.Z)
+
+
+@pytest.mark.parametrize("name", sorted(SEED_BACKWARD))
+def test_seed_linear_activation_backward_call_by_name(name):
+    # The seed's call: linear_activation_backward(dA, cache, "relu").
+    dA, cache = _seed_backward_case()
+    result = linear_activation_backward(dA, cache, name)
+    for r, e in zip((result[0].T, result[1].T, result[2]), SEED_BACKWARD[name]):
+        np.testing.assert_allclose(r, e, atol=1e-8)
+    by_object = linear_activation_backward(dA, cache, get_activation(name))
+    for r, e in zip(result, by_object):
+        np.testing.assert_array_equal(r, e)
+
+
+def test_unknown_activation_name_in_a_layer_raises_listing_the_names():
+    A_prev, W, b = _seed_forward_case()
+    with pytest.raises(ValueError, match=r"Unknown activation 'sigmod'.*'sigmoid'"):
+        linear_activation_forward(A_prev, W, b, "sigmod")
+    dA, cache = _seed_backward_case()
+    with pytest.raises(ValueError, match=r"Unknown activation 'Relu'.*'relu'"):
+        linear_activation_backward(dA, cache, "Relu")

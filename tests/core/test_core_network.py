@@ -865,3 +865,46 @@ def test_backprop_chains_in_every_library(lib, weighted, with_workspace):
         _assert_same(lib, g, e)
     if with_workspace:
         assert all(g is w for g, w in zip(g_x, workspace.coef_grads))
+
+
+# ---------------------------------------------------------------------------
+# Activations by name, as the seed tutorials pass them
+# ---------------------------------------------------------------------------
+
+
+def test_network_functions_take_activation_names():
+    # The seed's [LINEAR->RELU] x 2 -> LINEAR->SIGMOID, by name and by object.
+    net = make_network("binary_log_loss", "relu", 2, m=7, seed=5)
+    names = ["relu", "relu", "sigmoid"]
+    objects = net["activations"]
+    X, Y, coefs, intercepts = net["X"], net["Y"], net["coefs"], net["intercepts"]
+
+    AL, caches = L_model_forward(X, coefs, intercepts, names)
+    AL_obj, caches_obj = L_model_forward(X, coefs, intercepts, objects)
+    np.testing.assert_array_equal(AL, AL_obj)
+
+    dZL = net["loss"].gradient(Y, caches[-1].Z, AL)
+    grads = L_model_backward(dZL.copy(), caches, names)
+    grads_obj = L_model_backward(dZL.copy(), caches_obj, objects)
+    for g, e in zip([*grads[0], *grads[1]], [*grads_obj[0], *grads_obj[1]]):
+        np.testing.assert_array_equal(g, e)
+
+    J, *grads = backprop(X, Y, coefs, intercepts, names, net["loss"])
+    J_obj, *grads_obj = backprop(X, Y, coefs, intercepts, objects, net["loss"])
+    assert J == J_obj
+    for g, e in zip([*grads[0], *grads[1]], [*grads_obj[0], *grads_obj[1]]):
+        np.testing.assert_array_equal(g, e)
+
+    error = gradient_check(X, Y, coefs, intercepts, names, net["loss"])
+    assert error < TOLERANCE[np.float64]
+
+
+@pytest.mark.parametrize("block_rows", [2048, 3])  # one block, then several
+def test_forward_output_takes_activation_names(block_rows):
+    net = make_network("binary_log_loss", "tanh", 1, m=7, seed=6)
+    X, coefs, intercepts = net["X"], net["coefs"], net["intercepts"]
+    by_name = forward_output(X, coefs, intercepts, ["tanh", "sigmoid"], block_rows)
+    expected = forward_output(X, coefs, intercepts, net["activations"], block_rows)
+    np.testing.assert_array_equal(by_name, expected)
+    with pytest.raises(ValueError, match="Unknown activation 'sigmoidal'"):
+        forward_output(X, coefs, intercepts, ["tanh", "sigmoidal"], block_rows)
