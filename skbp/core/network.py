@@ -361,8 +361,8 @@ def forward_loss(X, Y, coefs, intercepts, activations, loss, sample_weight=None)
     X : ndarray or sparse matrix of shape (m, n_features)
     Y : ndarray of shape (m, n_outputs)
     coefs, intercepts : lists of ndarray, length L
-    activations : list of Activation, length L
-        The last must be ``loss.output_activation``.
+    activations : list of (Activation or str), length L
+        The last must be ``loss.output_activation`` (or its name).
     loss : Loss
     sample_weight : ndarray of shape (m,), optional
 
@@ -379,7 +379,7 @@ def forward_loss(X, Y, coefs, intercepts, activations, loss, sample_weight=None)
     # The output layer apart: the loss reads its pre-activation ZL (the
     # log-losses are computed stably from it, not from AL).
     ZL = linear_forward(A, coefs[-1], intercepts[-1])
-    AL = activations[-1].forward(ZL)
+    AL = get_activation(activations[-1]).forward(ZL)
     return AL, loss.value(Y, ZL, AL, sample_weight)
 
 

@@ -36,6 +36,7 @@ from skbp.core.network import (
     L_model_backward,
     L_model_forward,
     backprop,
+    forward_loss,
     forward_output,
     initialize_parameters,
     parameters_like,
@@ -908,3 +909,31 @@ def test_forward_output_takes_activation_names(block_rows):
     np.testing.assert_array_equal(by_name, expected)
     with pytest.raises(ValueError, match="Unknown activation 'sigmoidal'"):
         forward_output(X, coefs, intercepts, ["tanh", "sigmoidal"], block_rows)
+
+
+@pytest.mark.parametrize("loss_name", sorted(LOSSES))
+@pytest.mark.parametrize("depth", [0, 2])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_forward_loss_is_the_data_term_of_backprop(loss_name, depth, weighted):
+    # With alpha = 0, backprop's J is the data loss alone: forward_loss must
+    # give it (and forward_output's AL), with no cache and no penalty.
+    net = make_network(loss_name, "tanh", depth, m=9, seed=3, weighted=weighted)
+    args = (net["X"], net["Y"], net["coefs"], net["intercepts"], net["activations"])
+    AL, J = forward_loss(*args, net["loss"], net["sample_weight"])
+    J_backprop, *_ = backprop(*args, net["loss"], 0.0, net["sample_weight"])
+    np.testing.assert_allclose(J, J_backprop, rtol=1e-13)
+    np.testing.assert_array_equal(
+        AL, forward_output(net["X"], net["coefs"], net["intercepts"], args[-1])
+    )
+    # The L2 penalty is not in it.
+    J_penalised, *_ = backprop(*args, net["loss"], 3.0, net["sample_weight"])
+    assert J_penalised > J
+
+
+def test_forward_loss_takes_activation_names():
+    net = make_network("binary_log_loss", "relu", 2, m=7, seed=5)
+    args = (net["X"], net["Y"], net["coefs"], net["intercepts"])
+    by_name = forward_loss(*args, ["relu", "relu", "sigmoid"], net["loss"])
+    by_object = forward_loss(*args, net["activations"], net["loss"])
+    np.testing.assert_array_equal(by_name[0], by_object[0])
+    assert by_name[1] == by_object[1]
