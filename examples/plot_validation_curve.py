@@ -104,11 +104,18 @@ report(model)
 # What it overfits here is its confidence. Ever surer of its training rows,
 # it is also surer of the validation rows it gets wrong, and log-loss
 # charges a confident mistake heavily; its accuracy hardly changes.
-display = LossCurveDisplay.from_estimator(model)
-display.ax_.set_ylim(0, 1.5)
-display.ax_.axvline(best_epoch, color="grey", linestyle=":")
-display.ax_.set_title("200 digits, no early stopping")
-display.figure_.tight_layout()
+
+
+def draw(model, epoch, title):
+    """Both loss curves (and the score, if any), a dotted line at ``epoch``."""
+    display = LossCurveDisplay.from_estimator(model)
+    display.ax_.set_ylim(0, 1.5)
+    display.ax_.axvline(epoch, color="grey", linestyle=":")
+    display.ax_.set_title(title)
+    display.figure_.tight_layout()
+
+
+draw(model, best_epoch, "200 digits, no early stopping")
 
 # %%
 # The two losses are on one scale, but not quite the same measure: the
@@ -141,9 +148,5 @@ report(model)
 # and better probabilities (a lower test log-loss). To stop on the
 # validation loss itself, a callback of your own can compute it after every
 # epoch: see :ref:`sphx_glr_auto_examples_plot_callbacks.py`.
-display = LossCurveDisplay.from_estimator(model)
-display.ax_.set_ylim(0, 1.5)
-display.ax_.axvline(best_score_epoch, color="grey", linestyle=":")
-display.ax_.set_title("The same network, early stopping on X_val")
-display.figure_.tight_layout()
+draw(model, best_score_epoch, "The same network, early stopping on X_val")
 plt.show()
