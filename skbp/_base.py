@@ -778,24 +778,35 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator, ABC):
     # ------------------------------------------------------------------
     # L-BFGS
     # ------------------------------------------------------------------
-    def _fit_lbfgs(self, X, Y, sample_weight, layer_units, held_out, tasks):
+    def _lbfgs_loss(self, X, Y, sample_weight, layer_units):
+        """The training loss and its gradients as a function of the weights,
+        ``(coefs, intercepts) -> (J, coef_grads, intercept_grads)``:
+        :func:`~skbp.core.backprop` on the rows."""
         activations, loss = self._activations(), self._output_loss()
         workspace = self._workspace(layer_units, X.shape[0], X)
 
-        def loss_and_grads():
-            # An iteration's first evaluation begins its task.
-            tasks.begin_step(iterate)
+        def evaluate(coefs, intercepts):
             return backprop(
                 X,
                 Y,
-                self.coefs_,
-                self.intercepts_,
+                coefs,
+                intercepts,
                 activations,
                 loss,
                 self.alpha,
                 sample_weight,
                 workspace,
             )
+
+        return evaluate
+
+    def _fit_lbfgs(self, X, Y, sample_weight, layer_units, held_out, tasks):
+        evaluate = self._lbfgs_loss(X, Y, sample_weight, layer_units)
+
+        def loss_and_grads():
+            # An iteration's first evaluation begins its task.
+            tasks.begin_step(iterate)
+            return evaluate(self.coefs_, self.intercepts_)
 
         display = self._progress_display(incremental=False)
         # The iterate, not coefs_: they hold the last point the line search

@@ -18,6 +18,39 @@ from ._validation import check_finite_targets, class_weight_rows
 from .core import BinaryLogLoss, MulticlassLogLoss, device, to_numpy
 
 
+def indicator_matrix(y, binarizer):
+    """The 0/1 indicator matrix of ``binarizer.transform(y)``, as bool.
+
+    Bool, as scikit-learn's MLP keeps it: 8 times smaller than floats, and
+    the losses read it as 0.0/1.0. Built through the binarizer's sparse
+    output, which skips the dense int64 matrix (8 times the bool one) that
+    ``transform`` would make first.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        Labels (an indicator matrix for multilabel targets), on the host.
+    binarizer : sklearn.preprocessing.LabelBinarizer
+        Fitted.
+
+    Returns
+    -------
+    Y : ndarray of shape (n_samples, n_outputs), bool
+    """
+    if type_of_target(y).startswith("multilabel") and not (
+        binarizer.y_type_.startswith("multilabel")
+    ):
+        raise ValueError("The object was not fitted with multilabel input.")
+    Y = label_binarize(
+        y,
+        classes=binarizer.classes_,
+        neg_label=binarizer.neg_label,
+        pos_label=binarizer.pos_label,
+        sparse_output=True,
+    )
+    return Y.astype(bool).toarray()
+
+
 class BPClassifier(ClassifierMixin, BaseBackprop):
     _parameter_constraints: dict = {
         **BaseBackprop._parameter_constraints,
@@ -140,34 +173,25 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
         y = to_host(y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        self._fit_labels(y, incremental)
+        return X, self._indicators(y)
+
+    def _fit_labels(self, y, incremental):
+        """Learn the classes of ``y`` (a fresh fit), or check them against
+        those known (``warm_start``, ``partial_fit``).
+
+        ``y`` may be every label of the data, or each distinct one once
+        (single-label targets): the binarizer learns the same from both.
+        """
         if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
             self._label_binarizer = LabelBinarizer().fit(y)
             self.classes_ = self._label_binarizer.classes_
         else:
             self._check_known_classes(y)
-        return X, self._indicators(y)
 
     def _indicators(self, y):
-        """The 0/1 indicator matrix of ``LabelBinarizer.transform(y)``, as bool.
-
-        Bool, as scikit-learn's MLP keeps it: 8 times smaller than floats,
-        and the losses read it as 0.0/1.0. Built through the binarizer's
-        sparse output, which skips the dense int64 matrix (8 times the bool
-        one) that ``transform`` would make first.
-        """
-        binarizer = self._label_binarizer
-        if type_of_target(y).startswith("multilabel") and not (
-            binarizer.y_type_.startswith("multilabel")
-        ):
-            raise ValueError("The object was not fitted with multilabel input.")
-        Y = label_binarize(
-            y,
-            classes=binarizer.classes_,
-            neg_label=binarizer.neg_label,
-            pos_label=binarizer.pos_label,
-            sparse_output=True,
-        )
-        return Y.astype(bool).toarray()
+        """The indicator matrix of ``y`` (:func:`indicator_matrix`)."""
+        return indicator_matrix(y, self._label_binarizer)
 
     def _sample_weight_hook(self, Y, sample_weight, incremental):
         """Multiply ``sample_weight`` by each row's class weight

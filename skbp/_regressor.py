@@ -17,6 +17,33 @@ from ._validation import check_finite_targets
 from .core import REGRESSION_LOSSES, get_loss
 
 
+def target_matrix(y, dtype, nonnegative=False):
+    """The 2-D target matrix of validated regression targets.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        Numeric and finite (``validate_data``'s ``y``), in any library.
+    dtype : dtype
+        The training data's float dtype, of ``y``'s library.
+    nonnegative : bool, default=False
+        Refuse negative targets (the Poisson loss's).
+
+    Returns
+    -------
+    Y : ndarray of shape (n_samples, n_outputs)
+    """
+    xp = namespace_of(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = column_or_1d(y, warn=True)
+    if nonnegative and bool(xp.any(y < 0)):
+        raise ValueError(
+            "loss='poisson' requires non-negative targets; y has negative values."
+        )
+    Y = xp.reshape(y, (-1, 1)) if y.ndim == 1 else y
+    return xp.astype(Y, dtype, copy=False)
+
+
 class BPRegressor(RegressorMixin, BaseBackprop):
     __doc__ = f"""Multi-layer perceptron regressor trained by hand-written backprop.
 
@@ -123,15 +150,7 @@ class BPRegressor(RegressorMixin, BaseBackprop):
         # Targets follow X to its library and device (scikit-learn's rule).
         (y,) = follow(placement(X), y)
         X, y = self._check_data(X, y, reset=reset, multi_output=True, y_numeric=True)
-        xp = namespace_of(X, y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
-        if self.loss == "poisson" and bool(xp.any(y < 0)):
-            raise ValueError(
-                "loss='poisson' requires non-negative targets; y has negative values."
-            )
-        Y = xp.reshape(y, (-1, 1)) if y.ndim == 1 else y
-        return X, xp.astype(Y, X.dtype, copy=False)
+        return X, target_matrix(y, X.dtype, nonnegative=self.loss == "poisson")
 
     def _out_activation(self):
         return self._output_loss().output_activation.name
