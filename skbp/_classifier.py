@@ -12,6 +12,7 @@ from sklearn.utils.validation import column_or_1d
 from ._array_api import all_finite, is_device_array, namespace_of, to_host
 from ._base import BaseBackprop
 from ._callbacks import with_callbacks
+from ._dask import class_weighted, dask_blocks, distinct_labels, target_blocks
 from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS
 from ._rollback import keeps_fitted_state
 from ._validation import check_finite_targets, class_weight_rows
@@ -213,6 +214,30 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
             multilabel=self._label_binarizer.y_type_.startswith("multilabel"),
         )
 
+    # -- Dask input (skbp._dask) ------------------------------------------
+    def _dask_targets(self, y, incremental, dtype, workers):
+        """The lazy indicator matrix of a Dask ``y``, each chunk encoded on
+        its worker; the classes are learnt from ``y``'s distinct labels."""
+        if y.ndim != 1:
+            raise ValueError(
+                "Multilabel targets (a 2-D y) are not supported as Dask arrays; "
+                "pass y in memory, with X in memory too."
+            )
+        labels = distinct_labels(y, workers)
+        self._fit_labels(labels, incremental)
+        binarizer = self._label_binarizer
+        n_outputs = indicator_matrix(labels[:1], binarizer).shape[1]
+        return target_blocks(y, indicator_matrix, n_outputs, bool, binarizer)
+
+    def _dask_sample_weight_hook(self, Y, sample_weight, workers):
+        """Multiply Dask ``sample_weight`` by each row's class weight
+        (:func:`~skbp._dask.class_weighted`)."""
+        if self.class_weight is None:
+            return sample_weight
+        return class_weighted(
+            self.class_weight, Y, self.classes_, sample_weight, workers
+        )
+
     def _check_known_classes(self, y):
         classes = unique_labels(y)
         if self.warm_start:
@@ -305,6 +330,7 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
         return xp.take(xp.asarray(self.classes_, device=where), index, axis=0)
 
     # -- public API ------------------------------------------------------
+    @dask_blocks
     def predict(self, X):
         """Predict class labels.
 
@@ -319,6 +345,7 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
         """
         return self._labels(self._predict_raw(X, "predict"))
 
+    @dask_blocks
     def predict_proba(self, X):
         """Probability of each class.
 
@@ -361,6 +388,7 @@ class BPClassifier(ClassifierMixin, BaseBackprop):
         check_finite_targets(y, sample_weight)
         return super().score(X, y, sample_weight=sample_weight)
 
+    @dask_blocks
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.
 

@@ -11,6 +11,7 @@ from sklearn.utils.validation import column_or_1d
 from ._array_api import follow, namespace_of, placement, to_host
 from ._base import BaseBackprop
 from ._callbacks import with_callbacks
+from ._dask import dask_blocks, target_blocks
 from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS, REGRESSION_LOSS
 from ._rollback import keeps_fitted_state
 from ._validation import check_finite_targets
@@ -170,11 +171,19 @@ class BPRegressor(RegressorMixin, BaseBackprop):
     def _validation_input(self, X_val, y_val):
         return self._validate_input(X_val, y_val, incremental=True, reset=False)
 
+    def _dask_targets(self, y, incremental, dtype, workers):
+        """The lazy target matrix of a Dask ``y`` (skbp._dask), each chunk
+        made on its worker as :func:`target_matrix` makes it in memory."""
+        n_outputs = 1 if y.ndim == 1 else y.shape[1]
+        nonnegative = self.loss == "poisson"
+        return target_blocks(y, target_matrix, n_outputs, dtype, dtype, nonnegative)
+
     @staticmethod
     def _one_column_as_1d(y_pred):
         return y_pred[:, 0] if y_pred.shape[1] == 1 else y_pred
 
     # -- public API ----------------------------------------------------
+    @dask_blocks
     def predict(self, X):
         """Predict with the fitted network.
 
