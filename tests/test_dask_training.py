@@ -251,6 +251,14 @@ def test_bad_values_raise_as_in_memory_and_keep_the_model(kind, spoil, match):
         assert_array_equal(W, W_before)
 
 
+def test_poisson_refuses_a_negative_target_in_any_chunk():
+    X, y, _ = _data("regression")
+    y = np.abs(y)
+    y[250] = -1.0  # in the last chunk only
+    with pytest.raises(ValueError, match="non-negative targets"):
+        _estimator("regression", loss="poisson").fit(*_dask(70, X, y))
+
+
 def test_multilabel_dask_targets_are_refused():
     X, y, _ = _data("binary")
     Y = np.stack([y, 1 - y], axis=1)
