@@ -39,6 +39,7 @@ from ._callbacks import (
     copied_weights,
     with_callbacks,
 )
+from ._dask import DaskSupport, is_dask_array
 from ._moving import converted, host_state, restored_state
 from ._progress import ProgressDisplay
 from ._rollback import EpochCheckpoint, deferred_interrupts, keeps_fitted_state
@@ -116,7 +117,7 @@ class HeldOut(NamedTuple):
     host_weight: object
 
 
-class BaseBackprop(CallbackSupportMixin, BaseEstimator, ABC):
+class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
     """Base class of :class:`~skbp.BPRegressor` and :class:`~skbp.BPClassifier`.
 
     Not to be used directly.
@@ -390,11 +391,16 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator, ABC):
         # Bad values get the checks' clear ValueErrors, not numpy warnings
         # (inf - inf in scikit-learn's finiteness sum, casts that overflow).
         with np.errstate(over="ignore", invalid="ignore"):
-            X, Y = self._validate_input(X, y, incremental, reset=first_pass)
-            # Row weights are checked (and class weights computed) on the
-            # host, once per fit; training reads them where X lives.
-            sample_weight = check_sample_weight(to_host(sample_weight), X)
-            sample_weight = self._sample_weight_hook(Y, sample_weight, incremental)
+            if self._trains_on_dask(X):  # kept on the Dask workers (skbp._dask)
+                X, Y, sample_weight = self._dask_training_data(
+                    X, y, sample_weight, incremental, reset=first_pass
+                )
+            else:
+                X, Y = self._validate_input(X, y, incremental, reset=first_pass)
+                # Row weights are checked (and class weights computed) on the
+                # host, once per fit; training reads them where X lives.
+                sample_weight = check_sample_weight(to_host(sample_weight), X)
+                sample_weight = self._sample_weight_hook(Y, sample_weight, incremental)
         where = placement(X)
         Y, sample_weight = where.put(Y, X.dtype), where.put(sample_weight, X.dtype)
         layer_units = [X.shape[1], *hidden_layer_sizes, Y.shape[1]]
@@ -432,7 +438,8 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator, ABC):
             self._random_state,
             host_dtype(X.dtype),
             self._init_factors(layer_units),
-            like=None if isinstance(X, np.ndarray) else X,
+            # Dask arrays: numpy weights, sent to the chunks.
+            like=None if isinstance(X, np.ndarray) or is_dask_array(X) else X,
         )
         if self.early_stopping or self.restore_best_weights:
             self._store_best_weights()
@@ -791,24 +798,38 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator, ABC):
     # ------------------------------------------------------------------
     # L-BFGS
     # ------------------------------------------------------------------
-    def _fit_lbfgs(self, X, Y, sample_weight, layer_units, held_out, tasks):
+    def _lbfgs_loss(self, X, Y, sample_weight, layer_units):
+        """The training loss and its gradients as a function of the weights,
+        ``(coefs, intercepts) -> (J, coef_grads, intercept_grads)``:
+        :func:`~skbp.core.backprop` on the rows (of Dask arrays: summed over
+        their chunks where they are, :mod:`skbp._data_parallel`)."""
+        if is_dask_array(X):
+            return self._chunked_loss(X, Y, sample_weight)
         activations, loss = self._activations(), self._output_loss()
         workspace = self._workspace(layer_units, X.shape[0], X)
 
-        def loss_and_grads():
-            # An iteration's first evaluation begins its task.
-            tasks.begin_step(iterate)
+        def evaluate(coefs, intercepts):
             return backprop(
                 X,
                 Y,
-                self.coefs_,
-                self.intercepts_,
+                coefs,
+                intercepts,
                 activations,
                 loss,
                 self.alpha,
                 sample_weight,
                 workspace,
             )
+
+        return evaluate
+
+    def _fit_lbfgs(self, X, Y, sample_weight, layer_units, held_out, tasks):
+        evaluate = self._lbfgs_loss(X, Y, sample_weight, layer_units)
+
+        def loss_and_grads():
+            # An iteration's first evaluation begins its task.
+            tasks.begin_step(iterate)
+            return evaluate(self.coefs_, self.intercepts_)
 
         display = self._progress_display(incremental=False)
         # The iterate, not coefs_: they hold the last point the line search

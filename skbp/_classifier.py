@@ -12,11 +12,45 @@ from sklearn.utils.validation import column_or_1d
 from ._array_api import all_finite, is_device_array, namespace_of, to_host
 from ._base import BaseBackprop
 from ._callbacks import with_callbacks
+from ._dask import class_weighted, dask_blocks, distinct_labels, target_blocks
 from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS
 from ._repr_html import DocLinkMixin
 from ._rollback import keeps_fitted_state
 from ._validation import check_finite_targets, class_weight_rows
 from .core import BinaryLogLoss, MulticlassLogLoss, device, to_numpy
+
+
+def indicator_matrix(y, binarizer):
+    """The 0/1 indicator matrix of ``binarizer.transform(y)``, as bool.
+
+    Bool, as scikit-learn's MLP keeps it: 8 times smaller than floats, and
+    the losses read it as 0.0/1.0. Built through the binarizer's sparse
+    output, which skips the dense int64 matrix (8 times the bool one) that
+    ``transform`` would make first.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        Labels (an indicator matrix for multilabel targets), on the host.
+    binarizer : sklearn.preprocessing.LabelBinarizer
+        Fitted.
+
+    Returns
+    -------
+    Y : ndarray of shape (n_samples, n_outputs), bool
+    """
+    if type_of_target(y).startswith("multilabel") and not (
+        binarizer.y_type_.startswith("multilabel")
+    ):
+        raise ValueError("The object was not fitted with multilabel input.")
+    Y = label_binarize(
+        y,
+        classes=binarizer.classes_,
+        neg_label=binarizer.neg_label,
+        pos_label=binarizer.pos_label,
+        sparse_output=True,
+    )
+    return Y.astype(bool).toarray()
 
 
 class BPClassifier(DocLinkMixin, ClassifierMixin, BaseBackprop):
@@ -141,34 +175,25 @@ class BPClassifier(DocLinkMixin, ClassifierMixin, BaseBackprop):
         y = to_host(y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        self._fit_labels(y, incremental)
+        return X, self._indicators(y)
+
+    def _fit_labels(self, y, incremental):
+        """Learn the classes of ``y`` (a fresh fit), or check them against
+        those known (``warm_start``, ``partial_fit``).
+
+        ``y`` may be every label of the data, or each distinct one once
+        (single-label targets): the binarizer learns the same from both.
+        """
         if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
             self._label_binarizer = LabelBinarizer().fit(y)
             self.classes_ = self._label_binarizer.classes_
         else:
             self._check_known_classes(y)
-        return X, self._indicators(y)
 
     def _indicators(self, y):
-        """The 0/1 indicator matrix of ``LabelBinarizer.transform(y)``, as bool.
-
-        Bool, as scikit-learn's MLP keeps it: 8 times smaller than floats,
-        and the losses read it as 0.0/1.0. Built through the binarizer's
-        sparse output, which skips the dense int64 matrix (8 times the bool
-        one) that ``transform`` would make first.
-        """
-        binarizer = self._label_binarizer
-        if type_of_target(y).startswith("multilabel") and not (
-            binarizer.y_type_.startswith("multilabel")
-        ):
-            raise ValueError("The object was not fitted with multilabel input.")
-        Y = label_binarize(
-            y,
-            classes=binarizer.classes_,
-            neg_label=binarizer.neg_label,
-            pos_label=binarizer.pos_label,
-            sparse_output=True,
-        )
-        return Y.astype(bool).toarray()
+        """The indicator matrix of ``y`` (:func:`indicator_matrix`)."""
+        return indicator_matrix(y, self._label_binarizer)
 
     def _sample_weight_hook(self, Y, sample_weight, incremental):
         """Multiply ``sample_weight`` by each row's class weight
@@ -188,6 +213,30 @@ class BPClassifier(DocLinkMixin, ClassifierMixin, BaseBackprop):
             self.classes_,
             sample_weight,
             multilabel=self._label_binarizer.y_type_.startswith("multilabel"),
+        )
+
+    # -- Dask input (skbp._dask) ------------------------------------------
+    def _dask_targets(self, y, incremental, dtype, workers):
+        """The lazy indicator matrix of a Dask ``y``, each chunk encoded on
+        its worker; the classes are learnt from ``y``'s distinct labels."""
+        if y.ndim != 1:
+            raise ValueError(
+                "Multilabel targets (a 2-D y) are not supported as Dask arrays; "
+                "pass y in memory, with X in memory too."
+            )
+        labels = distinct_labels(y, workers)
+        self._fit_labels(labels, incremental)
+        binarizer = self._label_binarizer
+        n_outputs = indicator_matrix(labels[:1], binarizer).shape[1]
+        return target_blocks(y, indicator_matrix, n_outputs, bool, binarizer)
+
+    def _dask_sample_weight_hook(self, Y, sample_weight, workers):
+        """Multiply Dask ``sample_weight`` by each row's class weight
+        (:func:`~skbp._dask.class_weighted`)."""
+        if self.class_weight is None:
+            return sample_weight
+        return class_weighted(
+            self.class_weight, Y, self.classes_, sample_weight, workers
         )
 
     def _check_known_classes(self, y):
@@ -282,6 +331,7 @@ class BPClassifier(DocLinkMixin, ClassifierMixin, BaseBackprop):
         return xp.take(xp.asarray(self.classes_, device=where), index, axis=0)
 
     # -- public API ------------------------------------------------------
+    @dask_blocks
     def predict(self, X):
         """Predict class labels.
 
@@ -296,6 +346,7 @@ class BPClassifier(DocLinkMixin, ClassifierMixin, BaseBackprop):
         """
         return self._labels(self._predict_raw(X, "predict"))
 
+    @dask_blocks
     def predict_proba(self, X):
         """Probability of each class.
 
@@ -338,6 +389,7 @@ class BPClassifier(DocLinkMixin, ClassifierMixin, BaseBackprop):
         check_finite_targets(y, sample_weight)
         return super().score(X, y, sample_weight=sample_weight)
 
+    @dask_blocks
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.
 

@@ -11,11 +11,39 @@ from sklearn.utils.validation import column_or_1d
 from ._array_api import follow, namespace_of, placement, to_host
 from ._base import BaseBackprop
 from ._callbacks import with_callbacks
+from ._dask import dask_blocks, target_blocks
 from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS, REGRESSION_LOSS
 from ._repr_html import DocLinkMixin
 from ._rollback import keeps_fitted_state
 from ._validation import check_finite_targets
 from .core import REGRESSION_LOSSES, get_loss
+
+
+def target_matrix(y, dtype, nonnegative=False):
+    """The 2-D target matrix of validated regression targets.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        Numeric and finite (``validate_data``'s ``y``), in any library.
+    dtype : dtype
+        The training data's float dtype, of ``y``'s library.
+    nonnegative : bool, default=False
+        Refuse negative targets (the Poisson loss's).
+
+    Returns
+    -------
+    Y : ndarray of shape (n_samples, n_outputs)
+    """
+    xp = namespace_of(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = column_or_1d(y, warn=True)
+    if nonnegative and bool(xp.any(y < 0)):
+        raise ValueError(
+            "loss='poisson' requires non-negative targets; y has negative values."
+        )
+    Y = xp.reshape(y, (-1, 1)) if y.ndim == 1 else y
+    return xp.astype(Y, dtype, copy=False)
 
 
 class BPRegressor(DocLinkMixin, RegressorMixin, BaseBackprop):
@@ -124,15 +152,7 @@ class BPRegressor(DocLinkMixin, RegressorMixin, BaseBackprop):
         # Targets follow X to its library and device (scikit-learn's rule).
         (y,) = follow(placement(X), y)
         X, y = self._check_data(X, y, reset=reset, multi_output=True, y_numeric=True)
-        xp = namespace_of(X, y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
-        if self.loss == "poisson" and bool(xp.any(y < 0)):
-            raise ValueError(
-                "loss='poisson' requires non-negative targets; y has negative values."
-            )
-        Y = xp.reshape(y, (-1, 1)) if y.ndim == 1 else y
-        return X, xp.astype(Y, X.dtype, copy=False)
+        return X, target_matrix(y, X.dtype, nonnegative=self.loss == "poisson")
 
     def _out_activation(self):
         return self._output_loss().output_activation.name
@@ -152,11 +172,19 @@ class BPRegressor(DocLinkMixin, RegressorMixin, BaseBackprop):
     def _validation_input(self, X_val, y_val):
         return self._validate_input(X_val, y_val, incremental=True, reset=False)
 
+    def _dask_targets(self, y, incremental, dtype, workers):
+        """The lazy target matrix of a Dask ``y`` (skbp._dask), each chunk
+        made on its worker as :func:`target_matrix` makes it in memory."""
+        n_outputs = 1 if y.ndim == 1 else y.shape[1]
+        nonnegative = self.loss == "poisson"
+        return target_blocks(y, target_matrix, n_outputs, dtype, dtype, nonnegative)
+
     @staticmethod
     def _one_column_as_1d(y_pred):
         return y_pred[:, 0] if y_pred.shape[1] == 1 else y_pred
 
     # -- public API ----------------------------------------------------
+    @dask_blocks
     def predict(self, X):
         """Predict with the fitted network.
 

@@ -15,8 +15,14 @@ __all__ = [
     "check_hidden_activations",
     "check_dropout",
     "check_finite_targets",
+    "check_weight_values",
+    "check_weight_total",
     "rescale_weights",
+    "weight_scale",
+    "class_index",
     "class_weight_rows",
+    "class_weights_of_totals",
+    "check_class_weighted",
 ]
 
 
@@ -63,13 +69,33 @@ def check_sample_weight(sample_weight, X):
             f"sample_weight.shape == {sample_weight.shape}, expected ({n_samples},)!"
         )
     check_consistent_length(X, sample_weight)
-    if np.any(sample_weight < 0):
-        raise ValueError("Negative values in data passed to sample_weight.")
+    check_weight_values(sample_weight)
     with np.errstate(over="ignore"):
         total = np.sum(sample_weight)
+    check_weight_total(total)
+    return rescale_weights(sample_weight, total)
+
+
+def check_weight_values(sample_weight):
+    """Refuse negative row weights (each row on its own: any chunk of rows).
+
+    Parameters
+    ----------
+    sample_weight : ndarray of shape (n_samples,)
+    """
+    if np.any(sample_weight < 0):
+        raise ValueError("Negative values in data passed to sample_weight.")
+
+
+def check_weight_total(total):
+    """Refuse row weights whose sum (over every row) is not positive.
+
+    Parameters
+    ----------
+    total : float
+    """
     if not total > 0:
         raise ValueError("sample_weight must have a positive sum; got all zeros.")
-    return rescale_weights(sample_weight, total)
 
 
 def rescale_weights(weight, total):
@@ -97,11 +123,44 @@ def rescale_weights(weight, total):
     -------
     ndarray of shape (n_samples,)
     """
-    info = np.finfo(weight.dtype)
-    top = weight.max()
+    top = weight_scale(total, weight.max(), weight.dtype)
+    return weight if top is None else weight / top
+
+
+def weight_scale(total, top, dtype):
+    """What :func:`rescale_weights` divides by: None (nothing) for weights of
+    ordinary scale, else their largest, ``top``.
+
+    Parameters
+    ----------
+    total, top : float
+        The weights' sum (possibly overflowed to inf) and largest.
+    dtype : dtype
+        The weights' float dtype.
+
+    Returns
+    -------
+    float or None
+    """
+    info = np.finfo(dtype)
     if np.isfinite(total) and np.sqrt(info.tiny) <= top <= np.sqrt(info.max):
-        return weight
-    return weight / top
+        return None
+    return top
+
+
+def class_index(Y):
+    """Each row's class index in the single-label indicator matrix ``Y``:
+    the hot column, or the one binary column.
+
+    Parameters
+    ----------
+    Y : ndarray of shape (n_samples, n_outputs), bool
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), int
+    """
+    return Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0].astype(np.intp)
 
 
 def class_weight_rows(class_weight, Y, classes, sample_weight=None, multilabel=False):
@@ -154,9 +213,7 @@ def class_weight_rows(class_weight, Y, classes, sample_weight=None, multilabel=F
         binary = np.array([0, 1])
         columns = [(binary, Y[:, k].astype(np.intp)) for k in range(Y.shape[1])]
     else:
-        # Row i's class index: the hot column, or the one binary column.
-        index = Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0].astype(np.intp)
-        columns = [(classes, index)]
+        columns = [(classes, class_index(Y))]
     weight = np.ones(Y.shape[0])
     for column_classes, index in columns:
         per_class = _per_class_weight(
@@ -165,19 +222,61 @@ def class_weight_rows(class_weight, Y, classes, sample_weight=None, multilabel=F
         weight *= per_class[index]
     if sample_weight is not None:
         weight *= sample_weight
-    if not np.isfinite(weight).all() or np.any(weight < 0):
+    valid = np.isfinite(weight).all() and not np.any(weight < 0)
+    total = weight.sum()
+    check_class_weighted(class_weight, valid, total, weight.dtype)
+    return rescale_weights(weight, total)
+
+
+def check_class_weighted(class_weight, valid, total, dtype):
+    """Refuse row weights (class weights times sample weights) that are not
+    all finite and non-negative (``valid``), or whose sum ``total`` is not
+    positive.
+
+    Parameters
+    ----------
+    class_weight : dict or 'balanced'
+        As given to the estimator (named in the errors).
+    valid : bool
+    total : float
+    dtype : dtype
+        The weights' dtype (named in the errors).
+    """
+    if not valid:
         raise ValueError(
             f"class_weight={class_weight!r} must give every class a "
             "finite, non-negative weight (times sample_weight, one that "
-            f"{weight.dtype} can hold)."
+            f"{dtype} can hold)."
         )
-    total = weight.sum()
     if not total > 0:
         raise ValueError(
             f"class_weight={class_weight!r} and sample_weight give every "
             "row a weight of zero."
         )
-    return rescale_weights(weight, total)
+
+
+def class_weights_of_totals(class_weight, classes, totals):
+    """The weight of each class, from each class's total row weight.
+
+    What :func:`class_weight_rows` gives the classes of single-label
+    targets, for data whose rows are not all in one place (Dask chunks):
+    only the totals are needed, summed over the chunks. They are handed to
+    the same computation as one row per class weighing that class's total,
+    whose weighted counts are the totals themselves.
+
+    Parameters
+    ----------
+    class_weight : dict or 'balanced'
+    classes : ndarray of shape (n_classes,)
+    totals : ndarray of shape (n_classes,)
+        The sum of the sample weights (or the number) of each class's rows.
+
+    Returns
+    -------
+    ndarray of shape (n_classes,), float64
+    """
+    one_row_each = np.arange(len(classes))
+    return _per_class_weight(class_weight, classes, one_row_each, totals)
 
 
 def _per_class_weight(class_weight, classes, index, sample_weight):

@@ -11,7 +11,7 @@ import pytest
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.class_weight import compute_sample_weight
 
-from skbp._validation import class_weight_rows
+from skbp._validation import class_weight_rows, class_weights_of_totals
 
 RNG = np.random.RandomState(0)
 Y_BINARY = np.array(["no", "yes"])[RNG.randint(0, 2, size=30)]
@@ -97,3 +97,20 @@ def test_huge_weights_are_rescaled_not_overflowed():
     sample_weight = np.full(len(Y_BINARY), 1e200)
     got = rows({"yes": 1e10}, Y_BINARY, sample_weight)
     assert np.isfinite(got).all() and got.max() == 1.0
+
+
+@pytest.mark.parametrize("class_weight", ["balanced", {5: 0.25, 9: 3.0}])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_class_weights_from_totals_are_those_of_the_rows(class_weight, weighted):
+    """What chunked data (Dask) gets from each class's total row weight."""
+    sample_weight = np.where(Y_MULTICLASS == 9, 0.0, 1.5) if weighted else None
+    binarizer = LabelBinarizer().fit(Y_MULTICLASS)
+    index = binarizer.transform(Y_MULTICLASS).argmax(axis=1)
+    totals = np.bincount(index, sample_weight, minlength=3)
+    per_class = class_weights_of_totals(class_weight, binarizer.classes_, totals)
+    got = per_class[index]
+    expected = rows(class_weight, Y_MULTICLASS, sample_weight)
+    if weighted:  # the rows' weights are class weight times sample weight
+        kept = sample_weight > 0
+        got, expected = got[kept], expected[kept] / sample_weight[kept]
+    np.testing.assert_array_equal(got, expected)

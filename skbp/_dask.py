@@ -1,0 +1,475 @@
+"""Dask arrays in ``fit`` and ``predict``: the estimators' side.
+
+``fit`` with ``solver='lbfgs'`` and ``X`` a Dask array trains where the
+array's chunks are (the workers of the active ``distributed`` Client, or
+Dask's local scheduler without one), and never gathers them in this
+process:
+
+- the input's structure is checked first, before any work is sent
+  (:func:`check_dask_input`): whole rows in each chunk, ``y`` and
+  ``sample_weight`` chunked as ``X``, known chunk sizes;
+- each chunk is checked (as ``validate_data`` checks arrays in memory),
+  its targets encoded and its row weights computed on its worker, and kept
+  there for the whole fit (:meth:`DaskSupport._dask_training_data`); only
+  labels and sums come back (``classes_``, the weights' totals);
+- each L-BFGS evaluation is a tree of tasks over the chunks
+  (:mod:`skbp._data_parallel`), run by the estimator's own L-BFGS loop.
+
+``predict`` and the other prediction methods, given a Dask array, return a
+lazy Dask array: one task per row block, as dask-ml's ``ParallelPostFit``
+does (:func:`dask_blocks`).
+
+The stochastic solvers (``'sgd'``, ``'adam'``) read Dask input as any
+array-like: ``validate_data`` computes it in this process.
+
+Dask is imported only when Dask arrays are given: skbp does not need it
+otherwise.
+"""
+
+import functools
+import math
+import sys
+import warnings
+from numbers import Number
+
+import numpy as np
+from sklearn import get_config
+from sklearn.exceptions import DataConversionWarning
+from sklearn.utils import check_array
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._data_parallel import ChunkedLoss, Workers
+from ._validation import (
+    check_class_weighted,
+    check_weight_total,
+    check_weight_values,
+    class_index,
+    class_weights_of_totals,
+    weight_scale,
+)
+from .core import ParameterLayout
+
+__all__ = [
+    "is_dask_array",
+    "check_dask_input",
+    "DaskSupport",
+    "dask_blocks",
+    "distinct_labels",
+    "target_blocks",
+    "class_weighted",
+]
+
+#: The solvers that train where the chunks are; with the others, Dask
+#: input is computed in this process (data-parallel sgd and adam: planned,
+#: issue 17).
+DATA_PARALLEL_SOLVERS = ("lbfgs",)
+
+
+def is_dask_array(value):
+    """Whether ``value`` is a Dask array (without importing Dask)."""
+    dask_array = sys.modules.get("dask.array")
+    return dask_array is not None and isinstance(value, dask_array.Array)
+
+
+# ----------------------------------------------------------------------
+# The input's structure: checked before any work is sent
+# ----------------------------------------------------------------------
+def check_dask_input(X, y, sample_weight):
+    """Refuse Dask input whose chunks are not whole, aligned rows.
+
+    Nothing is computed. ``y`` and ``sample_weight`` given in memory (a
+    numpy array, a list; a number for ``sample_weight``) are cut into the
+    row chunks of ``X``, and a column vector ``y`` becomes 1-D (with
+    scikit-learn's ``DataConversionWarning``).
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+    sample_weight : array-like of shape (n_samples,), float or None
+
+    Returns
+    -------
+    X, y, sample_weight : dask.array.Array (sample_weight may be None)
+        With the same row chunks, one chunk across the columns.
+
+    Raises
+    ------
+    ValueError
+        For unknown (NaN) chunk sizes, chunks along the columns, other row
+        chunks in ``y`` or ``sample_weight`` than in ``X``, wrong shapes.
+    """
+    _check_chunks(X, "X", ndims=(2,))
+    if X.shape[0] == 0:
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of "
+            "1 is required."
+        )
+    y = _rows_of(y, X, "y", ndims=(1, 2))
+    if y.ndim == 2 and y.shape[1] == 1:
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected. Please "
+            "change the shape of y to (n_samples, ), for example using ravel().",
+            DataConversionWarning,
+            stacklevel=2,
+        )
+        y = y[:, 0]
+    if sample_weight is not None:
+        sample_weight = _rows_of(sample_weight, X, "sample_weight", ndims=(1,))
+    return X, y, sample_weight
+
+
+def _check_chunks(array, name, ndims):
+    """Refuse ``array`` of another dimension, of unknown chunk sizes or
+    chunked along its columns."""
+    if array.ndim not in ndims:
+        raise ValueError(
+            f"{name} must be a {' or '.join(f'{n}-D' for n in ndims)} array, got "
+            f"a {array.ndim}-D Dask array of shape {array.shape}."
+        )
+    if any(math.isnan(size) for sizes in array.chunks for size in sizes):
+        raise ValueError(
+            f"{name} has unknown chunk sizes (NaN): which rows each chunk holds "
+            f"is known only once it is computed. Call {name}.compute_chunk_sizes() "
+            "first, or make the array with known chunks (a Dask DataFrame's "
+            "to_dask_array(lengths=True))."
+        )
+    if array.ndim == 2 and array.numblocks[1] > 1:
+        raise ValueError(
+            f"{name} is chunked along its columns ({array.numblocks[1]} column "
+            "chunks): each chunk must hold whole rows, every column, for the "
+            f"rows to be trained on where they are. Rechunk it with "
+            f"{name}.rechunk({{1: -1}})."
+        )
+
+
+def _rows_of(values, X, name, ndims):
+    """``values`` (``y`` or ``sample_weight``) as a Dask array in ``X``'s
+    row chunks: checked when it is one, cut into them when in memory."""
+    import dask.array as da
+
+    if is_dask_array(values):
+        _check_chunks(values, name, ndims)
+    elif isinstance(values, Number):  # one weight for every row
+        return da.full(X.shape[0], values, chunks=(X.chunks[0],))
+    else:
+        values = np.asarray(values)
+        if values.ndim not in ndims:
+            raise ValueError(
+                f"{name} must be {' or '.join(f'{n}-D' for n in ndims)}, got an "
+                f"array of shape {values.shape}."
+            )
+    if values.shape[0] != X.shape[0]:
+        raise ValueError(
+            "Found input variables with inconsistent numbers of samples: "
+            f"[{X.shape[0]}, {values.shape[0]}] (X, {name})."
+        )
+    if not is_dask_array(values):
+        return da.from_array(values, chunks=(X.chunks[0], *values.shape[1:]))
+    if values.chunks[0] != X.chunks[0]:
+        first = next(
+            i for i, (a, b) in enumerate(zip(X.chunks[0], values.chunks[0])) if a != b
+        )
+        raise ValueError(
+            f"X and {name} are chunked differently along the rows (row chunk "
+            f"{first} of X holds {X.chunks[0][first]} rows, of {name} "
+            f"{values.chunks[0][first]}): the rows of a chunk must be trained "
+            f"on together. Rechunk {name} as X: {name}.rechunk({{0: X.chunks[0]}})."
+        )
+    return values
+
+
+# ----------------------------------------------------------------------
+# Each chunk, on its worker: what validate_data does to arrays in memory
+# ----------------------------------------------------------------------
+def _checked_rows(X, dtype):
+    """A chunk of ``X``: 2-D, finite, in the training ``dtype``."""
+    return check_array(X, dtype=dtype, ensure_min_samples=0, input_name="X")
+
+
+def _checked_targets(y):
+    """A chunk of ``y``: finite, not complex (any dtype: labels)."""
+    return check_array(
+        y, ensure_2d=False, dtype=None, ensure_min_samples=0, input_name="y"
+    )
+
+
+def _checked_weights(sample_weight, dtype):
+    """A chunk of ``sample_weight``: finite, non-negative, in ``dtype``."""
+    sample_weight = check_array(
+        sample_weight,
+        ensure_2d=False,
+        dtype=dtype,
+        ensure_min_samples=0,
+        input_name="sample_weight",
+    )
+    check_weight_values(sample_weight)
+    return sample_weight
+
+
+def _blockwise(array, check, dtype, *args):
+    """``check(chunk, *args)`` on each chunk of ``array``, lazily (the same
+    shape; ``dtype`` that of the result)."""
+    meta = np.empty((0,) * array.ndim, dtype=dtype)
+    return array.map_blocks(check, *args, dtype=dtype, meta=meta)
+
+
+def _training_dtype(dtype):
+    """The float dtype ``validate_data`` gives arrays of ``dtype``."""
+    return dtype if dtype in (np.float64, np.float32) else np.dtype(np.float64)
+
+
+def target_blocks(y, encode, n_outputs, dtype, *args):
+    """The lazy target matrix: ``encode(y_chunk, *args)`` for each chunk.
+
+    Parameters
+    ----------
+    y : dask.array.Array of shape (n_samples,) or (n_samples, n_outputs)
+    encode : callable
+        Returns a chunk's rows of the target matrix.
+    n_outputs : int
+        The target matrix's width.
+    dtype : dtype
+        Of the target matrix.
+    *args
+        Passed to ``encode`` (not Dask arrays).
+
+    Returns
+    -------
+    Y : dask.array.Array of shape (n_samples, n_outputs)
+    """
+    return y.map_blocks(
+        _encoded,
+        encode,
+        n_outputs,
+        dtype,
+        *args,
+        dtype=dtype,
+        chunks=(y.chunks[0], (n_outputs,)),
+        new_axis=1 if y.ndim == 1 else None,
+        meta=np.empty((0, 0), dtype=dtype),
+    )
+
+
+def _encoded(y, encode, n_outputs, dtype, *args):
+    """A chunk's rows of the target matrix (none for an empty chunk, which
+    the encoders, made for whole data sets, refuse)."""
+    if y.shape[0] == 0:
+        return np.empty((0, n_outputs), dtype=dtype)
+    return encode(y, *args)
+
+
+def distinct_labels(y, workers):
+    """The distinct values of a Dask ``y``, sorted (computed on the workers).
+
+    Parameters
+    ----------
+    y : dask.array.Array of shape (n_samples,)
+    workers : Workers
+
+    Returns
+    -------
+    ndarray of shape (n_labels,)
+    """
+    import dask.array as da
+
+    (labels,) = workers.compute(da.unique(y))
+    return labels
+
+
+def _take(index, values):
+    """``values[index]``: each row's value (a task on a chunk's index)."""
+    return values[index]
+
+
+def class_weighted(class_weight, Y, classes, sample_weight, workers):
+    """Each row's class weight times its sample weight, for a Dask ``Y``.
+
+    What :func:`~skbp._validation.class_weight_rows` gives single-label
+    targets in memory: the classes' total weights are summed over the
+    chunks on the workers, the class weights computed from them here, and
+    each chunk's rows weighted on its worker.
+
+    Parameters
+    ----------
+    class_weight : dict or 'balanced'
+    Y : dask.array.Array of shape (n_samples, n_outputs), bool
+        The indicator matrix.
+    classes : ndarray of shape (n_classes,)
+    sample_weight : dask.array.Array of shape (n_samples,) or None
+    workers : Workers
+
+    Returns
+    -------
+    dask.array.Array of shape (n_samples,), float64
+    """
+    import dask.array as da
+
+    index = class_index(Y)
+    (totals,) = workers.compute(
+        da.bincount(index, weights=sample_weight, minlength=len(classes))
+    )
+    per_class = class_weights_of_totals(class_weight, classes, totals)
+    weight = index.map_blocks(_take, per_class, dtype=per_class.dtype)
+    if sample_weight is not None:
+        weight = weight * sample_weight
+    valid, total = workers.compute(
+        da.isfinite(weight).all() & ~(weight < 0).any(), weight.sum()
+    )
+    check_class_weighted(class_weight, bool(valid), total, weight.dtype)
+    return _rescaled(weight, total, workers)
+
+
+def _checked_total(sample_weight, workers):
+    """``sample_weight`` with a positive sum, rescaled as in memory
+    (:func:`~skbp._validation.rescale_weights`); None stays None."""
+    if sample_weight is None:
+        return None
+    (total,) = workers.compute(sample_weight.sum())
+    check_weight_total(total)
+    return _rescaled(sample_weight, total, workers)
+
+
+def _rescaled(weight, total, workers):
+    """``weight`` divided by its largest where its scale risks overflow."""
+    (top,) = workers.compute(weight.max())
+    scale = weight_scale(total, top, weight.dtype)
+    return weight if scale is None else weight / scale
+
+
+class DaskSupport:
+    """What the estimators do with Dask arrays (mixed into ``BaseBackprop``).
+
+    An estimator adds ``_dask_targets`` (its target matrix from a Dask
+    ``y``) and may override ``_dask_sample_weight_hook`` (its row weights).
+    """
+
+    def _trains_on_dask(self, X):
+        """Whether ``fit`` trains on ``X``'s chunks where they are: a Dask
+        array, a data-parallel solver, and no array API dispatch (under it
+        Dask arrays are one more array library, as before)."""
+        return (
+            is_dask_array(X)
+            and self.solver in DATA_PARALLEL_SOLVERS
+            and not get_config()["array_api_dispatch"]
+        )
+
+    def _dask_training_data(self, X, y, sample_weight, incremental, reset):
+        """Check, encode and keep the Dask training data on the workers.
+
+        What ``_validate_input``, ``check_sample_weight`` and
+        ``_sample_weight_hook`` do in memory, done on each chunk where it
+        is. Sets ``n_features_in_`` (and the classifier's labels).
+
+        Parameters
+        ----------
+        X : dask.array.Array of shape (n_samples, n_features)
+        y : dask.array.Array or array-like of shape (n_samples,) or \
+(n_samples, n_outputs)
+        sample_weight : dask.array.Array, array-like of shape (n_samples,), \
+float or None
+        incremental : bool
+            ``partial_fit`` (or ``warm_start``): labels are checked against
+            those known.
+        reset : bool
+            A new network: ``n_features_in_`` is set, not checked.
+
+        Returns
+        -------
+        X : dask.array.Array of shape (n_samples, n_features)
+        Y : dask.array.Array of shape (n_samples, n_outputs)
+        sample_weight : dask.array.Array of shape (n_samples,) or None
+            Kept on the workers (Dask's local scheduler: in this process),
+            in ``X``'s row chunks; X in its float training dtype.
+        """
+        X, y, sample_weight = check_dask_input(X, y, sample_weight)
+        # The width and feature names, read from the shape: nothing computed.
+        validate_data(self, X, reset=reset, skip_check_array=True)
+        dtype = _training_dtype(X.dtype)
+        workers = Workers.active()
+        if sample_weight is not None:
+            sample_weight = _blockwise(sample_weight, _checked_weights, dtype, dtype)
+        # The one pass over the source data; errors in any chunk raise here.
+        X, y, sample_weight = workers.persist(
+            _blockwise(X, _checked_rows, dtype, dtype),
+            _blockwise(y, _checked_targets, y.dtype),
+            sample_weight,
+        )
+        Y = self._dask_targets(y, incremental, dtype, workers)
+        sample_weight = _checked_total(sample_weight, workers)
+        sample_weight = self._dask_sample_weight_hook(Y, sample_weight, workers)
+        Y, sample_weight = workers.persist(Y, sample_weight)
+        return X, Y, sample_weight
+
+    def _dask_sample_weight_hook(self, Y, sample_weight, workers):
+        """Final row weights of Dask input (the classifier adds class
+        weights), as ``_sample_weight_hook`` in memory."""
+        return sample_weight
+
+    def _chunked_loss(self, X, Y, sample_weight):
+        """The training loss of :meth:`_dask_training_data`'s arrays, as a
+        function of the weights (:class:`~skbp._data_parallel.ChunkedLoss`)."""
+        workers = Workers.active()
+        n_chunks = X.numblocks[0]
+        chunks = list(
+            zip(*(workers.blocks(a, n_chunks) for a in (X, Y, sample_weight)))
+        )
+        return ChunkedLoss(
+            workers,
+            chunks,
+            ParameterLayout.of(self.coefs_, self.intercepts_),
+            self._activations(),
+            self._output_loss(),
+            self.alpha,
+        )
+
+
+# ----------------------------------------------------------------------
+# Prediction: one task per row block
+# ----------------------------------------------------------------------
+def dask_blocks(method):
+    """Decorate a prediction method ``method(self, X)``: a Dask ``X`` gets a
+    lazy Dask array, the method applied to each row block (on the workers
+    when the array is computed there), as dask-ml's ``ParallelPostFit``.
+
+    Anything else goes to ``method`` as it is.
+    """
+
+    @functools.wraps(method)
+    def blockwise(self, X):
+        if not is_dask_array(X):
+            return method(self, X)
+        return _predict_blocks(self, method.__name__, X)
+
+    return blockwise
+
+
+def _predict_block(X, estimator, name, empty):
+    """``estimator.name(X)`` on one row block (a task); ``empty`` (the output
+    of no rows) for an empty block, which validation refuses."""
+    return getattr(estimator, name)(X) if X.shape[0] else empty
+
+
+def _predict_blocks(estimator, name, X):
+    """The lazy output of ``estimator.name`` on the row blocks of ``X``.
+
+    The fitted estimator travels in the graph, once. Its output's width
+    and dtype are those of a prediction on one row of zeros.
+    """
+    check_is_fitted(estimator)
+    if X.ndim != 2:
+        raise ValueError(f"X must be a 2-D Dask array, got shape {X.shape}.")
+    validate_data(estimator, X, reset=False, skip_check_array=True)
+    if X.numblocks[1] > 1:
+        X = X.rechunk({1: -1})  # whole rows per task (lazy, as everything here)
+    probe = getattr(estimator, name)(np.zeros((1, X.shape[1]), dtype=X.dtype))
+    return X.map_blocks(
+        _predict_block,
+        estimator,
+        name,
+        probe[:0],
+        dtype=probe.dtype,
+        chunks=(X.chunks[0], *((n,) for n in probe.shape[1:])),
+        drop_axis=1 if probe.ndim == 1 else None,
+        meta=probe[:0],
+    )

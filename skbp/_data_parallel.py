@@ -1,0 +1,282 @@
+r"""Data-parallel training: the loss summed over chunks, where they live.
+
+The training rows are cut into chunks (the row blocks of Dask arrays), each
+kept in the memory of one Dask worker for the whole fit. One evaluation of
+the training loss for L-BFGS is a tree of tasks:
+
+1. the weights go to every worker once (:meth:`Workers.broadcast`);
+2. each chunk :math:`c` returns its total row weight :math:`S_c` and its
+   sums :math:`S_c J_c` and :math:`S_c \nabla J_c` (:func:`chunk_sums`:
+   the core's :func:`~skbp.core.backprop` on the chunk, without the L2
+   term), the weighted means of :func:`~skbp.core.backprop` times the
+   weight they average over;
+3. the sums are added in a tree of tasks on the workers
+   (:func:`tree_sum`), a few chunks' at a time, so that the client
+   receives one gradient, and no task more than a few;
+4. the client divides the sums by :math:`S = \sum_c S_c` and adds the L2
+   term once, with :math:`n = S` (:class:`ChunkedLoss`):
+
+.. math:: J = \frac{\sum_c S_c J_c}{\sum_c S_c}
+          + \frac{\alpha}{2 S} \sum_l \lVert W_l \rVert_F^2
+
+which is :func:`~skbp.core.backprop`'s :math:`J` on all the rows at once:
+the chunks only change the order of the additions. The tree's shape depends
+on the number of chunks alone, so that a fit gives the same numbers on any
+number of workers.
+
+Without a ``distributed`` Client the same tasks run on Dask's local
+scheduler, in this process (:class:`Workers`). Dask is imported here only
+when used: skbp needs it for Dask input only.
+"""
+
+import functools
+import operator
+
+import numpy as np
+
+from .core import add_l2_gradient, backprop, l2_penalty
+
+__all__ = ["Workers", "ChunkedLoss", "chunk_sums", "tree_sum"]
+
+
+def _add(*parts):
+    """Chunks' (or subtrees') sums added term by term, in the order given
+    (into new arrays: a task's inputs are read again if Dask recomputes)."""
+    return tuple(functools.reduce(operator.add, terms) for terms in zip(*parts))
+
+
+def tree_sum(workers, parts, split_every=8):
+    """Add ``parts`` in a tree of tasks of ``workers``.
+
+    The first ``split_every`` parts are added by one task, the next
+    ``split_every`` by another, ... then the same on their sums, up to one
+    (as dask's tree reductions do). The order of the additions depends on
+    ``len(parts)`` alone, not on where or when the parts are computed.
+
+    Parameters
+    ----------
+    workers : Workers
+    parts : list of handles
+        Results of :meth:`Workers.submit`: tuples of numbers and arrays
+        (the same structure in each).
+    split_every : int, default=8
+        The most parts one task adds (at least 2).
+
+    Returns
+    -------
+    handle
+        A handle of the total (read it with :meth:`Workers.result`).
+    """
+    while len(parts) > 1:
+        groups = [parts[i : i + split_every] for i in range(0, len(parts), split_every)]
+        parts = [
+            workers.submit(_add, *group) if len(group) > 1 else group[0]
+            for group in groups
+        ]
+    return parts[0]
+
+
+def chunk_sums(X, Y, sample_weight, flat_weights, layout, activations, loss):
+    r"""One chunk's total weight :math:`S_c` and summed loss and gradient.
+
+    Parameters
+    ----------
+    X : ndarray of shape (m, n_features)
+    Y : ndarray of shape (m, n_outputs)
+    sample_weight : ndarray of shape (m,) or None
+        None weighs every row 1 (:math:`S_c = m`).
+    flat_weights : ndarray of shape (n_parameters,)
+        The network's weights and biases in ``layout``, in ``X``'s dtype.
+    layout : ParameterLayout
+    activations : list of Activation
+    loss : Loss
+
+    Returns
+    -------
+    S_c : float
+    SJ_c : float
+        :math:`S_c J_c`, the chunk's weighted data loss summed over its rows.
+    Sgrad_c : ndarray of shape (n_parameters,), float64
+        :math:`S_c \nabla J_c` in ``layout``.
+    """
+    m = X.shape[0]
+    total = float(m if sample_weight is None else np.sum(sample_weight))
+    if total == 0:  # an empty chunk, or one of weightless rows: adds nothing
+        return 0.0, 0.0, np.zeros(layout.size)
+    coefs, intercepts = layout.views(flat_weights)
+    J, coef_grads, intercept_grads = backprop(
+        X, Y, coefs, intercepts, activations, loss, 0.0, sample_weight
+    )
+    grad = layout.pack(coef_grads, intercept_grads, dtype=np.float64)
+    return total, total * float(J), total * grad
+
+
+class ChunkedLoss:
+    """The training loss of rows held in chunks, and its gradient.
+
+    Made once per fit; each call is one evaluation, a tree of tasks (see
+    the module's description). What :func:`~skbp.core.minimize_lbfgs`
+    needs, as :func:`~skbp.core.backprop` gives it for rows in memory.
+
+    Parameters
+    ----------
+    workers : Workers
+    chunks : list of tuple
+        One ``(X_c, Y_c, sample_weight_c)`` per chunk: handles of
+        ``workers`` (:meth:`Workers.blocks`).
+    layout : ParameterLayout
+        The network's.
+    activations : list of Activation
+    loss : Loss
+    alpha : float
+        L2 penalty strength.
+    """
+
+    def __init__(self, workers, chunks, layout, activations, loss, alpha):
+        self.workers = workers
+        self.chunks = chunks
+        self.layout = layout
+        self.activations = activations
+        self.loss = loss
+        self.alpha = alpha
+
+    def __call__(self, coefs, intercepts):
+        """:math:`J` and its gradient at ``coefs`` and ``intercepts``.
+
+        Parameters
+        ----------
+        coefs : list of ndarray of shape (n_in, n_out)
+        intercepts : list of ndarray of shape (n_out,)
+            In the training data's dtype.
+
+        Returns
+        -------
+        J : float
+        coef_grads, intercept_grads : lists of ndarray, float64
+        """
+        weights = self.workers.broadcast(self.layout.pack(coefs, intercepts))
+        parts = [
+            self.workers.submit(
+                chunk_sums, *chunk, weights, self.layout, self.activations, self.loss
+            )
+            for chunk in self.chunks
+        ]
+        total, weighted_loss, weighted_grad = self.workers.result(
+            tree_sum(self.workers, parts)
+        )
+        coef_grads, intercept_grads = self.layout.unpack(weighted_grad / total)
+        J = weighted_loss / total + l2_penalty(coefs, self.alpha, total)
+        add_l2_gradient(coef_grads, coefs, self.alpha, total)
+        return J, coef_grads, intercept_grads
+
+
+class Workers:
+    """Where the chunks live and their tasks run.
+
+    The workers of a ``distributed`` Client, or, with ``client=None``,
+    Dask's local scheduler in this process (its default one, threads
+    unless configured otherwise). Handles are futures on a cluster, and
+    values (chunks) or ``dask.delayed`` objects (tasks) locally.
+
+    Parameters
+    ----------
+    client : distributed.Client or None
+    """
+
+    def __init__(self, client=None):
+        self.client = client
+
+    @classmethod
+    def active(cls):
+        """The current Client's workers (``Client.current()``: the default
+        client, or the one of a ``client.as_current()`` block), or the local
+        scheduler without one (or without ``distributed`` installed)."""
+        try:
+            from distributed import Client
+        except ImportError:  # pragma: no cover - dask without distributed
+            return cls(None)
+        try:
+            return cls(Client.current())
+        except ValueError:  # "No clients found"
+            return cls(None)
+
+    def persist(self, *arrays):
+        """Compute Dask ``arrays`` (None passes through) and keep their
+        chunks where they are computed; errors raised in their tasks are
+        raised here.
+
+        Returns
+        -------
+        tuple of dask.array.Array
+            The arrays, backed by the kept chunks.
+        """
+        import dask
+
+        given = [a for a in arrays if a is not None]
+        if self.client is None:
+            kept = iter(dask.persist(*given))
+        else:
+            from distributed import as_completed, futures_of
+
+            kept = self.client.persist(given)
+            # Waits for every chunk (the client's own loop: it need not be
+            # the default client).
+            for future in as_completed(futures_of(kept), loop=self.client.loop):
+                if future.status == "error":
+                    future.result()  # raises the task's exception
+            kept = iter(kept)
+        return tuple(None if a is None else next(kept) for a in arrays)
+
+    def compute(self, *values):
+        """Dask collections' values, brought to this process (small ones:
+        labels, sums)."""
+        import dask
+
+        if self.client is None:
+            return dask.compute(*values)
+        return tuple(self.client.compute(list(values), sync=True))
+
+    def blocks(self, array, n_blocks):
+        """A handle of each row block of a kept ``array``.
+
+        Parameters
+        ----------
+        array : dask.array.Array or None
+            Kept by :meth:`persist`; one block along every axis but the rows.
+        n_blocks : int
+            The number of row blocks: of Nones, for ``array=None``.
+
+        Returns
+        -------
+        list
+            Futures (a cluster) or numpy arrays (local), in row order.
+        """
+        if array is None:
+            return [None] * n_blocks
+        if self.client is None:
+            return list(self.compute(*array.to_delayed().ravel()))
+        from dask.core import flatten
+        from distributed import futures_of
+
+        futures = {future.key: future for future in futures_of(array)}
+        return [futures[key] for key in flatten(array.__dask_keys__())]
+
+    def broadcast(self, value):
+        """``value`` sent once to every worker (a cluster), for tasks to read."""
+        if self.client is None:
+            return value
+        return self.client.scatter(value, broadcast=True, hash=False)
+
+    def submit(self, function, *args):
+        """A task ``function(*args)``: ``args`` may be handles."""
+        if self.client is None:
+            import dask
+
+            return dask.delayed(function, pure=False)(*args)
+        return self.client.submit(function, *args, pure=False)
+
+    def result(self, handle):
+        """The value of a task's handle, brought to this process."""
+        if self.client is None:
+            return handle.compute()
+        return handle.result()

@@ -1,0 +1,456 @@
+"""Training on Dask arrays where their chunks are, and predicting blockwise.
+
+``fit(X, y)`` with Dask arrays and ``solver='lbfgs'`` keeps each chunk on a
+worker and runs L-BFGS on the client over sums of the chunks' losses and
+gradients (``skbp/_dask.py``, ``skbp/_data_parallel.py``). The model is the
+one a fit in memory gives, up to rounding: L-BFGS on a network amplifies
+the rounding of the summation order (the in-memory fit on the same rows in
+another order drifts apart as fast), so that the comparisons at rtol 1e-8
+stop after 25 iterations on networks and go to convergence on convex
+models; for a given chunking, the model is the same bit for bit on any
+number of workers and on the local scheduler.
+
+One ``LocalCluster`` of two worker processes (one thread each) serves the
+module. Its Client is not the default one: the tests that use it enter
+``client.as_current()``, and every other test runs on Dask's local
+scheduler, whatever the order of the tests.
+"""
+
+import tracemalloc
+from collections import Counter
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import make_classification, make_regression
+from sklearn.exceptions import DataConversionWarning
+
+from skbp import BPClassifier, BPRegressor
+from skbp._data_parallel import Workers, tree_sum
+
+distributed = pytest.importorskip("distributed")
+da = pytest.importorskip("dask.array")
+
+# Most fits stop at max_iter on purpose (comparisons before L-BFGS drifts).
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A client of a 2-process, 1-thread-per-worker local cluster, not the
+    default client: enter ``client.as_current()`` to train there."""
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",  # any free port: 8787 may be taken
+    ) as cluster:
+        with distributed.Client(cluster, set_as_default=False) as client:
+            yield client
+
+
+def _data(kind, n_samples=300):
+    """X of shape (n_samples, 6), y and positive row weights."""
+    if kind == "regression":
+        X, y = make_regression(n_samples, n_features=6, noise=1.0, random_state=0)
+        y = y / y.std()
+    else:
+        n_classes = {"binary": 2, "multiclass": 3}[kind]
+        X, y = make_classification(
+            n_samples,
+            n_features=6,
+            n_informative=4,
+            n_classes=n_classes,
+            random_state=0,
+        )
+    sample_weight = np.random.RandomState(1).uniform(0.1, 2.0, n_samples)
+    return X, y, sample_weight
+
+
+def _estimator(kind, **params):
+    """A small tanh network trained by L-BFGS for 25 iterations."""
+    params = {
+        "hidden_layer_sizes": (8,),
+        "activation": "tanh",
+        "solver": "lbfgs",
+        "max_iter": 25,
+        "random_state": 0,
+        **params,
+    }
+    return BPRegressor(**params) if kind == "regression" else BPClassifier(**params)
+
+
+def _dask(chunks, *arrays):
+    """``arrays`` as Dask arrays of row chunks ``chunks``."""
+    return [da.from_array(a, chunks=(chunks, *a.shape[1:])) for a in arrays]
+
+
+def _assert_same_model(got, expected, rtol=1e-8, atol=1e-10):
+    for name in ("coefs_", "intercepts_"):
+        for a, b in zip(getattr(got, name), getattr(expected, name)):
+            assert type(a) is np.ndarray
+            assert_allclose(a, b, rtol=rtol, atol=atol, err_msg=name)
+    assert got.n_iter_ == expected.n_iter_
+    assert_allclose(got.loss_curve_, expected.loss_curve_, rtol=rtol)
+
+
+def _assert_identical_models(a, b):
+    for W_a, W_b in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+        assert_array_equal(W_a, W_b)
+    assert a.loss_curve_ == b.loss_curve_
+
+
+# ----------------------------------------------------------------------
+# Without a Client: Dask's local scheduler, in this process
+# ----------------------------------------------------------------------
+def test_without_a_client_trains_on_the_local_scheduler():
+    with pytest.raises(ValueError, match="No clients found"):
+        distributed.Client.current()
+    X, y, sample_weight = _data("multiclass")
+    y = np.array(["ant", "bee", "cat"])[y]  # labels found on the chunks
+    on_dask = _estimator("multiclass").fit(
+        *_dask(70, X, y), sample_weight=_dask(70, sample_weight)[0]
+    )
+    in_memory = _estimator("multiclass").fit(X, y, sample_weight=sample_weight)
+    _assert_same_model(on_dask, in_memory)
+    assert on_dask.n_features_in_ == 6 and not hasattr(on_dask, "feature_names_in_")
+    assert_array_equal(on_dask.classes_, in_memory.classes_)
+
+
+def test_the_in_memory_loop_reports_each_iteration(capsys):
+    """verbose, loss_curve_ and n_iter_ come from the in-memory L-BFGS loop."""
+    X, y, _ = _data("binary")
+    clf = _estimator("binary", max_iter=5, verbose=True).fit(*_dask(100, X, y))
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(",")[0] for line in lines] == [
+        f"Iteration {i}" for i in range(1, 6)
+    ]
+    assert len(clf.loss_curve_) == clf.n_iter_ == 5
+
+
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+def test_warm_start_and_partial_fit_continue_from_the_weights(kind):
+    X, y, _ = _data("multiclass" if kind == "classifier" else "regression")
+    X_dask, y_dask = _dask(70, X, y)
+    fits = []
+    for X_fit, y_fit in ((X_dask, y_dask), (X, y)):
+        est = _estimator(
+            "multiclass" if kind == "classifier" else "regression", max_iter=10
+        )
+        est.fit(X_fit, y_fit)
+        if kind == "classifier":
+            est.set_params(warm_start=True).fit(X_fit, y_fit)
+        else:
+            est.partial_fit(X_fit, y_fit)  # one more L-BFGS run
+        fits.append(est)
+    assert len(fits[0].loss_curve_) == 10  # the second run's
+    _assert_same_model(*fits)
+
+
+@pytest.mark.parametrize("kind", ["binary", "regression"])
+def test_empty_chunks_and_column_vector_targets(kind):
+    X, y, _ = _data(kind)
+    chunks = (100, 0, 200)  # Dask makes such chunks, e.g. by filtering rows
+    with pytest.warns(DataConversionWarning, match="column-vector y"):
+        on_dask = _estimator(kind).fit(*_dask(chunks, X, y[:, None]))
+    _assert_same_model(on_dask, _estimator(kind).fit(X, y))
+    assert on_dask.predict(_dask(chunks, X)[0]).compute().shape == (300,)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_stochastic_solvers_compute_dask_input_in_memory(solver):
+    """sgd and adam do not train on the workers (yet): Dask input is
+    computed in this process, and the model is the in-memory one."""
+    X, y, _ = _data("binary")
+    params = dict(hidden_layer_sizes=(8,), solver=solver, max_iter=5, random_state=0)
+    on_dask = BPClassifier(**params).fit(*_dask(70, X, y))
+    _assert_identical_models(on_dask, BPClassifier(**params).fit(X, y))
+
+
+def test_tree_sum_adds_in_chunk_order():
+    """Strings add by concatenation: the order of the additions shows."""
+    workers = Workers(None)
+    parts = [workers.submit(tuple, letter) for letter in "abcdefg"]
+    total = tree_sum(workers, parts, split_every=2)
+    assert workers.result(total) == ("abcdefg",)
+    adds = [key for key in total.__dask_graph__() if str(key).startswith("_add")]
+    assert len(adds) == 6  # (ab)(cd)(ef)g, (abcd)(efg), (abcdefg)
+
+
+# ----------------------------------------------------------------------
+# Bad input: a clear error, and nothing computed
+# ----------------------------------------------------------------------
+def _refuse(block):
+    raise AssertionError("a chunk was computed")
+
+
+def _uncomputable(shape, chunks):
+    """A Dask array whose every chunk raises when computed."""
+    return da.zeros(shape, chunks=chunks).map_blocks(_refuse, dtype=float)
+
+
+def _unknown_rows(array):
+    """``array`` with unknown (NaN) row chunk sizes, every row kept."""
+    return array[da.isfinite(array[:, 0] if array.ndim == 2 else array)]
+
+
+# (X, y, sample_weight) by what is wrong with them, and the error's words.
+_BAD_CHUNKS = {
+    "X-column-chunks": (((100, 6), (50, 3)), (100, 50), None, "along its columns"),
+    "y-other-row-chunks": (((100, 6), 50), (100, 40), None, "chunked differently"),
+    "weights-other-row-chunks": (((100, 6), 50), (100, 50), (100, 25), "different"),
+    "X-1-D": ((100, 50), (100, 50), None, "2-D"),
+}
+
+
+@pytest.mark.parametrize("kind", ["binary", "regression"])
+@pytest.mark.parametrize("bad", _BAD_CHUNKS)
+def test_bad_chunking_is_refused_before_any_work(bad, kind):
+    *arrays, match = _BAD_CHUNKS[bad]
+    X, y, sample_weight = (None if a is None else _uncomputable(*a) for a in arrays)
+    with pytest.raises(ValueError, match=match):
+        _estimator(kind).fit(X, y, sample_weight=sample_weight)
+
+
+@pytest.mark.parametrize("unknown", ["X", "y", "sample_weight"])
+def test_unknown_chunk_sizes_are_refused_before_any_work(unknown):
+    data = {
+        "X": _uncomputable((100, 6), 50),
+        "y": _uncomputable(100, 50),
+        "sample_weight": _uncomputable(100, 50),
+    }
+    data[unknown] = _unknown_rows(data[unknown])
+    with pytest.raises(ValueError, match=f"{unknown} has unknown chunk sizes"):
+        _estimator("binary").fit(**data)
+
+
+def test_in_memory_targets_of_another_length_are_refused():
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        _estimator("binary").fit(_uncomputable((100, 6), 50), np.zeros(90))
+
+
+@pytest.mark.parametrize(
+    "kind, spoil, match",
+    [
+        ("binary", lambda X, y, w: (np.where(X > 2, np.nan, X), y, w), "NaN"),
+        ("binary", lambda X, y, w: (X, y, -w), "Negative values"),
+        ("binary", lambda X, y, w: (X, y, 0 * w), "positive sum"),
+        ("regression", lambda X, y, w: (X, np.where(y > 1, np.inf, y), w), "inf"),
+    ],
+    ids=["X-nan", "negative-weights", "zero-weights", "y-inf"],
+)
+def test_bad_values_raise_as_in_memory_and_keep_the_model(kind, spoil, match):
+    X, y, sample_weight = _data(kind)
+    est = _estimator(kind, max_iter=3).fit(X, y)
+    before = [W.copy() for W in est.coefs_]
+    X, y, sample_weight = spoil(X, y, sample_weight)
+    with pytest.raises(ValueError, match=match):
+        _estimator(kind).fit(X, y, sample_weight=sample_weight)  # in memory
+    with pytest.raises(ValueError, match=match):
+        est.fit(*_dask(70, X, y), sample_weight=_dask(70, sample_weight)[0])
+    for W, W_before in zip(est.coefs_, before):
+        assert_array_equal(W, W_before)
+
+
+def test_poisson_refuses_a_negative_target_in_any_chunk():
+    X, y, _ = _data("regression")
+    y = np.abs(y)
+    y[250] = -1.0  # in the last chunk only
+    with pytest.raises(ValueError, match="non-negative targets"):
+        _estimator("regression", loss="poisson").fit(*_dask(70, X, y))
+
+
+def test_multilabel_dask_targets_are_refused():
+    X, y, _ = _data("binary")
+    Y = np.stack([y, 1 - y], axis=1)
+    with pytest.raises(ValueError, match="Multilabel"):
+        _estimator("binary").fit(*_dask(100, X, Y))
+
+
+# ----------------------------------------------------------------------
+# On the cluster
+# ----------------------------------------------------------------------
+def _fit_on(client, estimator, *args, **kwargs):
+    """``estimator.fit(*args, **kwargs)`` on ``client``'s workers; checks
+    that the losses were computed there."""
+    with client.as_current(), distributed.get_task_stream(client) as stream:
+        estimator.fit(*args, **kwargs)
+    assert _task_counts(stream)["chunk_sums"] > 0
+    return estimator
+
+
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "regression"])
+@pytest.mark.parametrize(
+    "chunks, y_in_memory",
+    [(70, False), ((100, 37, 163), True)],
+    ids=["even-chunks", "uneven-chunks-numpy-y"],
+)
+def test_lbfgs_on_the_cluster_is_the_fit_in_memory(client, kind, chunks, y_in_memory):
+    X, y, sample_weight = _data(kind)
+    X_dask, y_dask, w_dask = _dask(chunks, X, y, sample_weight)
+    on_cluster = _fit_on(
+        client,
+        _estimator(kind),
+        X_dask,
+        y if y_in_memory else y_dask,
+        sample_weight=w_dask,
+    )
+    in_memory = _estimator(kind).fit(X, y, sample_weight=sample_weight)
+    _assert_same_model(on_cluster, in_memory)
+    assert on_cluster.n_iter_ == 25
+
+
+@pytest.mark.parametrize("kind", ["binary", "regression"])
+def test_convex_models_agree_at_convergence(client, kind):
+    """No hidden layer and an L2 penalty: one optimum, reached by both."""
+    X, y, sample_weight = _data(kind)
+    params = dict(hidden_layer_sizes=(), alpha=1e-2, max_iter=500, tol=1e-8)
+    on_cluster = _fit_on(
+        client,
+        _estimator(kind, **params),
+        *_dask(70, X, y),
+        sample_weight=_dask(70, sample_weight)[0],
+    )
+    in_memory = _estimator(kind, **params).fit(X, y, sample_weight=sample_weight)
+    assert on_cluster.n_iter_ < 500  # converged
+    _assert_same_model(on_cluster, in_memory)
+
+
+@pytest.mark.parametrize("class_weight", ["balanced", {0: 2.0, 2: 0.5}])
+def test_class_weight_times_sample_weight(client, class_weight):
+    X, y, sample_weight = _data("multiclass")
+    X_dask, y_dask, w_dask = _dask(70, X, y, sample_weight)
+    on_cluster = _fit_on(
+        client,
+        _estimator("multiclass", class_weight=class_weight),
+        X_dask,
+        y_dask,
+        sample_weight=w_dask,
+    )
+    in_memory = _estimator("multiclass", class_weight=class_weight)
+    _assert_same_model(on_cluster, in_memory.fit(X, y, sample_weight=sample_weight))
+
+
+def test_same_model_bit_for_bit_on_any_number_of_workers(client):
+    """The tree of additions depends on the chunks alone: 2 worker
+    processes, 1 worker thread and the local scheduler agree exactly, for
+    more iterations than the in-memory fit stays within 1e-8 of them."""
+    X, y, sample_weight = _data("binary")
+    arrays = _dask((100, 37, 163), X, y, sample_weight)
+    est = _estimator("binary", max_iter=60)
+    local = est.fit(arrays[0], arrays[1], sample_weight=arrays[2])
+    models = []
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
+        ) as one_worker,
+        distributed.Client(one_worker, set_as_default=False) as one_worker_client,
+    ):
+        for on in (client, one_worker_client):
+            est = _estimator("binary", max_iter=60)
+            models.append(_fit_on(on, est, *arrays[:2], sample_weight=arrays[2]))
+    assert local.n_iter_ == 60
+    for model in models:
+        _assert_identical_models(model, local)
+
+
+def test_the_training_data_is_never_gathered(client):
+    """32 MB of rows made on the workers: this process's allocations stay
+    an eighth of them (about 2 MB: the local cluster's scheduler, which
+    lives here, and labels, sums and weights), where gathering the rows
+    would take all 32."""
+    rng = da.random.default_rng(0)
+    X = rng.standard_normal((200_000, 20), chunks=(25_000, 20))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    clf = BPClassifier(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=3)
+    with client.as_current():  # what a first fit imports is not data
+        clf.fit(X[:1000], y[:1000])
+    tracemalloc.start()
+    try:
+        with client.as_current():
+            clf.fit(X, y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert clf.n_iter_ == 3
+    assert peak < X.nbytes / 8, f"{peak / 1e6:.1f} MB traced"
+
+
+def _task_counts(stream):
+    """Tasks run, by the name of their array (a chunk's key is the array's
+    name and token, and its index) or function (a task's key is its name
+    and a uuid)."""
+    names = Counter()
+    for task in stream.data:
+        key = task["key"]
+        names[key[0].rsplit("-", 1)[0] if isinstance(key, tuple) else key[:-37]] += 1
+    return names
+
+
+def test_the_data_is_read_once_and_each_evaluation_is_one_tree(client):
+    """Reading and checking the chunks costs the same tasks for 2 iterations
+    as for 20: the chunks are kept; every evaluation is one task per chunk
+    and one addition (5 chunks)."""
+    X, y, _ = _data("binary")
+    evaluations, others = [], []
+    for max_iter in (2, 20):
+        with client.as_current(), distributed.get_task_stream(client) as stream:
+            _estimator("binary", max_iter=max_iter).fit(*_dask(60, X, y))
+        counts = _task_counts(stream)
+        evaluations.append(counts.pop("_add"))
+        assert counts.pop("chunk_sums") == 5 * evaluations[-1]
+        others.append(counts)
+        workers = set(client.scheduler_info()["workers"])
+        assert {task["worker"] for task in stream.data} <= workers
+    assert evaluations[0] >= 2 and evaluations[1] >= 20
+    assert others[0] == others[1]
+    assert sum(n for name, n in others[0].items() if "_checked_rows" in name) >= 5
+
+
+# ----------------------------------------------------------------------
+# Prediction: lazy, one task per row block
+# ----------------------------------------------------------------------
+def test_classifier_predictions_are_lazy_blocks(client):
+    X, y, _ = _data("multiclass")
+    labels = np.array(["ant", "bee", "cat"])[y]
+    clf = _estimator("multiclass").fit(X, labels)
+    X_dask = _dask((100, 37, 163), X)[0]
+    for method in ("predict", "predict_proba", "predict_log_proba"):
+        lazy = getattr(clf, method)(X_dask)
+        assert isinstance(lazy, da.Array)
+        assert lazy.chunks[0] == X_dask.chunks[0]
+        with client.as_current(), distributed.get_task_stream(client) as stream:
+            got = lazy.compute()
+        assert _task_counts(stream)["_predict_block"] == 3
+        expected = getattr(clf, method)(X)
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        if method == "predict":
+            assert_array_equal(got, expected)
+        else:
+            assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
+    with client.as_current():
+        assert clf.score(X_dask, _dask((100, 37, 163), labels)[0]) == clf.score(
+            X, labels
+        )
+
+
+@pytest.mark.parametrize("n_outputs", [1, 2])
+def test_regressor_predictions_are_lazy_blocks(n_outputs):
+    X, y, _ = _data("regression")
+    Y = np.stack([y, -y], axis=1)[:, :n_outputs].squeeze()
+    reg = _estimator("regression").fit(X, Y)
+    # Chunks along the columns and of unknown size: both fine to predict.
+    X_dask = _unknown_rows(da.from_array(X, chunks=(70, 3)))
+    lazy = reg.predict(X_dask)
+    assert isinstance(lazy, da.Array) and lazy.ndim == Y.ndim
+    assert_allclose(lazy.compute(), reg.predict(X), rtol=1e-12)
+    assert reg.score(_dask(70, X)[0], Y) == pytest.approx(reg.score(X, Y), 1e-12)
+
+
+def test_predicting_needs_a_fitted_model_of_the_same_width():
+    X_dask = _dask(70, _data("binary")[0])[0]
+    with pytest.raises(Exception, match="not fitted"):
+        BPClassifier().predict(X_dask)
+    clf = _estimator("binary", max_iter=2).fit(X_dask[:, :5], _data("binary")[1])
+    with pytest.raises(ValueError, match="features"):
+        clf.predict(X_dask)
