@@ -39,6 +39,7 @@ from ._callbacks import (
     copied_weights,
     with_callbacks,
 )
+from ._chunked_training import ChunkedHeldOut
 from ._dask import DaskSupport, is_dask_array
 from ._moving import converted, host_state, restored_state
 from ._progress import ProgressDisplay
@@ -50,12 +51,14 @@ from ._validation import (
     check_hidden_activations,
     check_hidden_layer_sizes,
     check_sample_weight,
+    check_validation_size,
 )
 from ._versioning import check_version, stamp_version
 from .core import (
     HIDDEN_ACTIVATIONS,
     OPTIMIZERS,
     Identity,
+    ParameterLayout,
     Workspace,
     backprop,
     dropout_masks,
@@ -251,19 +254,24 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
         keys = None if X_train is None else row_keys(X_train, salt)
 
         def masks(X, rows=None):
-            drawn = dropout_masks(
+            return dropout_masks(
                 row_keys(X, salt) if rows is None or keys is None else keys[rows],
                 hidden_units,
                 rates,
                 self._dropout_seed,
-                self._dropout_step,
+                self._next_dropout_step(),
                 host_dtype(X.dtype),
                 like=X,  # drawn in numpy, moved to X's library and device
             )
-            self._dropout_step += 1
-            return drawn
 
         return masks
+
+    def _next_dropout_step(self):
+        """The training step number of the next dropout masks (each step
+        draws fresh ones)."""
+        step = self._dropout_step
+        self._dropout_step += 1
+        return step
 
     def _forward(self, X):
         """Network output for already validated ``X``; writes nothing shared."""
@@ -495,7 +503,8 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
 
     # ------------------------------------------------------------------
     # Stochastic solvers: fit -> _fit -> _fit_stochastic ->
-    # TrainingStep.run_epoch (one epoch) -> TrainingStep.step (one batch)
+    # TrainingStep.run_epoch (one epoch) -> TrainingStep.step (one batch);
+    # on Dask arrays ChunkedTrainingStep (skbp._chunked_training) in its place
     # ------------------------------------------------------------------
     def _make_optimizer(self, params):
         """The optimizer named by ``solver``, built around ``params``.
@@ -521,36 +530,36 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
     ):
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
-        train, validation = self._split_validation(X, Y, sample_weight, held_out)
-        n_samples = train[0].shape[0]
-        batch_size = self._batch_size(n_samples)
-        workspace = self._workspace(layer_units, batch_size, X)
         # coefs_ and intercepts_ become views of one flat vector, in the
-        # layout of the workspace's flat gradients, so that the optimizer
-        # steps every parameter with a few operations per batch.
+        # layout of the flat gradients, so that the optimizer steps every
+        # parameter with a few operations per batch.
         # Re-packed on every call: the user may have assigned new arrays.
-        flat = workspace.layout.pack(self.coefs_, self.intercepts_)
-        self.coefs_, self.intercepts_ = workspace.layout.views(flat)
+        layout = ParameterLayout.from_layer_units(layer_units)
+        flat = layout.pack(self.coefs_, self.intercepts_)
+        self.coefs_, self.intercepts_ = layout.views(flat)
         optimizer = getattr(self, "_optimizer", None)
         if not incremental or optimizer is None:
             self._optimizer = self._make_optimizer([flat])
-        step = self._training_step(flat, workspace, train, batch_size)
+        # One epoch's runner: batches in memory, or steps over the chunks of
+        # Dask arrays on their workers (skbp._chunked_training).
+        if self._trains_on_dask(X):
+            step, validation = self._chunked_training_step(
+                flat, X, Y, sample_weight, held_out
+            )
+        else:
+            train, validation = self._split_validation(X, Y, sample_weight, held_out)
+            step = self._training_step(flat, layer_units, train)
+        n_samples = step.n_samples
 
         checkpoint = EpochCheckpoint(self)
         self.n_iter_ = 0
-        order = np.arange(n_samples)
         display = self._progress_display(incremental)
         weights = copied_weights(self)
         with self._interruptible(checkpoint, display):
             for _ in range(self.max_iter):
                 tasks.begin_step(weights)
-                if self.shuffle:
-                    # Shuffle indices, not the data: no copy of X per epoch.
-                    # Each epoch reshuffles the last order, as scikit-learn
-                    # does; shuffling in place draws the same permutation as
-                    # sklearn.utils.shuffle(order) without its two copies.
-                    self._random_state.shuffle(order)
-                epoch_loss = step.run_epoch(order if self.shuffle else None)
+                order = step.epoch_order(self._random_state) if self.shuffle else None
+                epoch_loss = step.run_epoch(order)
                 stop = self._end_epoch(epoch_loss, n_samples, validation)
                 checkpoint.save(self, flat)  # the last completed epoch
                 if display is not None:
@@ -574,12 +583,14 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
             self.coefs_ = self._best_coefs
             self.intercepts_ = self._best_intercepts
 
-    def _training_step(self, flat, workspace, train, batch_size):
+    def _training_step(self, flat, layer_units, train):
         """The :class:`TrainingStep` of this fit, given what it needs.
 
         ``flat`` of shape (n_parameters,) is what ``coefs_`` and
         ``intercepts_`` view; ``train`` is ``(X, Y, sample_weight)``.
         """
+        batch_size = self._batch_size(train[0].shape[0])
+        workspace = self._workspace(layer_units, batch_size, train[0])
         return TrainingStep(
             flat,
             workspace,
@@ -668,27 +679,26 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
         """
         if held_out is not None or not self.early_stopping:
             return (X, Y, sample_weight), held_out
-        if not self.validation_fraction > 0:
-            raise ValueError(
-                "early_stopping=True scores each epoch on held-out rows: it needs "
-                "validation_fraction > 0, got validation_fraction="
-                f"{self.validation_fraction!r}."
-            )
+        self._check_validation_fraction()
         train_rows, val_rows = train_test_split(
             np.arange(X.shape[0]),
             random_state=self._random_state,
             test_size=self.validation_fraction,
             stratify=self._stratify_labels(to_host(Y)),
         )
-        if val_rows.shape[0] < 2:
-            raise ValueError(
-                "The validation set is too small. Increase 'validation_fraction' "
-                "or the size of your dataset."
-            )
+        check_validation_size(val_rows.shape[0])
         train = tuple(take_rows(a, train_rows) for a in (X, Y, sample_weight))
         return train, self._as_held_out(
             *(take_rows(a, val_rows) for a in (X, Y, sample_weight))
         )
+
+    def _check_validation_fraction(self):
+        if not self.validation_fraction > 0:
+            raise ValueError(
+                "early_stopping=True scores each epoch on held-out rows: it needs "
+                "validation_fraction > 0, got validation_fraction="
+                f"{self.validation_fraction!r}."
+            )
 
     def _as_held_out(self, X_val, Y_val, sample_weight_val):
         """:class:`HeldOut` rows from arrays where the training data lives."""
@@ -737,15 +747,20 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
             if curve is not None:  # kept aligned with loss_curve_
                 curve.append(float("nan"))
             return None
-        output, loss = forward_loss(
-            validation.X,
-            validation.Y,
-            self.coefs_ if coefs is None else coefs,
-            self.intercepts_ if intercepts is None else intercepts,
-            self._activations(),
-            self._output_loss(),
-            validation.sample_weight,
-        )
+        coefs = self.coefs_ if coefs is None else coefs
+        intercepts = self.intercepts_ if intercepts is None else intercepts
+        if isinstance(validation, ChunkedHeldOut):  # on the workers
+            loss, score = validation.evaluate(coefs, intercepts)
+        else:
+            output, loss = forward_loss(
+                validation.X,
+                validation.Y,
+                coefs,
+                intercepts,
+                self._activations(),
+                self._output_loss(),
+                validation.sample_weight,
+            )
         if curve is None:
             # Epochs before this one (warm start, partial_fit) had no
             # validation set: NaN, so that entry k is loss_curve_[k]'s epoch.
@@ -755,6 +770,8 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
         curve.append(float(loss))
         if not (self.early_stopping and self.solver in _STOCHASTIC_SOLVERS):
             return None
+        if isinstance(validation, ChunkedHeldOut):
+            return score
         return self._score_output(output, validation.y, validation.host_weight)
 
     def _update_no_improvement_count(self, score):

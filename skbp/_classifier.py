@@ -12,6 +12,7 @@ from sklearn.utils.validation import column_or_1d
 from ._array_api import all_finite, is_device_array, namespace_of, to_host
 from ._base import BaseBackprop
 from ._callbacks import with_callbacks
+from ._chunked_training import ChunkAccuracy
 from ._dask import class_weighted, dask_blocks, distinct_labels, target_blocks
 from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS
 from ._repr_html import DocLinkMixin
@@ -200,13 +201,7 @@ class BPClassifier(DocLinkMixin, ClassifierMixin, BaseBackprop):
         (:func:`~skbp._validation.class_weight_rows`)."""
         if self.class_weight is None:
             return sample_weight
-        if incremental and isinstance(self.class_weight, str):
-            raise ValueError(
-                "class_weight='balanced' needs the class frequencies of the whole "
-                "data, which partial_fit does not see. Compute the weights once "
-                "with sklearn.utils.class_weight.compute_class_weight('balanced', "
-                "classes=classes, y=y) and pass them as a dict."
-            )
+        self._check_incremental_class_weight(incremental)
         return class_weight_rows(
             self.class_weight,
             Y,
@@ -214,6 +209,15 @@ class BPClassifier(DocLinkMixin, ClassifierMixin, BaseBackprop):
             sample_weight,
             multilabel=self._label_binarizer.y_type_.startswith("multilabel"),
         )
+
+    def _check_incremental_class_weight(self, incremental):
+        if incremental and isinstance(self.class_weight, str):
+            raise ValueError(
+                "class_weight='balanced' needs the class frequencies of the whole "
+                "data, which partial_fit does not see. Compute the weights once "
+                "with sklearn.utils.class_weight.compute_class_weight('balanced', "
+                "classes=classes, y=y) and pass them as a dict."
+            )
 
     # -- Dask input (skbp._dask) ------------------------------------------
     def _dask_targets(self, y, incremental, dtype, workers):
@@ -230,14 +234,19 @@ class BPClassifier(DocLinkMixin, ClassifierMixin, BaseBackprop):
         n_outputs = indicator_matrix(labels[:1], binarizer).shape[1]
         return target_blocks(y, indicator_matrix, n_outputs, bool, binarizer)
 
-    def _dask_sample_weight_hook(self, Y, sample_weight, workers):
+    def _dask_sample_weight_hook(self, Y, sample_weight, incremental, workers):
         """Multiply Dask ``sample_weight`` by each row's class weight
         (:func:`~skbp._dask.class_weighted`)."""
         if self.class_weight is None:
             return sample_weight
+        self._check_incremental_class_weight(incremental)
         return class_weighted(
             self.class_weight, Y, self.classes_, sample_weight, workers
         )
+
+    def _chunked_score(self):
+        """Early stopping's accuracy on validation rows in chunks."""
+        return ChunkAccuracy(len(self.classes_))
 
     def _check_known_classes(self, y):
         classes = unique_labels(y)
@@ -436,8 +445,12 @@ class BPClassifier(DocLinkMixin, ClassifierMixin, BaseBackprop):
         """
         self._validate_params()
         if self._first_partial_fit(classes):
-            check_finite_targets(y)
-            target_type = type_of_target(y)
+            # A Dask y stays where it is: its chunks are checked there, and
+            # a 2-D one (multilabel) refused.
+            target_type = "dask" if self._trains_on_dask(X) else None
+            if target_type is None:
+                check_finite_targets(y)
+                target_type = type_of_target(y)
             self._label_binarizer = LabelBinarizer()
             self._label_binarizer.fit(
                 y if target_type.startswith("multilabel") else classes

@@ -1,9 +1,9 @@
 """Dask arrays in ``fit`` and ``predict``: the estimators' side.
 
-``fit`` with ``solver='lbfgs'`` and ``X`` a Dask array trains where the
+``fit`` (and ``partial_fit``) with ``X`` a Dask array trains where the
 array's chunks are (the workers of the active ``distributed`` Client, or
-Dask's local scheduler without one), and never gathers them in this
-process:
+Dask's local scheduler without one), with every solver, and never gathers
+them in this process:
 
 - the input's structure is checked first, before any work is sent
   (:func:`check_dask_input`): whole rows in each chunk, ``y`` and
@@ -13,14 +13,16 @@ process:
   there for the whole fit (:meth:`DaskSupport._dask_training_data`); only
   labels and sums come back (``classes_``, the weights' totals);
 - each L-BFGS evaluation is a tree of tasks over the chunks
-  (:mod:`skbp._data_parallel`), run by the estimator's own L-BFGS loop.
+  (:mod:`skbp._data_parallel`), run by the estimator's own L-BFGS loop;
+- each step of ``'sgd'`` and ``'adam'`` is a tree of tasks over every
+  chunk's share of a global batch, and the epochs are the estimator's own
+  loop (:mod:`skbp._chunked_training`); early stopping's validation rows
+  are drawn in each chunk and stay on its worker
+  (:meth:`DaskSupport._chunked_training_step`).
 
 ``predict`` and the other prediction methods, given a Dask array, return a
 lazy Dask array: one task per row block, as dask-ml's ``ParallelPostFit``
 does (:func:`dask_blocks`).
-
-The stochastic solvers (``'sgd'``, ``'adam'``) read Dask input as any
-array-like: ``validate_data`` computes it in this process.
 
 Dask is imported only when Dask arrays are given: skbp does not need it
 otherwise.
@@ -28,6 +30,7 @@ otherwise.
 
 import functools
 import math
+import operator
 import sys
 import warnings
 from numbers import Number
@@ -38,16 +41,28 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._chunked_training import (
+    ChunkedHeldOut,
+    ChunkedTrainingStep,
+    DropoutDraw,
+    Network,
+    TrainingChunk,
+    chunk_row_keys,
+    split_chunk,
+    validation_sizes,
+)
 from ._data_parallel import ChunkedLoss, Workers
 from ._validation import (
     check_class_weighted,
+    check_dropout,
+    check_validation_size,
     check_weight_total,
     check_weight_values,
     class_index,
     class_weights_of_totals,
     weight_scale,
 )
-from .core import ParameterLayout
+from .core import ParameterLayout, to_numpy
 
 __all__ = [
     "is_dask_array",
@@ -58,11 +73,6 @@ __all__ = [
     "target_blocks",
     "class_weighted",
 ]
-
-#: The solvers that train where the chunks are; with the others, Dask
-#: input is computed in this process (data-parallel sgd and adam: planned,
-#: issue 17).
-DATA_PARALLEL_SOLVERS = ("lbfgs",)
 
 
 def is_dask_array(value):
@@ -346,13 +356,9 @@ class DaskSupport:
 
     def _trains_on_dask(self, X):
         """Whether ``fit`` trains on ``X``'s chunks where they are: a Dask
-        array, a data-parallel solver, and no array API dispatch (under it
-        Dask arrays are one more array library, as before)."""
-        return (
-            is_dask_array(X)
-            and self.solver in DATA_PARALLEL_SOLVERS
-            and not get_config()["array_api_dispatch"]
-        )
+        array, and no array API dispatch (under it Dask arrays are one more
+        array library, as before)."""
+        return is_dask_array(X) and not get_config()["array_api_dispatch"]
 
     def _dask_training_data(self, X, y, sample_weight, incremental, reset):
         """Check, encode and keep the Dask training data on the workers.
@@ -397,11 +403,13 @@ float or None
         )
         Y = self._dask_targets(y, incremental, dtype, workers)
         sample_weight = _checked_total(sample_weight, workers)
-        sample_weight = self._dask_sample_weight_hook(Y, sample_weight, workers)
+        sample_weight = self._dask_sample_weight_hook(
+            Y, sample_weight, incremental, workers
+        )
         Y, sample_weight = workers.persist(Y, sample_weight)
         return X, Y, sample_weight
 
-    def _dask_sample_weight_hook(self, Y, sample_weight, workers):
+    def _dask_sample_weight_hook(self, Y, sample_weight, incremental, workers):
         """Final row weights of Dask input (the classifier adds class
         weights), as ``_sample_weight_hook`` in memory."""
         return sample_weight
@@ -422,6 +430,109 @@ float or None
             self._output_loss(),
             self.alpha,
         )
+
+    def _chunked_training_step(self, flat, X, Y, sample_weight, held_out):
+        """The epochs of ``'sgd'`` or ``'adam'`` on :meth:`_dask_training_data`'s
+        arrays, and their validation rows.
+
+        Parameters
+        ----------
+        flat : ndarray of shape (n_parameters,)
+            What ``coefs_`` and ``intercepts_`` view, stepped in place.
+        X, Y, sample_weight : dask.array.Array
+            Kept on the workers, in the same row chunks (``sample_weight``
+            may be None).
+        held_out : HeldOut or None
+            ``fit``'s own validation data (in memory).
+
+        Returns
+        -------
+        step : ChunkedTrainingStep
+        validation : HeldOut, ChunkedHeldOut or None
+            ``held_out``; else, with early stopping, ``validation_fraction``
+            of each chunk's rows, kept on its worker.
+        """
+        workers = Workers.active()
+        n_chunks = X.numblocks[0]
+        blocks = zip(*(workers.blocks(a, n_chunks) for a in (X, Y, sample_weight)))
+        # Each chunk's X, Y and weights in one piece, where its X is.
+        data = [workers.keep(_together, *block) for block in blocks]
+        network = Network(
+            ParameterLayout.of(self.coefs_, self.intercepts_),
+            self._activations(),
+            self._output_loss(),
+        )
+        rows, sizes = [None] * n_chunks, list(X.chunks[0])
+        validation = held_out
+        if held_out is None and self.early_stopping:
+            rows, sizes, validation = self._chunked_split(workers, data, sizes, Y)
+            validation = ChunkedHeldOut(
+                workers, validation, network, self._chunked_score()
+            )
+        dropout, keys = self._chunked_dropout(workers, data)
+        return ChunkedTrainingStep(
+            flat,
+            workers,
+            [TrainingChunk(*chunk) for chunk in zip(data, rows, sizes, keys)],
+            self._batch_size(sum(sizes)),
+            network=network,
+            optimizer=self._optimizer,
+            alpha=self.alpha,
+            dropout=dropout,
+            dropout_step=self._next_dropout_step,
+        ), validation
+
+    def _chunked_split(self, workers, data, sizes, Y):
+        """Early stopping's split, drawn in each chunk on its worker
+        (:func:`~skbp._chunked_training.split_chunk`, stratified by class for
+        a classifier): ``ceil(validation_fraction * n_c)`` rows of each
+        chunk of ``n_c`` rows are held out.
+
+        Returns each chunk's handle of its training rows, their numbers, and
+        the handles of the validation chunks (the non-empty ones).
+        """
+        self._check_validation_fraction()
+        n_val = validation_sizes(sizes, self.validation_fraction)
+        check_validation_size(sum(n_val))
+        if sum(n_val) == sum(sizes):
+            raise ValueError(
+                f"With n_samples={sum(sizes)} and validation_fraction="
+                f"{self.validation_fraction}, every row is held out for "
+                "validation: none is left to train on."
+            )
+        seed = int(self._random_state.randint(np.iinfo(np.int32).max))
+        stratify = self._stratify_labels(Y) is not None
+        splits = [
+            workers.keep(split_chunk, chunk, k, (seed, index), stratify)
+            for index, (chunk, k) in enumerate(zip(data, n_val))
+        ]
+        rows = [workers.keep(operator.getitem, split, 0) for split in splits]
+        held_out = [
+            workers.keep(operator.getitem, split, 1)
+            for split, k in zip(splits, n_val)
+            if k
+        ]
+        return rows, [n - k for n, k in zip(sizes, n_val)], held_out
+
+    def _chunked_dropout(self, workers, data):
+        """The dropout draw of a fit on chunks, and each chunk's handle of
+        its rows' keys (None and Nones without dropout)."""
+        rates = check_dropout(self.dropout, len(self.coefs_) - 1)
+        if not any(rates):
+            return None, [None] * len(data)
+        draw = DropoutDraw(
+            [W.shape[1] for W in self.coefs_[:-1]],
+            rates,
+            self._dropout_seed,
+            self.coefs_[0].dtype,
+        )
+        salt = to_numpy(self._dropout_salt)
+        return draw, [workers.keep(chunk_row_keys, chunk, salt) for chunk in data]
+
+
+def _together(X, Y, sample_weight):
+    """A chunk's arrays as one piece of data (a task)."""
+    return X, Y, sample_weight
 
 
 # ----------------------------------------------------------------------

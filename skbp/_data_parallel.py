@@ -4,7 +4,7 @@ The training rows are cut into chunks (the row blocks of Dask arrays), each
 kept in the memory of one Dask worker for the whole fit. One evaluation of
 the training loss for L-BFGS is a tree of tasks:
 
-1. the weights go to every worker once (:meth:`Workers.broadcast`);
+1. the weights go to the workers with the tasks (:meth:`Workers.share`);
 2. each chunk :math:`c` returns its total row weight :math:`S_c` and its
    sums :math:`S_c J_c` and :math:`S_c \nabla J_c` (:func:`chunk_sums`:
    the core's :func:`~skbp.core.backprop` on the chunk, without the L2
@@ -24,6 +24,15 @@ the chunks only change the order of the additions. The tree's shape depends
 on the number of chunks alone, so that a fit gives the same numbers on any
 number of workers.
 
+The stochastic solvers' steps are trees of the same kind, over each
+chunk's share of a batch (:mod:`skbp._chunked_training`).
+
+One evaluation is one graph of tasks, sent at once and computed to one
+result (:meth:`Workers.task`, :meth:`Workers.value`): a single round trip
+between this process and the scheduler. Each chunk has a task of its own
+(not one task per worker for all its chunks): the additions then follow
+the chunks, never the placement of the chunks on workers.
+
 Without a ``distributed`` Client the same tasks run on Dask's local
 scheduler, in this process (:class:`Workers`). Dask is imported here only
 when used: skbp needs it for Dask input only.
@@ -31,12 +40,17 @@ when used: skbp needs it for Dask input only.
 
 import functools
 import operator
+import uuid
 
 import numpy as np
 
 from .core import add_l2_gradient, backprop, l2_penalty
 
-__all__ = ["Workers", "ChunkedLoss", "chunk_sums", "tree_sum"]
+__all__ = ["Workers", "ChunkedLoss", "chunk_sums", "tree_sum", "mean_with_l2"]
+
+#: Weights up to this size (bytes) travel inside every task that reads
+#: them; larger ones as one piece of data that each worker fetches once.
+SHARED_INLINE_BYTES = 1 << 16
 
 
 def _add(*parts):
@@ -56,27 +70,29 @@ def tree_sum(workers, parts, split_every=8):
     Parameters
     ----------
     workers : Workers
-    parts : list of handles
-        Results of :meth:`Workers.submit`: tuples of numbers and arrays
-        (the same structure in each).
+    parts : list of tasks
+        From :meth:`Workers.task`: tuples of numbers and arrays (the same
+        structure in each); at least one.
     split_every : int, default=8
         The most parts one task adds (at least 2).
 
     Returns
     -------
-    handle
-        A handle of the total (read it with :meth:`Workers.result`).
+    task
+        The total (compute it with :meth:`Workers.value`).
     """
     while len(parts) > 1:
         groups = [parts[i : i + split_every] for i in range(0, len(parts), split_every)]
         parts = [
-            workers.submit(_add, *group) if len(group) > 1 else group[0]
+            workers.task(_add, *group) if len(group) > 1 else group[0]
             for group in groups
         ]
     return parts[0]
 
 
-def chunk_sums(X, Y, sample_weight, flat_weights, layout, activations, loss):
+def chunk_sums(
+    X, Y, sample_weight, flat_weights, layout, activations, loss, dropout_masks=None
+):
     r"""One chunk's total weight :math:`S_c` and summed loss and gradient.
 
     Parameters
@@ -90,6 +106,8 @@ def chunk_sums(X, Y, sample_weight, flat_weights, layout, activations, loss):
     layout : ParameterLayout
     activations : list of Activation
     loss : Loss
+    dropout_masks : list, optional
+        The rows' dropout masks (:func:`~skbp.core.dropout_masks`).
 
     Returns
     -------
@@ -105,10 +123,54 @@ def chunk_sums(X, Y, sample_weight, flat_weights, layout, activations, loss):
         return 0.0, 0.0, np.zeros(layout.size)
     coefs, intercepts = layout.views(flat_weights)
     J, coef_grads, intercept_grads = backprop(
-        X, Y, coefs, intercepts, activations, loss, 0.0, sample_weight
+        X,
+        Y,
+        coefs,
+        intercepts,
+        activations,
+        loss,
+        0.0,
+        sample_weight,
+        dropout_masks=dropout_masks,
     )
     grad = layout.pack(coef_grads, intercept_grads, dtype=np.float64)
     return total, total * float(J), total * grad
+
+
+def mean_with_l2(total, weighted_loss, weighted_grad, coefs, layout, alpha):
+    r"""The loss and gradient of rows from their chunks' sums, L2 term added.
+
+    .. math:: J = \frac{\sum_c S_c J_c}{S}
+              + \frac{\alpha}{2 S} \sum_l \lVert W_l \rVert_F^2,
+              \qquad \nabla J = \frac{\sum_c S_c \nabla J_c}{S}
+              + \frac{\alpha}{S} W, \qquad S = \sum_c S_c
+
+    :func:`~skbp.core.backprop`'s :math:`J` on the rows at once.
+
+    Parameters
+    ----------
+    total : float
+        :math:`S`, positive.
+    weighted_loss : float
+        :math:`\sum_c S_c J_c`.
+    weighted_grad : ndarray of shape (n_parameters,), float64
+        :math:`\sum_c S_c \nabla J_c`, in ``layout``; overwritten.
+    coefs : list of ndarray of shape (n_in, n_out)
+        The weights the sums were computed at.
+    layout : ParameterLayout
+    alpha : float
+
+    Returns
+    -------
+    J : float
+    grad : ndarray of shape (n_parameters,), float64
+        ``weighted_grad``, now :math:`\nabla J` in ``layout``.
+    """
+    grad = weighted_grad
+    grad /= total
+    coef_grads, _ = layout.views(grad)
+    add_l2_gradient(coef_grads, coefs, alpha, total)
+    return weighted_loss / total + l2_penalty(coefs, alpha, total), grad
 
 
 class ChunkedLoss:
@@ -154,19 +216,20 @@ class ChunkedLoss:
         J : float
         coef_grads, intercept_grads : lists of ndarray, float64
         """
-        weights = self.workers.broadcast(self.layout.pack(coefs, intercepts))
+        weights = self.workers.share(self.layout.pack(coefs, intercepts))
         parts = [
-            self.workers.submit(
+            self.workers.task(
                 chunk_sums, *chunk, weights, self.layout, self.activations, self.loss
             )
             for chunk in self.chunks
         ]
-        total, weighted_loss, weighted_grad = self.workers.result(
+        total, weighted_loss, weighted_grad = self.workers.value(
             tree_sum(self.workers, parts)
         )
-        coef_grads, intercept_grads = self.layout.unpack(weighted_grad / total)
-        J = weighted_loss / total + l2_penalty(coefs, self.alpha, total)
-        add_l2_gradient(coef_grads, coefs, self.alpha, total)
+        J, grad = mean_with_l2(
+            total, weighted_loss, weighted_grad, coefs, self.layout, self.alpha
+        )
+        coef_grads, intercept_grads = self.layout.views(grad)
         return J, coef_grads, intercept_grads
 
 
@@ -262,21 +325,40 @@ class Workers:
         return [futures[key] for key in flatten(array.__dask_keys__())]
 
     def broadcast(self, value):
-        """``value`` sent once to every worker (a cluster), for tasks to read."""
+        """``value`` sent once to every worker (a cluster), for tasks to read
+        for as long as the returned handle is kept (once per fit)."""
         if self.client is None:
             return value
-        return self.client.scatter(value, broadcast=True, hash=False)
+        # In a list: scatter would send a tuple's items one by one.
+        return self.client.scatter([value], broadcast=True, hash=False)[0]
 
-    def submit(self, function, *args):
-        """A task ``function(*args)``: ``args`` may be handles."""
+    def share(self, array):
+        """A numpy ``array`` for the tasks of one :meth:`value`: in each
+        task when small (:data:`SHARED_INLINE_BYTES`), else one piece of
+        the graph that each worker fetches once."""
+        if self.client is None or array.nbytes <= SHARED_INLINE_BYTES:
+            return array
+        import dask
+
+        return dask.delayed(array, name=f"weights-{uuid.uuid4()}")
+
+    def keep(self, function, *args):
+        """``function(*args)`` run where its arguments are, its result kept
+        there: a handle for later tasks (computed now, locally)."""
         if self.client is None:
-            import dask
-
-            return dask.delayed(function, pure=False)(*args)
+            return function(*args)
         return self.client.submit(function, *args, pure=False)
 
-    def result(self, handle):
-        """The value of a task's handle, brought to this process."""
+    def task(self, function, *args):
+        """A lazy task ``function(*args)``: ``args`` may be handles and other
+        tasks; :meth:`value` computes it."""
+        import dask
+
+        return dask.delayed(function, pure=False)(*args)
+
+    def value(self, task):
+        """Compute a task and the tasks it reads (one graph, sent at once)
+        and bring its value to this process."""
         if self.client is None:
-            return handle.compute()
-        return handle.result()
+            return task.compute()
+        return self.client.compute(task, sync=True)

@@ -11,6 +11,7 @@ from sklearn.utils.validation import column_or_1d
 from ._array_api import follow, namespace_of, placement, to_host
 from ._base import BaseBackprop
 from ._callbacks import with_callbacks
+from ._chunked_training import ChunkR2
 from ._dask import dask_blocks, target_blocks
 from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS, REGRESSION_LOSS
 from ._repr_html import DocLinkMixin
@@ -178,6 +179,10 @@ class BPRegressor(DocLinkMixin, RegressorMixin, BaseBackprop):
         n_outputs = 1 if y.ndim == 1 else y.shape[1]
         nonnegative = self.loss == "poisson"
         return target_blocks(y, target_matrix, n_outputs, dtype, dtype, nonnegative)
+
+    def _chunked_score(self):
+        """Early stopping's R^2 on validation rows in chunks."""
+        return ChunkR2()
 
     @staticmethod
     def _one_column_as_1d(y_pred):

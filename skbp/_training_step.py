@@ -68,7 +68,9 @@ class TrainingStep:
         dropout_masks=None,
     ):
         self.X, self.Y, self.sample_weight = train
-        self.batches = list(gen_batches(self.X.shape[0], batch_size))
+        self.n_samples = self.X.shape[0]
+        self.batches = list(gen_batches(self.n_samples, batch_size))
+        self._order = None  # the last epoch's order of the rows
         self.workspace = workspace
         self.activations = activations
         self.loss = loss
@@ -115,6 +117,19 @@ class TrainingStep:
             X = np.take(self.X, rows, axis=0, out=self.X_buffer[:m])
         return X, np.take(self.Y, rows, axis=0, out=self.Y_buffer[:m]), weight
 
+    def epoch_order(self, random_state):
+        """The rows' order for the next epoch, drawn from ``random_state``.
+
+        Indices are shuffled, not the data: no copy of ``X`` per epoch. Each
+        epoch reshuffles the last order in place, as scikit-learn does;
+        shuffling in place draws the same permutation as
+        ``sklearn.utils.shuffle(order)`` without its two copies.
+        """
+        if self._order is None:
+            self._order = np.arange(self.n_samples)
+        random_state.shuffle(self._order)
+        return self._order
+
     def run_epoch(self, order):
         """One pass over the rows (in ``order``, numpy indices, when
         shuffling); the mean batch loss, a float."""
@@ -142,7 +157,7 @@ class TrainingStep:
             total_weight += batch_weight
         if total_weight == 0:
             raise ValueError("Every training row has a sample_weight of zero.")
-        return float(total_loss) / self.X.shape[0]
+        return float(total_loss) / self.n_samples
 
     def step(self, X, Y, sample_weight, rows=None):
         """Backprop on one batch, then one optimizer step; returns the loss.

@@ -23,6 +23,7 @@ __all__ = [
     "class_weight_rows",
     "class_weights_of_totals",
     "check_class_weighted",
+    "check_validation_size",
 ]
 
 
@@ -396,3 +397,12 @@ def check_dropout(dropout, n_hidden):
         if not 0.0 <= rate < 1.0:
             raise ValueError(f"dropout rates must be in [0, 1); got {dropout!r}.")
     return rates
+
+
+def check_validation_size(n_val):
+    """Refuse an early-stopping split of fewer than 2 validation rows."""
+    if n_val < 2:
+        raise ValueError(
+            "The validation set is too small. Increase 'validation_fraction' "
+            "or the size of your dataset."
+        )

@@ -10,6 +10,12 @@ stop after 25 iterations on networks and go to convergence on convex
 models; for a given chunking, the model is the same bit for bit on any
 number of workers and on the local scheduler.
 
+With ``'sgd'`` and ``'adam'`` each optimizer step is minibatch SGD on a
+global batch drawn from every chunk (``skbp/_chunked_training.py``): the
+fit in memory on the rows in the order the batches take them, up to
+rounding; for a given chunking, the same bit for bit on any number of
+workers; as accurate as the fit in memory of the same data and epochs.
+
 One ``LocalCluster`` of two worker processes (one thread each) serves the
 module. Its Client is not the default one: the tests that use it enter
 ``client.as_current()``, and every other test runs on Dask's local
@@ -24,9 +30,26 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import DataConversionWarning
+from sklearn.metrics import accuracy_score, r2_score
 
 from skbp import BPClassifier, BPRegressor
+from skbp._chunked_training import (
+    ChunkAccuracy,
+    ChunkedHeldOut,
+    ChunkR2,
+    Network,
+    batch_shares,
+    split_chunk,
+)
 from skbp._data_parallel import Workers, tree_sum
+from skbp.core import (
+    BinaryLogLoss,
+    ParameterLayout,
+    SquaredError,
+    forward_loss,
+    get_activation,
+    initialize_parameters,
+)
 
 distributed = pytest.importorskip("distributed")
 da = pytest.importorskip("dask.array")
@@ -157,22 +180,12 @@ def test_empty_chunks_and_column_vector_targets(kind):
     assert on_dask.predict(_dask(chunks, X)[0]).compute().shape == (300,)
 
 
-@pytest.mark.parametrize("solver", ["sgd", "adam"])
-def test_stochastic_solvers_compute_dask_input_in_memory(solver):
-    """sgd and adam do not train on the workers (yet): Dask input is
-    computed in this process, and the model is the in-memory one."""
-    X, y, _ = _data("binary")
-    params = dict(hidden_layer_sizes=(8,), solver=solver, max_iter=5, random_state=0)
-    on_dask = BPClassifier(**params).fit(*_dask(70, X, y))
-    _assert_identical_models(on_dask, BPClassifier(**params).fit(X, y))
-
-
 def test_tree_sum_adds_in_chunk_order():
     """Strings add by concatenation: the order of the additions shows."""
     workers = Workers(None)
-    parts = [workers.submit(tuple, letter) for letter in "abcdefg"]
+    parts = [workers.task(tuple, letter) for letter in "abcdefg"]
     total = tree_sum(workers, parts, split_every=2)
-    assert workers.result(total) == ("abcdefg",)
+    assert workers.value(total) == ("abcdefg",)
     adds = [key for key in total.__dask_graph__() if str(key).startswith("_add")]
     assert len(adds) == 6  # (ab)(cd)(ef)g, (abcd)(efg), (abcdefg)
 
@@ -203,17 +216,19 @@ _BAD_CHUNKS = {
 }
 
 
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
 @pytest.mark.parametrize("kind", ["binary", "regression"])
 @pytest.mark.parametrize("bad", _BAD_CHUNKS)
-def test_bad_chunking_is_refused_before_any_work(bad, kind):
+def test_bad_chunking_is_refused_before_any_work(bad, kind, solver):
     *arrays, match = _BAD_CHUNKS[bad]
     X, y, sample_weight = (None if a is None else _uncomputable(*a) for a in arrays)
     with pytest.raises(ValueError, match=match):
-        _estimator(kind).fit(X, y, sample_weight=sample_weight)
+        _estimator(kind, solver=solver).fit(X, y, sample_weight=sample_weight)
 
 
+@pytest.mark.parametrize("solver", ["lbfgs", "sgd"])
 @pytest.mark.parametrize("unknown", ["X", "y", "sample_weight"])
-def test_unknown_chunk_sizes_are_refused_before_any_work(unknown):
+def test_unknown_chunk_sizes_are_refused_before_any_work(unknown, solver):
     data = {
         "X": _uncomputable((100, 6), 50),
         "y": _uncomputable(100, 50),
@@ -221,7 +236,7 @@ def test_unknown_chunk_sizes_are_refused_before_any_work(unknown):
     }
     data[unknown] = _unknown_rows(data[unknown])
     with pytest.raises(ValueError, match=f"{unknown} has unknown chunk sizes"):
-        _estimator("binary").fit(**data)
+        _estimator("binary", solver=solver).fit(**data)
 
 
 def test_in_memory_targets_of_another_length_are_refused():
@@ -275,7 +290,8 @@ def _fit_on(client, estimator, *args, **kwargs):
     that the losses were computed there."""
     with client.as_current(), distributed.get_task_stream(client) as stream:
         estimator.fit(*args, **kwargs)
-    assert _task_counts(stream)["chunk_sums"] > 0
+    task = "chunk_sums" if estimator.solver == "lbfgs" else "batch_sums"
+    assert _task_counts(stream)[task] > 0
     return estimator
 
 
@@ -354,7 +370,16 @@ def test_same_model_bit_for_bit_on_any_number_of_workers(client):
         _assert_identical_models(model, local)
 
 
-def test_the_training_data_is_never_gathered(client):
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(solver="lbfgs"),
+        dict(solver="adam", batch_size=50_000, early_stopping=True, n_iter_no_change=9),
+    ],
+    ids=["lbfgs", "adam-early-stopping"],
+)
+@pytest.mark.filterwarnings("ignore:Got `batch_size`:UserWarning")  # first fit
+def test_the_training_data_is_never_gathered(client, params):
     """32 MB of rows made on the workers: this process's allocations stay
     an eighth of them (about 2 MB: the local cluster's scheduler, which
     lives here, and labels, sums and weights), where gathering the rows
@@ -362,7 +387,7 @@ def test_the_training_data_is_never_gathered(client):
     rng = da.random.default_rng(0)
     X = rng.standard_normal((200_000, 20), chunks=(25_000, 20))
     y = (X[:, 0] + X[:, 1] > 0).astype(int)
-    clf = BPClassifier(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=3)
+    clf = BPClassifier(hidden_layer_sizes=(4,), max_iter=3, **params)
     with client.as_current():  # what a first fit imports is not data
         clf.fit(X[:1000], y[:1000])
     tracemalloc.start()
@@ -405,6 +430,262 @@ def test_the_data_is_read_once_and_each_evaluation_is_one_tree(client):
     assert evaluations[0] >= 2 and evaluations[1] >= 20
     assert others[0] == others[1]
     assert sum(n for name, n in others[0].items() if "_checked_rows" in name) >= 5
+
+
+# ----------------------------------------------------------------------
+# sgd and adam: synchronous data-parallel steps
+# ----------------------------------------------------------------------
+def _merged(sizes):
+    """Brute force: (chunk, row) of every row, merged by (j + 1/2) / n_c."""
+    rows = [(c, j) for c, n in enumerate(sizes) for j in range(n)]
+    return sorted(rows, key=lambda r: ((r[1] + 0.5) / sizes[r[0]], r[0]))
+
+
+@pytest.mark.parametrize(
+    "sizes, batch_size",
+    [((100, 37, 163), 64), ((0, 5, 0, 7), 3), ((10,) * 20, 3), ((1000, 1), 7)],
+)
+def test_batches_cut_the_merged_chunks(sizes, batch_size):
+    merged = _merged(sizes)
+    batches = list(batch_shares(sizes, batch_size))
+    assert len(batches) == -(-sum(sizes) // batch_size)
+    for k, (starts, stops) in enumerate(batches):
+        expected = Counter(c for c, _ in merged[k * batch_size : (k + 1) * batch_size])
+        assert dict(Counter({c: n for c, n in enumerate(stops - starts) if n})) == (
+            expected
+        )
+        if k:
+            assert_array_equal(starts, batches[k - 1][1])
+    assert_array_equal(batches[-1][1], sizes)
+    if len(set(sizes)) == 1:  # equal chunks: every share within 1 of its quota
+        for _, stops in batches:
+            assert np.all(np.abs(stops - stops.sum() / len(sizes)) < 1)
+
+
+def test_the_validation_split_of_a_chunk_keeps_each_class_share():
+    y = np.repeat([0, 1, 2], [50, 30, 20])
+    Y = np.eye(3, dtype=bool)[y]
+    X = np.arange(100.0)[:, None]
+    rows, (X_val, Y_val, w_val) = split_chunk((X, Y, None), 20, (7, 3), True)
+    assert w_val is None and len(rows) == 80 and len(X_val) == 20
+    assert sorted(np.concatenate([rows, X_val[:, 0].astype(int)])) == list(range(100))
+    assert_array_equal(Y_val.sum(axis=0), [10, 6, 4])
+    again = split_chunk((X, Y, None), 20, (7, 3), True)
+    assert_array_equal(again[0], rows)
+    other = split_chunk((X, Y, None), 20, (7, 4), True)
+    assert not np.array_equal(other[0], rows)
+
+
+def _network(layer_units, loss, rng):
+    coefs, intercepts = initialize_parameters(layer_units, rng)
+    hidden = [get_activation("relu")] * (len(layer_units) - 2)
+    activations = [*hidden, loss.output_activation]
+    return (
+        coefs,
+        intercepts,
+        Network(ParameterLayout.of(coefs, intercepts), activations, loss),
+    )
+
+
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "regression"])
+def test_validation_loss_and_score_summed_over_chunks(kind):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(90, 4))
+    sample_weight = rng.uniform(0, 2, 90)
+    sample_weight[30:40] = 0  # a chunk of weightless rows
+    if kind == "regression":
+        Y, loss, score = rng.normal(size=(90, 2)), SquaredError(), ChunkR2()
+        metric = r2_score
+    elif kind == "binary":
+        Y, loss, score = rng.rand(90, 1) > 0.5, BinaryLogLoss(), ChunkAccuracy(2)
+        metric = lambda Y, output, sample_weight: accuracy_score(  # noqa: E731
+            Y[:, 0], output[:, 0] > 0.5, sample_weight=sample_weight
+        )
+    else:
+        from skbp.core import MulticlassLogLoss
+
+        Y = np.eye(3, dtype=bool)[rng.randint(3, size=90)]
+        loss, score = MulticlassLogLoss(), ChunkAccuracy(3)
+        metric = lambda Y, output, sample_weight: accuracy_score(  # noqa: E731
+            Y.argmax(1), output.argmax(1), sample_weight=sample_weight
+        )
+    coefs, intercepts, network = _network([4, 5, Y.shape[1]], loss, rng)
+    chunks = [
+        (X[a:b], Y[a:b], sample_weight[a:b]) for a, b in ((0, 30), (30, 40), (40, 90))
+    ]
+    held_out = ChunkedHeldOut(Workers(None), chunks, network, score)
+    got_loss, got_score = held_out.evaluate(coefs, intercepts)
+    output, expected_loss = forward_loss(
+        X, Y, coefs, intercepts, network.activations, loss, sample_weight
+    )
+    assert got_loss == pytest.approx(expected_loss, rel=1e-12)
+    assert got_score == pytest.approx(
+        metric(Y, output, sample_weight=sample_weight), rel=1e-12
+    )
+
+
+def _stochastic(kind, **params):
+    """A small relu network trained by adam."""
+    params = {
+        "hidden_layer_sizes": (16,),
+        "solver": "adam",
+        "max_iter": 5,
+        "random_state": 0,
+        **params,
+    }
+    return BPRegressor(**params) if kind == "regression" else BPClassifier(**params)
+
+
+@pytest.mark.parametrize(
+    "solver, params",
+    [("adam", {}), ("sgd", {"momentum": 0.9, "learning_rate": "invscaling"})],
+)
+def test_each_step_is_minibatch_sgd_on_its_global_batch(solver, params):
+    """Without shuffling, the batches are fixed: the fit in memory of the
+    rows in the order they come in the batches is the same fit, dropout,
+    row weights and L2 penalty included (up to rounding)."""
+    X, y, sample_weight = _data("multiclass")
+    chunks, batch_size = (100, 37, 163), 64
+    starts = np.cumsum((0, *chunks[:-1]))
+    order = np.concatenate(
+        [
+            np.concatenate([np.arange(a, b) + s for a, b, s in zip(*shares, starts)])
+            for shares in batch_shares(chunks, batch_size)
+        ]
+    )
+    params = dict(
+        solver=solver,
+        shuffle=False,
+        batch_size=batch_size,
+        dropout=0.2,
+        alpha=0.01,
+        **params,
+    )
+    on_dask = _stochastic("multiclass", **params).fit(
+        *_dask(chunks, X, y), sample_weight=_dask(chunks, sample_weight)[0]
+    )
+    in_memory = _stochastic("multiclass", **params).fit(
+        X[order], y[order], sample_weight=sample_weight[order]
+    )
+    _assert_same_model(on_dask, in_memory, rtol=1e-9, atol=1e-12)
+    assert on_dask._dropout_step == in_memory._dropout_step == 25
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+@pytest.mark.parametrize("kind", ["multiclass", "regression"])
+def test_as_accurate_as_the_fit_in_memory(kind, solver):
+    """4000 rows in 4 chunks, 20 epochs: test accuracy (R^2) within a point
+    of the fit in memory (the local scheduler; a cluster gives the same
+    model bit for bit, tested below)."""
+    if kind == "regression":
+        X, y = make_regression(5000, n_features=20, noise=10.0, random_state=0)
+        y = y / y.std()
+    else:
+        X, y = make_classification(
+            5000, n_features=20, n_informative=10, n_classes=3, random_state=0
+        )
+    params = dict(solver=solver, max_iter=20, hidden_layer_sizes=(32,))
+    scores = [
+        _stochastic(kind, **params).fit(X_fit, y_fit).score(X[4000:], y[4000:])
+        for X_fit, y_fit in ((X[:4000], y[:4000]), _dask(1000, X[:4000], y[:4000]))
+    ]
+    assert abs(scores[1] - scores[0]) <= 0.01, scores
+
+
+def test_early_stopping_on_chunks_keeps_the_best_epoch():
+    """The validation rows are drawn in each chunk and scored there; the
+    fit stops when the score stalls and keeps its best epoch's weights."""
+    X, y, _ = _data("binary", n_samples=1000)
+    params = dict(
+        early_stopping=True, max_iter=60, n_iter_no_change=3, learning_rate_init=0.05
+    )
+    est = _stochastic("binary", **params).fit(*_dask(300, X, y))
+    n = est.n_iter_
+    assert n < 60
+    assert len(est.loss_curve_) == len(est.validation_scores_) == n
+    assert len(est.validation_loss_curve_) == n
+    best = int(np.argmax(est.validation_scores_))
+    assert est.best_validation_score_ == est.validation_scores_[best]
+    assert best < n - 1 and 0.8 < est.best_validation_score_ <= 1
+    # The fit cut at the best epoch is that epoch's model.
+    params["max_iter"] = best + 1
+    cut = _stochastic("binary", **params).fit(*_dask(300, X, y))
+    for W, W_cut in zip(est.coefs_ + est.intercepts_, cut.coefs_ + cut.intercepts_):
+        assert_array_equal(W, W_cut)
+    assert cut.validation_scores_ == est.validation_scores_[: best + 1]
+
+
+def test_partial_fit_and_validation_data_on_chunks():
+    X, y, _ = _data("multiclass")
+    X_dask, y_dask = _dask(70, X, y)
+    clf = _stochastic("multiclass")
+    for _ in range(2):
+        clf.partial_fit(X_dask, y_dask, classes=[0, 1, 2])
+    assert clf.n_iter_ == 1 and clf.t_ == 600 and len(clf.loss_curve_) == 2
+    assert clf.loss_curve_[1] < clf.loss_curve_[0]
+    with pytest.raises(ValueError, match="balanced"):
+        _stochastic("multiclass", class_weight="balanced").partial_fit(
+            X_dask, y_dask, classes=[0, 1, 2]
+        )
+    # X_val as Dask arrays: computed into this process, scored every epoch.
+    reg = _stochastic("regression").fit(
+        *_dask(70, *_data("regression")[:2]),
+        X_val=_dask(50, X[:100])[0],
+        y_val=_dask(50, X[:100, 0])[0],
+    )
+    assert len(reg.validation_loss_curve_) == 5
+
+
+def test_stochastic_same_model_bit_for_bit_on_any_number_of_workers(client):
+    """Shuffled chunks, early stopping's split, dropout, class and row
+    weights: the local scheduler, 1 worker and 2 worker processes agree."""
+    X, y, sample_weight = _data("multiclass")
+    arrays = _dask((100, 37, 163), X, y, sample_weight)
+    params = dict(
+        early_stopping=True, dropout=0.1, class_weight="balanced", batch_size=50
+    )
+    models = [
+        _stochastic("multiclass", **params).fit(*arrays[:2], sample_weight=arrays[2])
+    ]
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
+        ) as one_worker,
+        distributed.Client(one_worker, set_as_default=False) as one_worker_client,
+    ):
+        for on in (client, one_worker_client):
+            est = _stochastic("multiclass", **params)
+            models.append(_fit_on(on, est, *arrays[:2], sample_weight=arrays[2]))
+    for model in models[1:]:
+        _assert_identical_models(model, models[0])
+        assert model.validation_scores_ == models[0].validation_scores_
+    assert models[0].n_iter_ == 5
+
+
+def test_each_step_is_one_tree_over_the_chunks_shares(client):
+    """Per step, one task per chunk with rows in the batch and one
+    addition (5 chunks); per epoch, one shuffle per chunk and one tree over
+    the validation chunks; the chunks are read and split once."""
+    X, y, _ = _data("binary")
+    params = dict(batch_size=100, early_stopping=True, n_iter_no_change=99)
+    counts = []
+    for max_iter in (2, 4):
+        est = _stochastic("binary", max_iter=max_iter, **params)
+        with client.as_current(), distributed.get_task_stream(client) as stream:
+            est.fit(*_dask(60, X, y))
+        counts.append(_task_counts(stream))
+        workers = set(client.scheduler_info()["workers"])
+        assert {task["worker"] for task in stream.data} <= workers
+    train_sizes = [54] * 5  # 6 rows of each chunk of 60 held out
+    steps = list(batch_shares(train_sizes, 100))
+    shares = sum(int(np.sum(stops > starts)) for starts, stops in steps)
+    for epochs, count in zip((2, 4), counts):
+        assert count.pop("batch_sums") == epochs * shares
+        assert count.pop("shuffled_rows") == epochs * 5
+        assert count.pop("held_out_sums") == epochs * 5
+        assert count.pop("_add") == epochs * (len(steps) + 1)
+    assert counts[0] == counts[1]  # the rest: reading, checking, splitting
+    assert counts[0]["split_chunk"] == 5
 
 
 # ----------------------------------------------------------------------
