@@ -238,8 +238,10 @@ class Workers:
 
     The workers of a ``distributed`` Client, or, with ``client=None``,
     Dask's local scheduler in this process (its default one, threads
-    unless configured otherwise). Handles are futures on a cluster, and
-    values (chunks) or ``dask.delayed`` objects (tasks) locally.
+    unless configured otherwise). Handles of kept data (chunks, and what
+    :meth:`keep` makes) are futures on a cluster and the values themselves
+    locally; tasks (:meth:`task`) are ``dask.delayed`` objects, computed a
+    graph at a time by :meth:`value`.
 
     Parameters
     ----------
