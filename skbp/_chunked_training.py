@@ -29,7 +29,8 @@ Early stopping's validation rows are drawn per chunk (:func:`split_chunk`)
 and stay on the workers; the validation loss and score are sums over
 them (:class:`ChunkedHeldOut`, :class:`ChunkAccuracy`, :class:`ChunkR2`).
 
-The task functions here run on the workers; the classes on this process.
+The task functions (and the score objects' ``sums``) run on the workers,
+the rest on this process.
 """
 
 import math
