@@ -418,6 +418,7 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
             self._initialize(layer_units, X)
         else:
             self._check_warm_start_shapes(layer_units)
+            self._check_stopping_state()
         if any(rates) and getattr(self, "_dropout_seed", None) is None:
             # Drawn only when dropout is on, so that without it the random
             # stream (and every result) is scikit-learn's; drawn before any
@@ -449,11 +450,15 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
             # Dask arrays: numpy weights, sent to the chunks.
             like=None if isinstance(X, np.ndarray) or is_dask_array(X) else X,
         )
-        if self.early_stopping or self.restore_best_weights:
-            self._store_best_weights()
         self._dropout_seed = None  # drawn on the first step that drops units
         self.loss_curve_ = []
         self.validation_loss_curve_ = None
+        self._init_stopping_state()
+        self._optimizer = None
+
+    def _init_stopping_state(self):
+        """Start the no-improvement rule afresh: on the validation score
+        (early stopping, stochastic solvers) or on the training loss."""
         self._no_improvement_count = 0
         if self.early_stopping and self.solver in _STOCHASTIC_SOLVERS:
             self.validation_scores_ = []
@@ -463,7 +468,20 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
             self.validation_scores_ = None
             self.best_validation_score_ = None
             self.best_loss_ = np.inf
-        self._optimizer = None
+        if self.early_stopping or self.restore_best_weights:
+            self._store_best_weights()
+
+    def _check_stopping_state(self):
+        """Before a warm-start fit: if ``early_stopping``, the solver or
+        ``restore_best_weights`` changed since the last fit, the rule's
+        bookkeeping no longer fits them (scikit-learn's MLP then fails with
+        a TypeError); it starts afresh, while the weights carry on."""
+        on_scores = self.early_stopping and self.solver in _STOCHASTIC_SOLVERS
+        keeps_best = self.early_stopping or self.restore_best_weights
+        if (getattr(self, "validation_scores_", None) is None) == on_scores or (
+            keeps_best and not hasattr(self, "_best_coefs")
+        ):
+            self._init_stopping_state()
 
     def _init_factors(self, layer_units):
         """Initialisation factor of each layer, the ``init_factor`` of its

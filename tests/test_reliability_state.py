@@ -146,6 +146,37 @@ def test_bad_input_found_late_keeps_the_previous_model(est):
         np.testing.assert_array_equal(est.predict(X), pred)
 
 
+@pytest.mark.parametrize(
+    "first, then",
+    [
+        ({"early_stopping": True}, {"early_stopping": False}),
+        ({"early_stopping": False}, {"early_stopping": True}),
+        ({"solver": "lbfgs", "early_stopping": True}, {"solver": "adam"}),
+        ({"restore_best_weights": False}, {"restore_best_weights": True}),
+    ],
+)
+def test_warm_start_after_changing_the_stopping_rule(first, then):
+    # scikit-learn's MLP fails here (TypeError on best_loss_=None, or
+    # appending to validation_scores_=None); skbp starts the rule afresh
+    # and carries the weights on.
+    X, y, _ = _data()
+    params = dict(hidden_layer_sizes=(6,), max_iter=4, warm_start=True, random_state=0)
+    est = BPClassifier(**params, **first)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+        before = [W.copy() for W in est.coefs_]
+        est.set_params(**then).fit(X, y)
+    assert not np.array_equal(est.coefs_[0], before[0])  # it trained on
+    on_scores = est.early_stopping and est.solver != "lbfgs"
+    assert (est.validation_scores_ is not None) == on_scores
+    if on_scores:
+        assert len(est.validation_scores_) == 4  # the new rule's epochs
+        assert est.best_validation_score_ == max(est.validation_scores_)
+    else:
+        assert est.best_loss_ == min(est.loss_curve_[-4:])
+
+
 def test_failed_warm_start_on_new_classes_keeps_the_model():
     X, y, _ = _data()
     est = BPClassifier(hidden_layer_sizes=(6,), max_iter=5, random_state=0).fit(X, y)
