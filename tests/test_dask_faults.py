@@ -63,46 +63,70 @@ FAULT_AFTER = 8  # a worker's loss evaluations before an injected fault
 STOCHASTIC = {"batch_size": 50, "tol": 0.0, "n_iter_no_change": 10**6}
 HUNG = 6  # seconds: a fit of a few steps that takes longer has hung
 WAIT = 30  # seconds: the most a worker's death or restart may take
+HEAL = 15  # seconds: workers not running again by then are started anew
+
+
+class LocalWorkers:
+    """The module's cluster: 2 worker processes (1 thread each), which
+    their nannies restart when killed, and its client (not the default
+    one: the tests enter ``client.as_current()``).
+
+    Started again when a test left it without its two workers: a nanny
+    may close for good while it restarts its killed worker (a race in
+    Dask: dask/distributed#7312).
+    """
+
+    def __init__(self):
+        self.cluster = self.client = None
+
+    def client_with_workers(self):
+        """The client, once two workers are running (a new cluster's if
+        they do not come back within ``HEAL`` seconds)."""
+        if self.client is not None and not _running(self.client, 2, HEAL):
+            self.close()
+        if self.client is None:
+            self.cluster = distributed.LocalCluster(
+                n_workers=2,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",  # any free port: 8787 may be taken
+            )
+            self.client = distributed.Client(self.cluster, set_as_default=False)
+            self.client.wait_for_workers(2, timeout=WAIT)
+        return self.client
+
+    def close(self):
+        if self.client is not None:
+            self.client.close()
+            self.cluster.close()
+        self.cluster = self.client = None
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    """A local cluster of 2 worker processes (1 thread each), restarted by
-    their nannies when killed."""
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=":0",  # any free port: 8787 may be taken
-    ) as cluster:
-        yield cluster
-
-
-@pytest.fixture(scope="module")
-def client(cluster):
-    """Not the default client: the tests enter ``client.as_current()``."""
-    with distributed.Client(cluster, set_as_default=False) as client:
-        yield client
+def local_workers():
+    local = LocalWorkers()
+    yield local
+    local.close()
 
 
 @pytest.fixture
-def workers(client):
-    """``client``, with both workers up before and after the test, and no
-    fault left injected in them."""
-    client.wait_for_workers(2, timeout=WAIT)
+def workers(local_workers):
+    """The client of two running workers, and no fault left injected in
+    them after the test."""
+    client = local_workers.client_with_workers()
     yield client
-    client.run(_clear_fault)
-    _wait_for_running_workers(client, 2)
+    client.run(_clear_fault, on_error="ignore")
 
 
-def _wait_for_running_workers(client, n):
-    deadline = time.monotonic() + WAIT
+def _running(client, n, timeout):
+    """Whether ``n`` workers are running within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
     while True:
         workers = client.scheduler_info()["workers"].values()
         if sum(w.get("status", "running") == "running" for w in workers) >= n:
-            return
+            return True
         if time.monotonic() > deadline:
-            raise TimeoutError(f"fewer than {n} workers running after {WAIT} s")
+            return False
         time.sleep(0.05)
 
 
@@ -299,12 +323,14 @@ def _read_once(block, directory, block_id=None):
 # A killed worker: the fit completes, as if nothing happened
 # ----------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def uninterrupted(client):
-    """The fit without a fault, on the cluster, for each solver."""
+def uninterrupted():
+    """``fit(solver, client)``: the fit without a fault, on the cluster of
+    ``client`` (once per solver: the same bits on any cluster), and the
+    chunks it computed."""
     X, y = _data()
     fits = {}
 
-    def fit(solver):
+    def fit(solver, client):
         if solver not in fits:
             fits[solver] = _fit(client, _estimator(solver), *_dask(X, y))
         return fits[solver]
@@ -320,7 +346,7 @@ def test_workers_killed_between_steps_the_fit_completes(
     when the scheduler had copied them there. Every worker: every chunk is
     recomputed from its source."""
     X, y = _data()
-    expected, expected_chunks = uninterrupted(solver)
+    expected, expected_chunks = uninterrupted(solver, workers)
     kill = KillWorkersAt(workers, every=every)
     est, chunks = _fit(workers, _estimator(solver).set_callbacks(kill), *_dask(X, y))
     assert len(kill.killed) == (2 if every else 1)
@@ -334,7 +360,7 @@ def test_a_worker_killed_inside_a_task_the_fit_completes(
     workers, solver, uninterrupted, tmp_path
 ):
     X, y = _data()
-    expected, _ = uninterrupted(solver)
+    expected, _ = uninterrupted(solver, workers)
     addresses = set(workers.scheduler_info()["workers"])
     workers.run(_inject_fault, "kill", FAULT_AFTER, str(tmp_path / "fired"))
     est, _ = _fit(workers, _estimator(solver), *_dask(X, y))
