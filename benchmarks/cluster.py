@@ -563,10 +563,10 @@ def measure_workload(workload, config, clusters, X, y):
     started = time.perf_counter()
     interleaved(competitors, config.repeats)
     print(f"  timed in {time.perf_counter() - started:.1f} s", flush=True)
-    return analyse(workload, config, runs, clusters)
+    return analyse(workload, config, runs, clusters, X, y)
 
 
-def analyse(workload, config, runs, clusters):
+def analyse(workload, config, runs, clusters, X, y):
     times = {name: [r.seconds for r in rs] for name, rs in runs.items()}
     cluster_names = {k: f"cluster, {k} worker{'s' if k > 1 else ''}" for k in clusters}
     breakdowns = {
@@ -588,7 +588,7 @@ def analyse(workload, config, runs, clusters):
         "times": times,
         "medians": {name: statistics.median(ts) for name, ts in times.items()},
         "breakdowns": breakdowns,
-        "models": model_facts(runs, cluster_names),
+        "models": model_facts(runs, cluster_names, X, y),
     }
     bare = times["bare, one pass"]
     ratios = []
@@ -638,9 +638,12 @@ def ratio_entry(name, numerator, denominator):
     return {"name": name, "value": median_ratio(numerator, denominator)}
 
 
-def model_facts(runs, cluster_names):
+def model_facts(runs, cluster_names, X, y):
     """Whether every cluster fit gave the same weights, bit for bit, and
-    how far the in-memory fit is from them; the fits' final losses."""
+    how far the in-memory fit is from them (L-BFGS: the same iterates; a
+    data-parallel stochastic solver draws other batches, so that its
+    accuracy is what compares); the fits' final losses and accuracies on
+    the training rows."""
     models = {name: rs[-1].model for name, rs in runs.items() if rs[-1].model}
     on_cluster = [models[name] for name in cluster_names.values()]
     first = on_cluster[0]
@@ -657,6 +660,7 @@ def model_facts(runs, cluster_names):
             models["skbp in memory"]
         ),
         "loss": {name: float(m.loss_) for name, m in models.items()},
+        "accuracy": {name: float(m.score(X, y)) for name, m in models.items()},
         "n_iter": {name: int(m.n_iter_) for name, m in models.items()},
     }
 
@@ -753,12 +757,13 @@ def print_workload(result, config):
             goal = f"  goal >= {ratio['goal']}: {'yes' if ratio['met'] else 'NO'}"
         print(f"  {ratio['name']:<45} {ratio['value']:7.3f}{goal}")
     facts = result["models"]
-    losses = sorted({round(v, 6) for v in facts["loss"].values()})
+    accuracy = facts["accuracy"]
     print(
         f"  same weights on every cluster: {facts['same_on_every_cluster']}; in "
         "memory, largest relative difference "
-        f"{facts['in_memory_largest_relative_difference']:.1e}; final losses "
-        f"{losses}"
+        f"{facts['in_memory_largest_relative_difference']:.1e}; training "
+        "accuracy "
+        + ", ".join(f"{name} {value:.4f}" for name, value in accuracy.items())
     )
     if result["model"] is not None:
         print_steps(result)

@@ -95,6 +95,8 @@ def test_lbfgs_trains_on_the_workers_and_agrees(toy_run):
     models = lbfgs["models"]
     assert models["same_on_every_cluster"]
     assert models["in_memory_largest_relative_difference"] < 1e-8
+    accuracy = models["accuracy"]
+    assert accuracy["cluster, 1 worker"] == accuracy["skbp in memory"] > 0.1
     assert len(lbfgs["times"]["cluster, 2 workers"]) == 2  # the repeats
 
 
