@@ -56,8 +56,8 @@ __all__ = [
 
 
 class Network(NamedTuple):
-    """What a chunk's task needs of the network besides its weights; sent to
-    each worker once per fit."""
+    """What a chunk's task needs of the network besides its weights: a few
+    small objects, sent inside each task."""
 
     layout: object
     activations: list
@@ -239,7 +239,9 @@ class ChunkedTrainingStep:
         self.batch_size = batch_size
         self.layout = network.layout
         self.coefs, self.intercepts = network.layout.views(flat_params)
-        self.network = workers.broadcast(network)  # once per fit
+        # Small: it travels inside each task, so a lost worker loses nothing
+        # Dask cannot send again (see Workers.share).
+        self.network = network
         self.optimizer = optimizer
         self.alpha = alpha
         self.dropout = dropout
@@ -402,7 +404,7 @@ class ChunkedHeldOut:
         self.workers = workers
         self.chunks = chunks
         self.layout = network.layout
-        self.network = workers.broadcast(network)
+        self.network = network  # inside each task, as in ChunkedTrainingStep
         self.score = score
         score.prepare(workers, chunks)
 

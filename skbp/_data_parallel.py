@@ -38,9 +38,11 @@ scheduler, in this process (:class:`Workers`). Dask is imported here only
 when used: skbp needs it for Dask input only.
 """
 
+import contextlib
 import functools
 import operator
 import uuid
+from concurrent.futures import CancelledError
 
 import numpy as np
 
@@ -287,8 +289,9 @@ class Workers:
             # Waits for every chunk (the client's own loop: it need not be
             # the default client).
             for future in as_completed(futures_of(kept), loop=self.client.loop):
-                if future.status == "error":
-                    future.result()  # raises the task's exception
+                if future.status in ("error", "cancelled"):
+                    with _losses_explained():
+                        future.result()  # raises the task's exception
             kept = iter(kept)
         return tuple(None if a is None else next(kept) for a in arrays)
 
@@ -299,7 +302,8 @@ class Workers:
 
         if self.client is None:
             return dask.compute(*values)
-        return tuple(self.client.compute(list(values), sync=True))
+        with _losses_explained():
+            return tuple(self.client.compute(list(values), sync=True))
 
     def blocks(self, array, n_blocks):
         """A handle of each row block of a kept ``array``.
@@ -326,18 +330,15 @@ class Workers:
         futures = {future.key: future for future in futures_of(array)}
         return [futures[key] for key in flatten(array.__dask_keys__())]
 
-    def broadcast(self, value):
-        """``value`` sent once to every worker (a cluster), for tasks to read
-        for as long as the returned handle is kept (once per fit)."""
-        if self.client is None:
-            return value
-        # In a list: scatter would send a tuple's items one by one.
-        return self.client.scatter([value], broadcast=True, hash=False)[0]
-
     def share(self, array):
         """A numpy ``array`` for the tasks of one :meth:`value`: in each
         task when small (:data:`SHARED_INLINE_BYTES`), else one piece of
-        the graph that each worker fetches once."""
+        the graph that each worker fetches once.
+
+        Never scattered: the graph can always send it again, while a
+        scattered value dies with its workers, and scattering with
+        ``broadcast=True`` to a worker that has just died can hang
+        (dask/distributed#5704)."""
         if self.client is None or array.nbytes <= SHARED_INLINE_BYTES:
             return array
         import dask
@@ -363,4 +364,23 @@ class Workers:
         and bring its value to this process."""
         if self.client is None:
             return task.compute()
-        return self.client.compute(task, sync=True)
+        with _losses_explained():
+            return self.client.compute(task, sync=True)
+
+
+@contextlib.contextmanager
+def _losses_explained():
+    """Dask cancels the tasks that read data it lost with a worker and
+    cannot compute again (no source in the graph: data scattered from a
+    client); its error names a task key. Say what happened instead."""
+    try:
+        yield
+    except CancelledError as exc:
+        raise RuntimeError(
+            "A Dask worker was lost with data Dask cannot compute again (a chunk "
+            "with no source in the task graph, such as data scattered from a "
+            f"client), and Dask cancelled the fit's tasks ({exc}). The estimator "
+            "keeps the model it had before this fit. Build the Dask arrays from a "
+            "source (dask.array.from_array, from_zarr, ...), so that Dask computes "
+            "lost chunks again."
+        ) from exc

@@ -21,15 +21,14 @@ nannies restart a killed worker):
   the estimator is the one before the call, every attribute as it was
   (``skbp._rollback.keeps_fitted_state``).
 - **Killed workers, data without a source** (chunks scattered from this
-  process): Dask cannot recompute them; the fit raises and the previous
-  model stays. The error Dask gives (``FutureCancelledError``: "lost
-  dependencies") does not say that a worker was lost: the check of its
-  words is an expected failure until skbp words it.
-- **A worker killed just before the weights are scattered**, before the
-  scheduler knows: ``client.scatter(broadcast=True)`` either replicates to
-  the dead worker forever (dask/distributed#5704: the fit hangs) or raises
-  ``CommClosedError``. An expected failure, run with a watchdog on a
-  cluster of its own.
+  process): Dask cannot recompute them; the fit raises a RuntimeError that
+  says a worker was lost with data Dask cannot compute again, and the
+  previous model stays.
+- **A worker killed just before a step's weights leave**, before the
+  scheduler knows: the weights travel in the task graph (never
+  ``client.scatter(broadcast=True)``, which can replicate to the dead
+  worker forever, dask/distributed#5704), so the fit completes. Run with a
+  watchdog on a cluster of its own.
 
 Every fault test is parametrized over the solvers that train on the
 workers: a solver that does not (yet) is skipped, and becomes tested as
@@ -411,26 +410,14 @@ def test_lost_chunks_without_a_source_end_the_fit_and_keep_the_model(workers, so
     X_dask = da.concatenate(
         [da.from_delayed(part, shape=(CHUNK, 6), dtype=X.dtype) for part in parts]
     )
-    with pytest.raises(Exception) as raised:
+    with pytest.raises(RuntimeError, match="worker was lost with data Dask cannot"):
         _fit(workers, est, X_dask, _dask(y)[0])
     _assert_previous_model(est, state, proba, X)
-    if "worker" not in str(raised.value).lower():
-        pytest.xfail(
-            "the model is kept, but the error does not say that a worker was lost "
-            f"with data Dask cannot recompute: {type(raised.value).__name__}: "
-            f"{raised.value}"
-        )
 
 
 # ----------------------------------------------------------------------
 # A worker killed before the scheduler knows it (weights being scattered)
 # ----------------------------------------------------------------------
-@pytest.mark.xfail(
-    reason="Workers.broadcast scatters the weights with broadcast=True: the "
-    "scheduler replicates them to the dead worker forever (dask/distributed#5704: "
-    "the fit hangs) or the scatter raises CommClosedError",
-    strict=False,
-)
 def test_a_worker_killed_as_the_weights_are_scattered(solver):
     """The kill comes just before the next step scatters the weights, before
     the scheduler has noticed it. A cluster of its own, closed under a hung
