@@ -86,6 +86,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 )
 
 import numpy as np  # noqa: E402
+from bench.cli import positive, positive_ints  # noqa: E402
 from bench.environment import (  # noqa: E402
     blas_limit,
     blas_threads_now,
@@ -167,45 +168,32 @@ class Config:
 # ---------------------------------------------------------------------------
 # The command line
 # ---------------------------------------------------------------------------
-def _ints(text):
-    try:
-        values = tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        values = ()
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"not a list of positive integers: {text!r}")
-    return values
-
-
-def _positive(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
-    return value
-
-
 def parse_args(argv=None):
     """The command line (``argv`` None: ``sys.argv[1:]``) as a namespace."""
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
         epilog="See benchmarks/README.md, section 'Cluster workload'.",
     )
-    parser.add_argument("--workers", type=_ints, default=(1, 2), help="1,2")
+    parser.add_argument("--workers", type=positive_ints, default=(1, 2), help="1,2")
     parser.add_argument(
         "--workload",
         default="lbfgs,adam",
         help="lbfgs, adam or both (default lbfgs,adam)",
     )
     parser.add_argument("--quick", action="store_true", help="small sizes, 1 repeat")
-    parser.add_argument("--repeats", type=_positive, help="timed fits of each (3)")
-    parser.add_argument("--n-samples", type=_positive, help="rows (100000)")
-    parser.add_argument("--n-features", type=_positive, help="features (128)")
-    parser.add_argument("--chunks", type=_positive, dest="n_chunks", help="chunks (8)")
-    parser.add_argument("--lbfgs-hidden", type=_ints, help="hidden layers (512)")
-    parser.add_argument("--lbfgs-iter", type=_positive, help="L-BFGS iterations (10)")
-    parser.add_argument("--adam-hidden", type=_ints, help="hidden layers (1024)")
-    parser.add_argument("--adam-epochs", type=_positive, help="adam epochs (2)")
-    parser.add_argument("--adam-batch", type=_positive, help="adam's batch (25000)")
+    parser.add_argument("--repeats", type=positive, help="timed fits of each (3)")
+    parser.add_argument("--n-samples", type=positive, help="rows (100000)")
+    parser.add_argument("--n-features", type=positive, help="features (128)")
+    parser.add_argument("--chunks", type=positive, dest="n_chunks", help="chunks (8)")
+    parser.add_argument(
+        "--lbfgs-hidden", type=positive_ints, help="hidden layers (512)"
+    )
+    parser.add_argument("--lbfgs-iter", type=positive, help="L-BFGS iterations (10)")
+    parser.add_argument(
+        "--adam-hidden", type=positive_ints, help="hidden layers (1024)"
+    )
+    parser.add_argument("--adam-epochs", type=positive, help="adam epochs (2)")
+    parser.add_argument("--adam-batch", type=positive, help="adam's batch (25000)")
     parser.add_argument(
         "--skip-memory", action="store_true", help="no client-memory check"
     )

@@ -64,6 +64,7 @@ from importlib import metadata
 import bench.scipy_array_api  # noqa: F401
 import numpy as np
 import sklearn
+from bench.cli import positive, positive_ints
 from bench.environment import (
     blas_limit,
     blas_threads_now,
@@ -125,23 +126,6 @@ class Config:
 # ---------------------------------------------------------------------------
 # The command line
 # ---------------------------------------------------------------------------
-def _hidden(text):
-    try:
-        sizes = tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        sizes = ()
-    if not sizes or min(sizes) < 1:
-        raise argparse.ArgumentTypeError(f"not a list of layer sizes: {text!r}")
-    return sizes
-
-
-def _positive(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
-    return value
-
-
 def parse_args(argv=None):
     """The command line (``argv`` None: ``sys.argv[1:]``) as a namespace."""
     parser = argparse.ArgumentParser(
@@ -154,14 +138,16 @@ def parse_args(argv=None):
         help="torch device of the skbp-on-torch fit and the torch loop "
         "(default cuda; cpu runs everything on the CPU, to test the script)",
     )
-    parser.add_argument("--n-samples", type=_positive, help="training rows (200000)")
-    parser.add_argument("--n-features", type=_positive, help="features (256)")
-    parser.add_argument("--epochs", type=_positive, help="epochs of every fit (3)")
-    parser.add_argument("--hidden", type=_hidden, help="hidden layer sizes (1024,1024)")
-    parser.add_argument("--batch-size", type=_positive, help="batch size (1024)")
+    parser.add_argument("--n-samples", type=positive, help="training rows (200000)")
+    parser.add_argument("--n-features", type=positive, help="features (256)")
+    parser.add_argument("--epochs", type=positive, help="epochs of every fit (3)")
+    parser.add_argument(
+        "--hidden", type=positive_ints, help="hidden layer sizes (1024,1024)"
+    )
+    parser.add_argument("--batch-size", type=positive, help="batch size (1024)")
     parser.add_argument(
         "--repeats",
-        type=_positive,
+        type=positive,
         default=1,
         help="timed fits of each competitor, interleaved (default 1)",
     )
@@ -172,7 +158,7 @@ def parse_args(argv=None):
     )
     parser.add_argument(
         "--cpu-epochs",
-        type=_positive,
+        type=positive,
         help="time the numpy CPU fit on this many epochs and extrapolate its "
         "time to --epochs (an estimate, marked in the report); default: all",
     )
