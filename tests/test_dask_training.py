@@ -22,6 +22,7 @@ module. Its Client is not the default one: the tests that use it enter
 scheduler, whatever the order of the tests.
 """
 
+import contextlib
 import tracemalloc
 from collections import Counter
 
@@ -101,6 +102,18 @@ def _estimator(kind, **params):
         **params,
     }
     return BPRegressor(**params) if kind == "regression" else BPClassifier(**params)
+
+
+@contextlib.contextmanager
+def _one_worker_client():
+    """A client of a cluster of one in-process worker (not the default)."""
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster, set_as_default=False) as client,
+    ):
+        yield client
 
 
 def _dask(chunks, *arrays):
@@ -356,12 +369,7 @@ def test_same_model_bit_for_bit_on_any_number_of_workers(client):
     est = _estimator("binary", max_iter=60)
     local = est.fit(arrays[0], arrays[1], sample_weight=arrays[2])
     models = []
-    with (
-        distributed.LocalCluster(
-            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
-        ) as one_worker,
-        distributed.Client(one_worker, set_as_default=False) as one_worker_client,
-    ):
+    with _one_worker_client() as one_worker_client:
         for on in (client, one_worker_client):
             est = _estimator("binary", max_iter=60)
             models.append(_fit_on(on, est, *arrays[:2], sample_weight=arrays[2]))
@@ -647,12 +655,7 @@ def test_stochastic_same_model_bit_for_bit_on_any_number_of_workers(client):
     models = [
         _stochastic("multiclass", **params).fit(*arrays[:2], sample_weight=arrays[2])
     ]
-    with (
-        distributed.LocalCluster(
-            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
-        ) as one_worker,
-        distributed.Client(one_worker, set_as_default=False) as one_worker_client,
-    ):
+    with _one_worker_client() as one_worker_client:
         for on in (client, one_worker_client):
             est = _stochastic("multiclass", **params)
             models.append(_fit_on(on, est, *arrays[:2], sample_weight=arrays[2]))
