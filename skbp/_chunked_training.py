@@ -234,6 +234,7 @@ class ChunkedTrainingStep:
         self.flat = flat_params
         self.workers = workers
         self.chunks = chunks
+        self.homes = workers.homes([chunk.data for chunk in chunks])
         self.sizes = [chunk.n_rows for chunk in chunks]
         self.n_samples = sum(self.sizes)
         self.batch_size = batch_size
@@ -258,10 +259,12 @@ class ChunkedTrainingStep:
         if seed is None:
             return [chunk.rows for chunk in self.chunks]
         return [
-            self.workers.keep(shuffled_rows, chunk.data, chunk.rows, (seed, index))
+            self.workers.keep(
+                shuffled_rows, chunk.data, chunk.rows, (seed, index), home=home
+            )
             if chunk.n_rows
             else None
-            for index, chunk in enumerate(self.chunks)
+            for index, (chunk, home) in enumerate(zip(self.chunks, self.homes))
         ]
 
     def run_epoch(self, order):
@@ -299,8 +302,11 @@ class ChunkedTrainingStep:
                 chunk.keys,
                 self.dropout,
                 step,
+                home=home,
             )
-            for chunk, order, start, stop in zip(self.chunks, orders, starts, stops)
+            for chunk, home, order, start, stop in zip(
+                self.chunks, self.homes, orders, starts, stops
+            )
             if stop > start
         ]
         total, weighted_loss, weighted_grad = workers.value(tree_sum(workers, parts))
@@ -406,6 +412,7 @@ class ChunkedHeldOut:
         self.layout = network.layout
         self.network = network  # inside each task, as in ChunkedTrainingStep
         self.score = score
+        self.homes = workers.homes(chunks)
         score.prepare(workers, chunks)
 
     def evaluate(self, coefs, intercepts):
@@ -413,8 +420,10 @@ class ChunkedHeldOut:
         workers = self.workers
         weights = workers.share(self.layout.pack(coefs, intercepts))
         parts = [
-            workers.task(held_out_sums, chunk, weights, self.network, self.score)
-            for chunk in self.chunks
+            workers.task(
+                held_out_sums, chunk, weights, self.network, self.score, home=home
+            )
+            for chunk, home in zip(self.chunks, self.homes)
         ]
         total, weighted_loss, *sums = workers.value(tree_sum(workers, parts))
         return weighted_loss / total, self.score.value(total, sums)

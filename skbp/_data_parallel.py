@@ -38,6 +38,7 @@ scheduler, in this process (:class:`Workers`). Dask is imported here only
 when used: skbp needs it for Dask input only.
 """
 
+import collections
 import contextlib
 import functools
 import operator
@@ -199,6 +200,7 @@ class ChunkedLoss:
     def __init__(self, workers, chunks, layout, activations, loss, alpha):
         self.workers = workers
         self.chunks = chunks
+        self.homes = workers.homes([chunk[0] for chunk in chunks])
         self.layout = layout
         self.activations = activations
         self.loss = loss
@@ -221,9 +223,15 @@ class ChunkedLoss:
         weights = self.workers.share(self.layout.pack(coefs, intercepts))
         parts = [
             self.workers.task(
-                chunk_sums, *chunk, weights, self.layout, self.activations, self.loss
+                chunk_sums,
+                *chunk,
+                weights,
+                self.layout,
+                self.activations,
+                self.loss,
+                home=home,
             )
-            for chunk in self.chunks
+            for chunk, home in zip(self.chunks, self.homes)
         ]
         total, weighted_loss, weighted_grad = self.workers.value(
             tree_sum(self.workers, parts)
@@ -283,17 +291,22 @@ class Workers:
         if self.client is None:
             kept = iter(dask.persist(*given))
         else:
-            from distributed import as_completed, futures_of
+            from distributed import futures_of
 
             kept = self.client.persist(given)
-            # Waits for every chunk (the client's own loop: it need not be
-            # the default client).
-            for future in as_completed(futures_of(kept), loop=self.client.loop):
-                if future.status in ("error", "cancelled"):
-                    with _losses_explained():
-                        future.result()  # raises the task's exception
+            self._wait(futures_of(kept))
             kept = iter(kept)
         return tuple(None if a is None else next(kept) for a in arrays)
+
+    def _wait(self, futures):
+        """Wait for ``futures``; the error of a task that failed is raised
+        here (the client's own loop: it need not be the default client)."""
+        from distributed import as_completed
+
+        for future in as_completed(futures, loop=self.client.loop):
+            if future.status in ("error", "cancelled"):
+                with _losses_explained():
+                    future.result()  # raises the task's exception
 
     def compute(self, *values):
         """Dask collections' values, brought to this process (small ones:
@@ -345,19 +358,58 @@ class Workers:
 
         return dask.delayed(array, name=f"weights-{uuid.uuid4()}")
 
-    def keep(self, function, *args):
-        """``function(*args)`` run where its arguments are, its result kept
-        there: a handle for later tasks (computed now, locally)."""
+    def homes(self, handles):
+        """The worker on which to run the tasks of each kept handle.
+
+        A step waits for its slowest worker, so each chunk's tasks must run
+        where the chunk is, and each worker must get its share. Left to
+        itself, the scheduler sends a task to whichever worker holding one
+        of its inputs (the chunk, or the weights) is less busy at that
+        moment: then the chunk is copied, a worker holds two copies and
+        runs more than its share of every later step (on 2 workers, 4.5
+        chunks of 8 instead of 4). Each handle's home is one of the workers
+        holding it, the least loaded so far.
+
+        Parameters
+        ----------
+        handles : list
+            From :meth:`blocks` or :meth:`keep`; waited for.
+
+        Returns
+        -------
+        list of str or None
+            Worker addresses, for :meth:`task` and :meth:`keep`; Nones
+            without a Client, or where a handle is held nowhere.
+        """
+        if self.client is None:
+            return [None] * len(handles)
+        self._wait(handles)
+        holders = self.client.who_has(handles)
+        load = collections.Counter()
+        homes = []
+        for handle in handles:
+            where = sorted(holders.get(handle.key, ()))
+            home = min(where, key=load.__getitem__, default=None)
+            load[home] += 1
+            homes.append(home)
+        return homes
+
+    def keep(self, function, *args, home=None):
+        """``function(*args)`` run where its arguments are (on ``home``, a
+        worker of :meth:`homes`, if given), its result kept there: a handle
+        for later tasks (computed now, locally)."""
         if self.client is None:
             return function(*args)
-        return self.client.submit(function, *args, pure=False)
+        return self.client.submit(function, *args, pure=False, **_on(home))
 
-    def task(self, function, *args):
-        """A lazy task ``function(*args)``: ``args`` may be handles and other
-        tasks; :meth:`value` computes it."""
+    def task(self, function, *args, home=None):
+        """A lazy task ``function(*args)``, run on ``home`` (a worker of
+        :meth:`homes`) if given: ``args`` may be handles and other tasks;
+        :meth:`value` computes it."""
         import dask
 
-        return dask.delayed(function, pure=False)(*args)
+        with dask.annotate(**_on(home)):
+            return dask.delayed(function, pure=False)(*args)
 
     def value(self, task):
         """Compute a task and the tasks it reads (one graph, sent at once)
@@ -366,6 +418,17 @@ class Workers:
             return task.compute()
         with _losses_explained():
             return self.client.compute(task, sync=True)
+
+
+def _on(home):
+    """The restriction of a task to run on worker ``home`` (none for None).
+
+    Loose (``allow_other_workers``): should ``home`` die, the task runs
+    elsewhere, on the chunk Dask computes again there, rather than wait
+    for a worker that will not come back."""
+    if home is None:
+        return {}
+    return {"workers": [home], "allow_other_workers": True}
 
 
 @contextlib.contextmanager

@@ -23,6 +23,7 @@ scheduler, whatever the order of the tests.
 """
 
 import contextlib
+import operator
 import tracemalloc
 from collections import Counter
 
@@ -413,11 +414,13 @@ def _task_counts(stream):
     """Tasks run, by the name of their array (a chunk's key is the array's
     name and token, and its index) or function (a task's key is its name
     and a uuid)."""
-    names = Counter()
-    for task in stream.data:
-        key = task["key"]
-        names[key[0].rsplit("-", 1)[0] if isinstance(key, tuple) else key[:-37]] += 1
-    return names
+    return Counter(_task_name(task["key"]) for task in stream.data)
+
+
+def _task_name(key):
+    """A task's array name (its key: the name, a token, an index) or
+    function name (its key: the name and a uuid)."""
+    return key[0].rsplit("-", 1)[0] if isinstance(key, tuple) else key[:-37]
 
 
 def test_the_data_is_read_once_and_each_evaluation_is_one_tree(client):
@@ -438,6 +441,88 @@ def test_the_data_is_read_once_and_each_evaluation_is_one_tree(client):
     assert evaluations[0] >= 2 and evaluations[1] >= 20
     assert others[0] == others[1]
     assert sum(n for name, n in others[0].items() if "_checked_rows" in name) >= 5
+
+
+def _placed(client, homes, X, y):
+    """X and y as Dask arrays of 60-row chunks, chunk ``i`` made on worker
+    ``homes[i]`` (from a task with its rows: it has a source)."""
+    arrays = []
+    for values in (X, y):
+        blocks = [
+            da.from_delayed(
+                client.submit(
+                    np.array, values[60 * i : 60 * (i + 1)], workers=[home], pure=False
+                ),
+                shape=(60, *values.shape[1:]),
+                dtype=values.dtype,
+            )
+            for i, home in enumerate(homes)
+        ]
+        arrays.append(da.concatenate(blocks))
+    return arrays
+
+
+@pytest.mark.parametrize(
+    "solver, tasks",
+    [
+        ("lbfgs", ["chunk_sums"]),
+        ("adam", ["batch_sums", "shuffled_rows", "held_out_sums"]),
+    ],
+)
+def test_each_chunk_task_runs_on_the_worker_holding_the_chunk(client, solver, tasks):
+    """A step waits for its busiest worker: each worker runs the tasks of
+    its own chunks, never another's (which the scheduler does when left to
+    itself: the worker holding a step's weights attracts the tasks of the
+    other's chunks). Chunks 3 and 2 on the two workers; weights of 77 KB,
+    shared as a piece of each step's graph (over SHARED_INLINE_BYTES)."""
+    X, y, _ = _data("binary")
+    workers = sorted(client.scheduler_info()["workers"])
+    homes = [workers[i % 2] for i in range(5)]
+    params = dict(solver=solver, max_iter=6, hidden_layer_sizes=(1200,))
+    if solver == "adam":
+        params.update(batch_size=200, early_stopping=True, n_iter_no_change=99)
+    est = _estimator("binary", **params)
+    with client.as_current(), distributed.get_task_stream(client) as stream:
+        est.fit(*_placed(client, homes, X, y))
+    ran = Counter((_task_name(task["key"]), task["worker"]) for task in stream.data)
+    for name in tasks:
+        on = [ran[name, worker] for worker in workers]
+        assert sum(on) > 0 and sum(on) % 5 == 0, (name, on)
+        assert on == [sum(on) // 5 * 3, sum(on) // 5 * 2], (name, on)
+
+
+def test_homes_are_the_holders_shared_out_evenly(client):
+    """A chunk held by both workers (copied) goes to the less loaded one."""
+    workers = sorted(client.scheduler_info()["workers"])
+    first = [
+        client.submit(np.arange, 3 + i, workers=[workers[0]], pure=False)
+        for i in range(4)
+    ]
+    client.gather(first)
+    client.replicate(first[1:])
+    assert Workers(client).homes(first) == [
+        workers[0],
+        workers[1],
+        workers[0],
+        workers[1],
+    ]
+    assert Workers(None).homes([np.arange(3)]) == [None]
+
+
+def test_a_task_runs_on_its_home_away_from_its_inputs(client):
+    """:meth:`Workers.task`'s ``home`` beats where the inputs are (a
+    preference: the task would run elsewhere if its home died)."""
+    workers = sorted(client.scheduler_info()["workers"])
+    on = Workers(client)
+    blocks = [client.submit(np.arange, 10**5, workers=[w], pure=False) for w in workers]
+    sums = [
+        on.task(np.sum, block, home=home)
+        for block, home in zip(blocks, reversed(workers))
+    ]
+    with distributed.get_task_stream(client) as stream:
+        assert on.value(on.task(operator.add, *sums)) == 2 * sum(range(10**5))
+    ran = {task["key"]: task["worker"] for task in stream.data}
+    assert [ran[task.key] for task in sums] == workers[::-1]
 
 
 # ----------------------------------------------------------------------
