@@ -10,10 +10,11 @@ Dask arrays whose row chunks live on the workers of a ``LocalCluster``
 - ``lbfgs``: 100,000 x 128 float64 rows, 10 classes, hidden ``(512,)``
   relu, 10 L-BFGS iterations (``tol=0``: every one runs); each L-BFGS
   evaluation is one pass over the rows;
-- ``adam``: the same rows, hidden ``(1024,)`` relu, 2 epochs of global
-  batches of 25,000 rows (every epoch runs). Data-parallel only where
-  ``fit`` trains with adam on the workers (issue 17's second phase): the
-  report says whether it did, from the tasks that ran there.
+- ``adam``: the same rows, hidden ``(2048,)`` relu, 2 epochs of global
+  batches of 25,000 rows (every epoch runs); the report says whether
+  ``fit`` trained on the workers, from the tasks that ran there. With
+  ``--adam-hidden 1024`` a step computes half as long and its overhead
+  (40 to 50 ms) weighs twice as much: see the scaling page of the docs.
 
 The data are 8 chunks made on the workers (chunk ``i`` on worker ``i mod
 k``) by a seeded generator: Gaussian features, the labels of a fixed random
@@ -44,11 +45,14 @@ the client's peak of traced allocations (tracemalloc) and the rise of its
 resident high-water mark during ``fit``. Flat means it grows by under 5 %
 of what the data grew.
 
-Timing: clusters started first (start-up timed apart) and every
-competitor warmed up on one chunk; then each repeat runs every competitor
-once, in a rotating order (``bench.measure.interleaved``); medians of the
-times, and of the paired ratios. BLAS: one thread in this process
-(threadpoolctl), and in each worker (the nanny's ``OMP_NUM_THREADS=1``);
+Timing: each cluster fit has a cluster of its own, started for it and
+closed after it (no idle cluster running beside it; start-up not timed),
+and every competitor is warmed up on one chunk's rows (a cluster, on
+rows of each chunk: each worker imports and runs the training code before
+the timed fit); then each repeat runs every competitor once, in a
+rotating order (``bench.measure.interleaved``); medians of the times, and
+of the paired ratios. BLAS: one thread in this process (threadpoolctl),
+and in each worker (the nanny's ``OMP_NUM_THREADS=1``);
 the report prints the workers' BLAS.
 
 Goals: 2 workers reach at least 1.6x the throughput of 1 (each workload).
@@ -117,7 +121,7 @@ FULL = {
     "repeats": 3,
     "lbfgs_hidden": (512,),
     "lbfgs_iter": 10,
-    "adam_hidden": (1024,),
+    "adam_hidden": (2048,),
     "adam_epochs": 2,
     "adam_batch": 25_000,
     "memory_hidden": (16,),
@@ -190,7 +194,7 @@ def parse_args(argv=None):
     )
     parser.add_argument("--lbfgs-iter", type=positive, help="L-BFGS iterations (10)")
     parser.add_argument(
-        "--adam-hidden", type=positive_ints, help="hidden layers (1024)"
+        "--adam-hidden", type=positive_ints, help="hidden layers (2048)"
     )
     parser.add_argument("--adam-epochs", type=positive, help="adam epochs (2)")
     parser.add_argument("--adam-batch", type=positive, help="adam's batch (25000)")
@@ -364,7 +368,37 @@ def timed(fit, runs):
     return run
 
 
-def on_cluster(client, params, X, y):
+def on_cluster(k, config, params, warm):
+    """A fit of skbp on the workers of a cluster of ``k`` started for it
+    (and closed after): nothing else runs on the machine meanwhile, not
+    even an idle cluster, whose heartbeats and profiler would take from the
+    2-worker fits (which use every core) and not from the 1-worker ones.
+    Warmed up first on every worker (``warm``: the parameters of a fit on
+    one chunk's rows, taken from every chunk: imports, first allocations);
+    the Run times the fit alone, with its task stream."""
+
+    def fit():
+        with ExitStack() as stack:
+            client, X, y = start_cluster(k, config, stack)
+            fit_on(client, warm, *every_chunk_sampled(X, y))()
+            return fit_on(client, params, X, y)()
+
+    return fit
+
+
+def every_chunk_sampled(X, y):
+    """The first rows of every chunk of Dask arrays ``X`` and ``y``, as
+    many rows in all as one chunk has."""
+    import dask.array as da
+
+    n_chunks = X.numblocks[0]
+    rows = max(1, X.chunks[0][0] // n_chunks)
+    return tuple(
+        da.concatenate([a.blocks[i][:rows] for i in range(n_chunks)]) for a in (X, y)
+    )
+
+
+def fit_on(client, params, X, y):
     """A fit of skbp on ``client``'s workers, with its task stream."""
     import distributed
 
@@ -520,17 +554,19 @@ def median_breakdown(runs, n_chunks):
 # ---------------------------------------------------------------------------
 # One workload, every competitor
 # ---------------------------------------------------------------------------
-def measure_workload(workload, config, clusters, X, y):
+def measure_workload(workload, config, X, y):
     """Warm up, time every competitor (interleaved), analyse; a dict."""
     params = workload.params()
+    chunk = chunk_sizes(config.n_samples, config.n_chunks)[0]
+    warm = {**params, "max_iter": 1}
+    if workload.batch_size is not None:
+        warm["batch_size"] = min(workload.batch_size, chunk)
     runs = {}
     competitors = {}
-    for k, (client, X_dask, y_dask) in clusters.items():
-        name = f"cluster, {k} worker{'s' if k > 1 else ''}"
+    for k in config.workers:
+        name = cluster_name(k)
         runs[name] = []
-        competitors[name] = timed(
-            on_cluster(client, params, X_dask, y_dask), runs[name]
-        )
+        competitors[name] = timed(on_cluster(k, config, params, warm), runs[name])
     for name, fit in (
         ("skbp in memory", in_memory(BPClassifier, params, X, y)),
         ("sklearn in memory", in_memory(MLPClassifier, params, X, y)),
@@ -538,25 +574,24 @@ def measure_workload(workload, config, clusters, X, y):
     ):
         runs[name] = []
         competitors[name] = timed(fit, runs[name])
-
-    chunk = chunk_sizes(config.n_samples, config.n_chunks)[0]
-    warm = {**params, "max_iter": 1}
-    if workload.batch_size is not None:
-        warm["batch_size"] = min(workload.batch_size, chunk)
-    for client, X_dask, y_dask in clusters.values():
-        on_cluster(client, warm, X_dask[:chunk], y_dask[:chunk])()
     for cls in (BPClassifier, MLPClassifier):
         in_memory(cls, warm, X[:chunk], y[:chunk])()
     print(f"timing {workload.name}: {', '.join(competitors)} ...", flush=True)
     started = time.perf_counter()
     interleaved(competitors, config.repeats)
     print(f"  timed in {time.perf_counter() - started:.1f} s", flush=True)
-    return analyse(workload, config, runs, clusters, X, y)
+    return analyse(workload, config, runs, X, y)
 
 
-def analyse(workload, config, runs, clusters, X, y):
+def cluster_name(k):
+    """A cluster competitor's name."""
+    return f"cluster, {k} worker{'s' if k > 1 else ''}"
+
+
+def analyse(workload, config, runs, X, y):
     times = {name: [r.seconds for r in rs] for name, rs in runs.items()}
-    cluster_names = {k: f"cluster, {k} worker{'s' if k > 1 else ''}" for k in clusters}
+    clusters = config.workers
+    cluster_names = {k: cluster_name(k) for k in clusters}
     breakdowns = {
         k: median_breakdown(runs[name], config.n_chunks)
         for k, name in cluster_names.items()
@@ -674,7 +709,7 @@ def client_memory(client, config, solver):
     for label, (X, y) in data.items():
         if solver != "lbfgs":
             params["batch_size"] = max(1, sizes[label] // 4)
-        fit = on_cluster(client, params, X, y)
+        fit = fit_on(client, params, X, y)
         if not out:
             fit()  # warm: imports, the first labels
         tracemalloc.start()
@@ -868,32 +903,36 @@ def _blas_info():
     ]
 
 
-def start_clusters(config, stack):
-    """``{k: (client, X, y)}`` and the start-up seconds of each cluster."""
+def start_cluster(k, config, stack):
+    """A ``LocalCluster`` of ``k`` single-threaded workers, closed by
+    ``stack``, and the data made on them: ``(client, X, y)``."""
     import distributed
 
-    clusters, startup = {}, {}
-    for k in config.workers:
-        start = time.perf_counter()
-        cluster = stack.enter_context(
-            distributed.LocalCluster(
-                n_workers=k,
-                threads_per_worker=1,
-                processes=not config.in_process,
-                dashboard_address=":0",  # any free port: 8787 may be taken
-            )
+    cluster = stack.enter_context(
+        distributed.LocalCluster(
+            n_workers=k,
+            threads_per_worker=1,
+            processes=not config.in_process,
+            dashboard_address=":0",  # any free port: 8787 may be taken
         )
-        client = stack.enter_context(distributed.Client(cluster, set_as_default=False))
-        client.wait_for_workers(k)
-        X, y = dask_data(client, config.n_samples, config.n_features, config.n_chunks)
-        # Made before the fits (and not brought here).
-        for _ in distributed.as_completed(
-            distributed.futures_of([X, y]), loop=client.loop
-        ):
-            pass
-        startup[k] = time.perf_counter() - start
-        clusters[k] = (client, X, y)
-    return clusters, startup
+    )
+    client = stack.enter_context(distributed.Client(cluster, set_as_default=False))
+    client.wait_for_workers(k)
+    X, y = dask_data(client, config.n_samples, config.n_features, config.n_chunks)
+    # Made before the fits (and not brought here).
+    for _ in distributed.as_completed(distributed.futures_of([X, y]), loop=client.loop):
+        pass
+    return client, X, y
+
+
+def cluster_facts(config):
+    """The workers' BLAS and the start-up seconds of the largest cluster
+    (its start and the data made on it)."""
+    with ExitStack() as stack:
+        start = time.perf_counter()
+        client, _, _ = start_cluster(max(config.workers), config, stack)
+        startup = time.perf_counter() - start
+        return client.run(_blas_info), startup
 
 
 def run(config):
@@ -908,17 +947,14 @@ def run(config):
         warnings.simplefilter("ignore", ConvergenceWarning)
         info = environment(config.blas_threads, default_threads)
         info.update(dask=dask.__version__, distributed=distributed.__version__)
-        clusters, startup = start_clusters(config, stack)
-        client = clusters[max(clusters)][0]
-        info["worker_blas"] = client.run(_blas_info)
-        info["cluster_startup_s"] = startup
+        info["worker_blas"], info["cluster_startup_s"] = cluster_facts(config)
         payload["environment"] = info
         print_environment(info, title(config))
         for key in ("dask", "distributed", "worker_blas", "cluster_startup_s"):
             print(f"  {key:24s} {info[key]}")
         X, y = in_memory_data(config.n_samples, config.n_features, config.n_chunks)
         for workload in workloads(config):
-            result = measure_workload(workload, config, clusters, X, y)
+            result = measure_workload(workload, config, X, y)
             payload["workloads"].append(result)
             print_workload(result, config)
         if config.memory and config.in_process:
@@ -927,6 +963,7 @@ def run(config):
                 "process (--in-process), their memory is the client's"
             )
         elif config.memory:
+            client, _, _ = start_cluster(max(config.workers), config, stack)
             payload["memory"] = {
                 solver: client_memory(client, config, solver)
                 for solver in config.workloads

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from dask_clusters import local_cluster
 
 distributed = pytest.importorskip("distributed")
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -149,9 +150,7 @@ def test_client_memory_measures_both_sizes(cluster_benchmark):
         cluster_benchmark.parse_args([*TOY, "--workers", "2"])
     )
     with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
-        ) as cluster,
+        local_cluster(processes=False) as cluster,
         distributed.Client(cluster, set_as_default=False) as client,
     ):
         memory = cluster_benchmark.client_memory(client, config, "lbfgs")
@@ -247,7 +246,7 @@ def test_options(cluster_benchmark, capsys):
 
     full = config()
     assert (full.n_samples, full.n_features, full.n_chunks) == (100_000, 128, 8)
-    assert (full.lbfgs_hidden, full.adam_hidden) == ((512,), (1024,))
+    assert (full.lbfgs_hidden, full.adam_hidden) == ((512,), (2048,))
     assert full.workers == (1, 2) and full.workloads == ("lbfgs", "adam")
     quick = config("--quick", "--workers", "2,1,2", "--workload", "adam")
     assert (quick.n_samples, quick.repeats, quick.workers) == (16_000, 1, (1, 2))

@@ -42,6 +42,7 @@ import time
 
 import numpy as np
 import pytest
+from dask_clusters import local_cluster
 from numpy.testing import assert_array_equal
 from sklearn.datasets import make_classification
 
@@ -84,12 +85,7 @@ class LocalWorkers:
         if self.client is not None and not _running(self.client, 2, HEAL):
             self.close()
         if self.client is None:
-            self.cluster = distributed.LocalCluster(
-                n_workers=2,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=":0",  # any free port: 8787 may be taken
-            )
+            self.cluster = local_cluster()
             self.client = distributed.Client(self.cluster, set_as_default=False)
             self.client.wait_for_workers(2, timeout=WAIT)
         return self.client
@@ -425,9 +421,7 @@ def test_a_worker_killed_as_the_weights_are_scattered(solver):
     replication lock for good."""
     X, y = _data()
     expected = _estimator(solver).fit(*_dask(X, y))  # the local scheduler's
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-    )
+    cluster = local_cluster()
     client = distributed.Client(cluster, set_as_default=False)
     outcome = []
     try:

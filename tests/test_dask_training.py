@@ -29,6 +29,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from dask_clusters import local_cluster
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import DataConversionWarning
@@ -64,12 +65,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 def client():
     """A client of a 2-process, 1-thread-per-worker local cluster, not the
     default client: enter ``client.as_current()`` to train there."""
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=":0",  # any free port: 8787 may be taken
-    ) as cluster:
+    with local_cluster() as cluster:
         with distributed.Client(cluster, set_as_default=False) as client:
             yield client
 
@@ -109,9 +105,7 @@ def _estimator(kind, **params):
 def _one_worker_client():
     """A client of a cluster of one in-process worker (not the default)."""
     with (
-        distributed.LocalCluster(
-            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
-        ) as cluster,
+        local_cluster(1, processes=False) as cluster,
         distributed.Client(cluster, set_as_default=False) as client,
     ):
         yield client

@@ -14,6 +14,7 @@ import warnings
 import joblib
 import numpy as np
 import pytest
+from dask_clusters import local_cluster
 from numpy.testing import assert_array_equal
 from scipy.stats import loguniform
 from sklearn.datasets import make_classification, make_regression
@@ -37,12 +38,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 @pytest.fixture(scope="module")
 def client():
     """A client of a 2-process, 1-thread-per-worker local cluster."""
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=":0",  # any free port: 8787 may be taken
-    ) as cluster:
+    with local_cluster() as cluster:
         with distributed.Client(cluster) as client:
             yield client
 
