@@ -559,8 +559,8 @@ def measure_workload(workload, config, X, y):
     params = workload.params()
     chunk = chunk_sizes(config.n_samples, config.n_chunks)[0]
     warm = {**params, "max_iter": 1}
-    if workload.batch_size is not None:
-        warm["batch_size"] = min(workload.batch_size, chunk)
+    if workload.batch_size is not None:  # not over the warm-ups' rows
+        warm["batch_size"] = min(workload.batch_size, max(1, chunk // config.n_chunks))
     runs = {}
     competitors = {}
     for k in config.workers:

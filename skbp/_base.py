@@ -367,7 +367,10 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
         tasks.begin()
         # A diverging fit overflows: it ends with the clear ValueError of
         # _check_finite_weights (or the best weights), not numpy warnings.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        with (
+            np.errstate(over="ignore", invalid="ignore", divide="ignore"),
+            self._client_blas(X),
+        ):
             if stochastic:
                 self._fit_stochastic(
                     X, Y, sample_weight, layer_units, incremental, held_out, tasks

@@ -485,6 +485,44 @@ def test_each_chunk_task_runs_on_the_worker_holding_the_chunk(client, solver, ta
         assert on == [sum(on) // 5 * 3, sum(on) // 5 * 2], (name, on)
 
 
+def _blas_threads():
+    from threadpoolctl import threadpool_info
+
+    return max(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
+
+
+@pytest.mark.parametrize("on_a_cluster", [True, False])
+def test_one_blas_thread_here_while_the_workers_train(
+    client, monkeypatch, on_a_cluster
+):
+    """With a Client, this process's BLAS threads would spin between the
+    small vector operations of each evaluation, taking CPUs from workers on
+    the same machine: one thread for the fit, the caller's setting after.
+    On the local scheduler, the tasks run here: BLAS left as it is."""
+    from threadpoolctl import threadpool_limits
+
+    from skbp._data_parallel import ChunkedLoss
+
+    seen = []
+    evaluate = ChunkedLoss.__call__
+
+    def spy(self, coefs, intercepts):
+        seen.append(_blas_threads())
+        return evaluate(self, coefs, intercepts)
+
+    monkeypatch.setattr(ChunkedLoss, "__call__", spy)
+    X, y, _ = _data("binary")
+    est = _estimator("binary", max_iter=3)
+    with threadpool_limits(limits=2, user_api="blas"):
+        if on_a_cluster:
+            _fit_on(client, est, *_dask(60, X, y))
+        else:
+            est.fit(*_dask(60, X, y))
+        assert _blas_threads() == 2
+    assert len(seen) >= 3
+    assert set(seen) == ({1} if on_a_cluster else {2})
+
+
 def test_homes_are_the_holders_shared_out_evenly(client):
     """A chunk held by both workers (copied) goes to the less loaded one."""
     workers = sorted(client.scheduler_info()["workers"])
