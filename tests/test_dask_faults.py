@@ -35,6 +35,7 @@ workers: a solver that does not (yet) is skipped, and becomes tested as
 soon as ``fit`` trains with it where the chunks are.
 """
 
+import contextlib
 import os
 import signal
 import threading
@@ -159,9 +160,48 @@ def solver(request):
 def _fit(client, estimator, X, y):
     """``estimator.fit(X, y)`` on ``client``'s workers, and the number of
     array chunks computed meanwhile (chunks' task keys are tuples)."""
-    with client.as_current(), distributed.get_task_stream(client) as stream:
+    with (
+        client.as_current(),
+        distributed.get_task_stream(client) as stream,
+        _never_without_workers(client),
+    ):
         estimator.fit(X, y)
     return estimator, sum(isinstance(task["key"], tuple) for task in stream.data)
+
+
+@contextlib.contextmanager
+def _never_without_workers(client):
+    """Start two workers anew whenever ``client``'s cluster has had none
+    for ``HEAL`` seconds.
+
+    A nanny may close for good while it restarts its killed worker (a race
+    in Dask: dask/distributed#7312). With every worker killed, the cluster
+    can be left with none, and a fit's tasks then wait for workers for
+    ever, as any Dask computation does: the test would hang. New workers
+    compute the lost chunks again from their source, as restarted ones
+    would, and the test checks what it checks."""
+    stop = threading.Event()
+
+    def watch():
+        since = time.monotonic()
+        while not stop.wait(0.2):
+            try:
+                if client.scheduler_info()["workers"]:
+                    since = time.monotonic()
+                elif time.monotonic() - since > HEAL:
+                    cluster = client.cluster
+                    cluster.scale(len(cluster.worker_spec) + 2)
+                    since = time.monotonic()
+            except Exception:  # the client closing under a hung-fit test
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        watcher.join()
 
 
 def _assert_identical_models(a, b):
