@@ -31,7 +31,9 @@ One evaluation is one graph of tasks, sent at once and computed to one
 result (:meth:`Workers.task`, :meth:`Workers.value`): a single round trip
 between this process and the scheduler. Each chunk has a task of its own
 (not one task per worker for all its chunks): the additions then follow
-the chunks, never the placement of the chunks on workers.
+the chunks, never the placement of the chunks on workers. Each chunk's
+task runs on the worker holding the chunk (:meth:`Workers.homes`), so that
+every worker computes its share of each step.
 
 Without a ``distributed`` Client the same tasks run on Dask's local
 scheduler, in this process (:class:`Workers`). Dask is imported here only
