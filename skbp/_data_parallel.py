@@ -43,6 +43,7 @@ when used: skbp needs it for Dask input only.
 import collections
 import contextlib
 import functools
+import math
 import operator
 import uuid
 from concurrent.futures import CancelledError
@@ -363,14 +364,21 @@ class Workers:
     def homes(self, handles):
         """The worker on which to run the tasks of each kept handle.
 
-        A step waits for its slowest worker, so each chunk's tasks must run
-        where the chunk is, and each worker must get its share. Left to
-        itself, the scheduler sends a task to whichever worker holding one
-        of its inputs (the chunk, or the weights) is less busy at that
-        moment: then the chunk is copied, a worker holds two copies and
-        runs more than its share of every later step (on 2 workers, 4.5
-        chunks of 8 instead of 4). Each handle's home is one of the workers
-        holding it, the least loaded so far.
+        A step waits for its slowest worker, so that each worker must get
+        its share of the chunks, and each chunk's tasks must run where the
+        chunk is. Left to itself, the scheduler sends a task to whichever
+        worker holding one of its inputs (the chunk, or the weights) is
+        less busy at that moment: then the chunk is copied, a worker holds
+        two copies and runs more than its share of every later step (on 2
+        workers, 4.5 chunks of 8 instead of 4).
+
+        A worker's share is the number of handles times its share of the
+        cluster's threads, rounded up. Each handle goes to the least loaded
+        of the workers holding it that are under their share; a handle
+        whose holders all have theirs (the scheduler kept 5 chunks on one
+        worker and 3 on the other) goes to the least loaded worker of all,
+        whose first task fetches it: moved once, where a fit computes on
+        it many times.
 
         Parameters
         ----------
@@ -381,17 +389,26 @@ class Workers:
         -------
         list of str or None
             Worker addresses, for :meth:`task` and :meth:`keep`; Nones
-            without a Client, or where a handle is held nowhere.
+            without a Client, or without workers.
         """
         if self.client is None:
             return [None] * len(handles)
         self._wait(handles)
         holders = self.client.who_has(handles)
-        load = collections.Counter()
+        threads = self.client.nthreads()
+        if not threads:  # no worker now: wherever the scheduler can
+            return [None] * len(handles)
+        share = {
+            worker: math.ceil(len(handles) * n / sum(threads.values()))
+            for worker, n in threads.items()
+        }
+        load = collections.Counter({worker: 0 for worker in sorted(threads)})
         homes = []
         for handle in handles:
-            where = sorted(holders.get(handle.key, ()))
-            home = min(where, key=load.__getitem__, default=None)
+            where = [w for w in sorted(holders.get(handle.key, ())) if w in share]
+            open_ = [w for w in where if load[w] < share[w]]
+            # Least loaded relative to its share; ties: the first address.
+            home = min(open_ or load, key=lambda w: load[w] / share[w])
             load[home] += 1
             homes.append(home)
         return homes

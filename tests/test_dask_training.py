@@ -524,20 +524,19 @@ def test_one_blas_thread_here_while_the_workers_train(
 
 
 def test_homes_are_the_holders_shared_out_evenly(client):
-    """A chunk held by both workers (copied) goes to the less loaded one."""
+    """A chunk held by both workers (copied) goes to the less loaded one;
+    chunks over a worker's share (half of them, rounded up) go to another
+    worker, which fetches each once."""
     workers = sorted(client.scheduler_info()["workers"])
     first = [
         client.submit(np.arange, 3 + i, workers=[workers[0]], pure=False)
-        for i in range(4)
+        for i in range(5)
     ]
     client.gather(first)
-    client.replicate(first[1:])
-    assert Workers(client).homes(first) == [
-        workers[0],
-        workers[1],
-        workers[0],
-        workers[1],
-    ]
+    on = Workers(client)
+    assert on.homes(first) == [workers[0]] * 3 + [workers[1]] * 2
+    client.replicate(first[1:4])
+    assert on.homes(first[:4]) == [workers[0], workers[1], workers[0], workers[1]]
     assert Workers(None).homes([np.arange(3)]) == [None]
 
 
