@@ -4,15 +4,22 @@ A save that fails partway (an exception from the writer, a full disk, a
 file-size limit, a process killed mid-write) leaves the previous model at
 the path whole and loadable; the file then loads as the old model or the
 new one, never neither.
+
+Saves leak nothing and leave nothing (issue 6): the temporary file is
+readable by its owner only until complete, a temporary file that a killed
+save left is removed by the next save to the same path, and a file that
+``open(path, "wb")`` would refuse to write is refused the same way.
 """
 
 import errno
 import io
 import os
+import shutil
 import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -159,8 +166,9 @@ def test_a_save_killed_at_any_moment_leaves_the_old_or_the_new_model(tmp_path):
         is_new = loaded.n_features_in_ == new.n_features_in_
         _assert_is(loaded, new if is_new else old)
         seen.add(is_new)
-        for leftover in tmp_path.glob(".model.skbp.*.tmp"):
+        for leftover in tmp_path.glob(".model.skbp.*.skbp-tmp"):
             leftover.unlink()  # what a kill may leave: never the model itself
+        assert {p.name for p in tmp_path.iterdir()} == {"model.skbp", "new.src"}
     assert seen  # which of the two each kill left depends on timing
 
 
@@ -229,3 +237,295 @@ def test_atomic_write_fsyncs_the_file_and_its_directory(tmp_path, monkeypatch):
     atomic_write(tmp_path / "f", lambda handle: handle.write(b"data"))
     assert (tmp_path / "f").read_bytes() == b"data"
     assert synced[0] is False and (os.name != "posix" or synced[-1] is True)
+
+
+# Issue 6: saves leak nothing and leave nothing.
+
+fcntl_only = pytest.mark.skipif(
+    skbp._atomic.fcntl is None, reason="no flock: leftovers are not cleaned here"
+)
+NOBODY = 65534
+
+
+def _temporaries(directory):
+    return sorted(p for p in directory.iterdir() if p.name.endswith(".skbp-tmp"))
+
+
+def _leftover(directory, name, age=60.0, digits="0123456789ab", suffix=".skbp-tmp"):
+    """A temporary file as a killed save leaves it, last written ``age`` ago."""
+    leftover = directory / f".{name}.{digits}{suffix}"
+    leftover.write_bytes(b"\0" * 100)
+    when = time.time() - age
+    os.utime(leftover, (when, when))
+    return leftover
+
+
+@posix_only
+@pytest.mark.parametrize("existing", [0o600, 0o644, None], ids=["0600", "0644", "new"])
+def test_the_temporary_file_is_private_until_complete(tmp_path, monkeypatch, existing):
+    path = tmp_path / "model.skbp"
+    if existing is not None:
+        skbp.save(_model(), path)
+        path.chmod(existing)
+    modes = []
+    write_archive = skbp._persistence.write_archive
+
+    def watching(handle, document, arrays):
+        for temporary in tmp_path.iterdir():
+            if temporary.name != "model.skbp":
+                modes.append(stat.S_IMODE(temporary.stat().st_mode))
+        write_archive(handle, document, arrays)
+
+    monkeypatch.setattr(skbp._persistence, "write_archive", watching)
+    mask = os.umask(0o002)  # a new file gets 0o664: wider than the temporary
+    try:
+        skbp.save(_model(seed=1), path)
+    finally:
+        os.umask(mask)
+    assert modes == [0o600]
+    final = 0o664 if existing is None else existing
+    assert stat.S_IMODE(path.stat().st_mode) == final
+    _only_file(tmp_path, "model.skbp")
+
+
+@posix_only
+@pytest.mark.parametrize("source", ["proc", "umask"])
+def test_the_umask_is_read_without_changing_it(monkeypatch, source):
+    if source == "umask":  # no /proc/self/status: set and restore
+
+        def no_open(*args, **kwargs):
+            raise FileNotFoundError(errno.ENOENT, "no /proc")
+
+        monkeypatch.setattr(skbp._atomic, "open", no_open, raising=False)
+    mask = os.umask(0o027)
+    try:
+        assert skbp._atomic._umask() == 0o027
+        assert os.umask(0o027) == 0o027
+    finally:
+        os.umask(mask)
+
+
+@fcntl_only
+def test_the_writer_locks_its_temporary_file(tmp_path):
+    import fcntl
+
+    name = "my model.v2.skbp"  # dots and spaces: the pattern still finds it
+
+    def write(handle):
+        (temporary,) = _temporaries(tmp_path)
+        match = skbp._atomic.TEMPORARY_NAME.fullmatch(temporary.name)
+        assert match["name"] == name
+        with open(temporary, "rb") as other, pytest.raises(BlockingIOError):
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        handle.write(b"data")
+
+    atomic_write(tmp_path / name, write)
+    assert (tmp_path / name).read_bytes() == b"data"
+    _only_file(tmp_path, name)
+
+
+@fcntl_only
+@pytest.mark.parametrize("exists", [True, False], ids=["replaced", "new"])
+def test_a_stale_temporary_file_is_removed_by_the_next_save(tmp_path, exists):
+    path = tmp_path / "model.skbp"
+    if exists:
+        skbp.save(_model(), path)
+    _leftover(tmp_path, "model.skbp")
+    _leftover(tmp_path, "model.skbp", digits="abcdef012345")
+    new = _model(seed=1)
+    skbp.save(new, path)
+    _only_file(tmp_path, "model.skbp")
+    _assert_is(skbp.load(path), new)
+
+
+@fcntl_only
+def test_only_the_targets_abandoned_temporary_files_are_removed(tmp_path):
+    import fcntl
+
+    path = tmp_path / "model.skbp"
+    skbp.save(_model(), path)
+    stale = _leftover(tmp_path, "model.skbp", digits="00000000000f")
+    kept = [
+        # Fresh: its writer may have created it and not yet locked it.
+        _leftover(tmp_path, "model.skbp", age=0.0, digits="000000000001"),
+        # Another target's.
+        _leftover(tmp_path, "other.skbp"),
+        _leftover(tmp_path, "x.model.skbp"),
+        # Not skbp's pattern: the old ".tmp" names may be anyone's.
+        _leftover(tmp_path, "model.skbp", suffix=".tmp"),
+        _leftover(tmp_path, "model.skbp", digits="0123456789AB"),
+        _leftover(tmp_path, "model.skbp", digits="0123456789a"),
+    ]
+    locked = _leftover(tmp_path, "model.skbp", digits="000000000002")
+    kept.append(locked)
+    if os.geteuid() == 0:  # another user's
+        kept.append(_leftover(tmp_path, "model.skbp", digits="000000000003"))
+        os.chown(kept[-1], NOBODY, NOBODY)
+    pointed = tmp_path / "pointed"
+    pointed.write_bytes(b"keep")
+    link = tmp_path / ".model.skbp.000000000004.skbp-tmp"
+    link.symlink_to(pointed)
+    folder = tmp_path / ".model.skbp.000000000005.skbp-tmp"
+    folder.mkdir()
+    when = time.time() - 60
+    for old in (link, folder):
+        os.utime(old, (when, when), follow_symlinks=False)
+    with open(locked, "rb") as holder:  # as a live writer holds it
+        fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        skbp.save(_model(seed=1), path)
+    assert not stale.exists()
+    assert all(p.exists() for p in kept)
+    assert link.is_symlink() and pointed.read_bytes() == b"keep"
+    assert folder.is_dir()
+    # Once its holder is gone, the locked one is stale too.
+    skbp.save(_model(seed=2), path)
+    assert not locked.exists()
+
+
+@fcntl_only
+def test_cleaning_up_never_fails_a_save(tmp_path, monkeypatch):
+    def flock(fd, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(skbp._atomic.fcntl, "flock", flock)
+    leftover = _leftover(tmp_path, "model.skbp")
+    new = _model()
+    skbp.save(new, tmp_path / "model.skbp")
+    _assert_is(skbp.load(tmp_path / "model.skbp"), new)
+    assert leftover.exists()  # not known to be abandoned: kept
+
+
+@fcntl_only
+def test_a_temporary_file_left_by_a_killed_save_is_removed_by_the_next(tmp_path):
+    path = tmp_path / "model.skbp"
+    skbp.save(_model(), path)
+    code = textwrap.dedent(
+        f"""
+        import time, skbp, skbp._persistence
+        est = skbp.load({str(path)!r})
+        def write_archive(handle, document, arrays):
+            handle.write(b"\\0" * 1000)
+            handle.flush()
+            print("writing", flush=True)
+            time.sleep(600)
+        skbp._persistence.write_archive = write_archive
+        skbp.save(est, {str(path)!r})
+        """
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout.readline().strip() == "writing"
+        (leftover,) = _temporaries(tmp_path)
+        when = time.time() - 60  # as if its writer had stalled for a minute
+        os.utime(leftover, (when, when))
+        skbp.save(_model(seed=1), path)
+        assert leftover.exists()  # its writer lives and holds the lock
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=60)
+        child.stdout.close()
+    assert leftover.exists()  # what the kill left
+    new = _model(seed=2)
+    skbp.save(new, path)
+    _only_file(tmp_path, "model.skbp")
+    _assert_is(skbp.load(path), new)
+
+
+@posix_only
+def test_a_read_only_file_is_refused_as_open_refuses_it(tmp_path):
+    if os.geteuid() != 0:
+        path = tmp_path / "model.skbp"
+        skbp.save(_model(), path)
+        path.chmod(0o444)
+        before = path.read_bytes()
+        with pytest.raises(PermissionError):
+            skbp.save(_model(seed=1), path)
+        with pytest.raises(PermissionError):
+            open(path, "wb")  # the same refusal
+        assert path.read_bytes() == before
+        assert stat.S_IMODE(path.stat().st_mode) == 0o444
+        _only_file(tmp_path, "model.skbp")
+        return
+    # The superuser may write any file: the scenario runs as "nobody", in a
+    # child process, in a directory it may write (the pytest's one is 0o700).
+    directory = tempfile.mkdtemp(prefix="skbp-read-only-")
+    try:
+        _refused_as_nobody(directory)
+    finally:
+        shutil.rmtree(directory)
+
+
+def _refused_as_nobody(directory):
+    os.chmod(directory, 0o777)
+    path = os.path.join(directory, "model.skbp")
+    source = os.path.join(directory, "new.src")
+    skbp.save(_model(), path)
+    skbp.save(_model(seed=1), source)
+    os.chown(path, NOBODY, NOBODY)
+    os.chmod(path, 0o444)
+    with open(path, "rb") as handle:
+        before = handle.read()
+    code = textwrap.dedent(
+        f"""
+        import os, skbp
+        new = skbp.load({source!r})
+        try:
+            os.setgroups([])
+            os.setgid({NOBODY})
+            os.setuid({NOBODY})
+        except OSError as exc:
+            raise SystemExit(f"SKIP cannot become nobody: {{exc}}")
+        try:
+            skbp.save(new, os.path.join({directory!r}, "probe.skbp"))
+        except OSError as exc:
+            raise SystemExit(f"SKIP the directory is out of nobody's reach: {{exc}}")
+        try:
+            skbp.save(new, {path!r})
+        except PermissionError:
+            print("save refuses")
+        try:
+            open({path!r}, "wb")
+        except PermissionError:
+            print("open refuses")
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    if result.stderr.startswith("SKIP "):
+        pytest.skip(result.stderr.strip()[5:])
+    assert result.stdout.split("\n")[:2] == ["save refuses", "open refuses"], (
+        result.stdout + result.stderr
+    )
+    with open(path, "rb") as handle:
+        assert handle.read() == before
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o444
+    assert sorted(os.listdir(directory)) == ["model.skbp", "new.src", "probe.skbp"]
+
+
+@pytest.mark.skipif(
+    os.name != "posix" or os.geteuid() != 0, reason="only the superuser may"
+)
+def test_the_superuser_replaces_a_read_only_file_as_open_lets_it(tmp_path):
+    path = tmp_path / "model.skbp"
+    skbp.save(_model(), path)
+    path.chmod(0o444)
+    new = _model(seed=1)
+    skbp.save(new, path)
+    _assert_is(skbp.load(path), new)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o444
+
+
+def test_other_hard_links_keep_the_old_model(tmp_path):
+    # The path gets a new file (inode); its other names keep the old one.
+    old, new = _model(seed=0), _model(seed=1)
+    path, other = tmp_path / "model.skbp", tmp_path / "other.skbp"
+    skbp.save(old, path)
+    os.link(path, other)
+    skbp.save(new, path)
+    _assert_is(skbp.load(path), new)
+    _assert_is(skbp.load(other), old)
+    assert not os.path.samefile(path, other)
+    assert other.stat().st_nlink == 1
