@@ -5,26 +5,41 @@ writes): ``document`` (the JSON text as uint8), ``a0``, ``a1``, ... (the
 arrays) and ``digest``, the SHA-256 of every other member's name, dtype,
 shape and bytes.
 
-:func:`read_archive` never trusts a size it has not checked. Before a byte
-of any array is read it has checked, from the zip directory and each
+:func:`read_archive` never trusts a size it has not checked, and checks
+cost before work. A path is opened only if it is a regular file (a FIFO or
+a device would block or never end), and nothing is ever read past the size
+the open file reported, whatever the file claims or does. Before the zip
+directory is parsed, its end record must declare at most
+:data:`MAX_MEMBERS` members in a directory of a plausible size. Before a
+byte of any array is read it has checked, from the zip directory and each
 member's ``.npy`` header alone, that:
 
 - every member is an uncompressed ``.npy`` file with an expected name, so
   no member can inflate beyond the bytes the file holds;
 - each member's size in the directory is exactly its header's shape times
-  its dtype's item size;
+  its dtype's item size, an item size of zero being refused (numpy would
+  allocate such an array as one byte per item);
 - the document is at most :data:`MAX_DOCUMENT_BYTES`, and the arrays
-  together at most what the document's layer sizes imply (``budget``).
+  together at most what the document's layer sizes imply (``budget``),
+  each within the limit the document allows the field holding it.
+
+Whatever goes wrong while reading (a truncated or corrupt zip, a flag
+``zipfile`` does not implement, an I/O error) is one ``ValueError``.
 
 The arrays are then read in chunks straight into their final buffers, and
 the digest is computed as they stream past: loading needs the model's own
 arrays plus a chunk, never a second copy.
 """
 
+import contextlib
+import gc
 import hashlib
 import io
 import json
+import os
 import re
+import stat
+import struct
 import zipfile
 
 import numpy as np
@@ -32,6 +47,8 @@ import numpy as np
 __all__ = [
     "ArchiveDigest",
     "MAX_DOCUMENT_BYTES",
+    "MAX_MEMBERS",
+    "ArchivePlan",
     "write_archive",
     "read_archive",
 ]
@@ -40,8 +57,31 @@ __all__ = [
 #: writes): parameters, counters and labels take kilobytes; loss curves are
 #: stored as arrays.
 MAX_DOCUMENT_BYTES = 4 * 2**20
+#: Most members an archive may hold: the document, the digest, and a
+#: thousand layers' weights and biases with room to spare. Python's
+#: ``zipfile`` parses every directory entry, so the count is checked first.
+MAX_MEMBERS = 2048
 DOCUMENT, DIGEST = "document", "digest"
 _ARRAY_NAME = re.compile(r"a(0|[1-9][0-9]{0,5})")
+# A directory entry: 46 fixed bytes, the name (``a123456.npy``), a ZIP64
+# extra field of at most 32 bytes; twice that, for other writers' extras.
+_MAX_ENTRY_BYTES = 2 * (46 + 16 + 32)
+# The end of central directory record, and its ZIP64 locator and record.
+_END, _END64_LOCATOR, _END64 = b"PK\x05\x06", b"PK\x06\x07", b"PK\x06\x06"
+# The only general-purpose flags of a plain member: bit 3 (sizes in a data
+# descriptor, written to unseekable files) and bit 11 (UTF-8 names).
+_PLAIN_FLAGS = 0x8 | 0x800
+# zipfile's errors for files it cannot read: corrupt (BadZipFile, EOFError,
+# struct.error), flags it does not implement (NotImplementedError: strong
+# encryption, patched data, unknown compression), I/O (OSError).
+_READ_ERRORS = (
+    zipfile.BadZipFile,
+    EOFError,
+    NotImplementedError,
+    struct.error,
+    OverflowError,
+    OSError,
+)
 _DTYPE_KINDS = frozenset("biufUS")
 _CHUNK = 2**20
 
@@ -102,14 +142,37 @@ def write_archive(handle, document, arrays):
     np.savez(handle, **members)
 
 
+class ArchivePlan:
+    """What the document allows the arrays, decided before any is read.
+
+    Parameters
+    ----------
+    max_bytes : int
+        The largest total size in bytes of the archive's arrays.
+    fields : dict of str to str
+        Member name -> the field holding it, for messages (such as
+        ``"coefs_[0] (member 'a2')"``); members not named are refused.
+    limits : dict of str to int, optional
+        Member name -> the most bytes that one member may hold (the fields
+        whose size the document bounds more tightly, such as parameters).
+    """
+
+    def __init__(self, max_bytes, fields, limits=None):
+        self.max_bytes, self.fields, self.limits = max_bytes, fields, limits or {}
+
+
 class _Member:
     """One checked member: where its data starts, and what it holds."""
 
-    __slots__ = ("info", "offset", "dtype", "shape", "nbytes")
+    __slots__ = ("info", "offset", "dtype", "shape", "nbytes", "span")
 
     def __init__(self, info, offset, dtype, shape):
         self.info, self.offset, self.dtype, self.shape = info, offset, dtype, shape
         self.nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        # What its dimensions would span if none were zero: an empty array
+        # of shape (10**12, 0) holds no bytes but no model has such a layer.
+        self.span = int(np.prod([max(n, 1) for n in shape], dtype=object))
+        self.span *= dtype.itemsize
 
 
 def read_archive(file, plan):
@@ -118,11 +181,10 @@ def read_archive(file, plan):
     Parameters
     ----------
     file : str, os.PathLike or binary file object
+        A path must name a regular file.
     plan : callable
-        Called with the parsed JSON document, before any array is read.
-        Returns ``(max_bytes, fields)``: the largest total size in bytes the
-        archive's arrays may have, and a dict naming the field each array
-        member holds (for error messages). Raises ``ValueError`` if the
+        Called with the parsed JSON document, before any array is read;
+        returns an :class:`ArchivePlan`, or raises ``ValueError`` if the
         document cannot say.
 
     Returns
@@ -135,20 +197,23 @@ def read_archive(file, plan):
     Raises
     ------
     ValueError
-        Naming what is wrong: not an archive, a member that is compressed,
-        unexpected, oversized or inconsistent with its header, arrays larger
-        than the plan allows, or a digest that does not match.
+        Naming what is wrong: not a regular file, not an archive, a member
+        that is compressed, unexpected, oversized or inconsistent with its
+        header, arrays larger than the plan allows, a digest that does not
+        match, or any other failure to read the file.
+    FileNotFoundError, PermissionError
+        If the path cannot be opened.
     """
-    try:
-        archive = zipfile.ZipFile(file)
-    except (zipfile.BadZipFile, EOFError) as exc:
-        raise ValueError(_not_an_archive(file, exc)) from exc
-    with archive:
+    with _opened(file) as handle:
         try:
-            document, arrays, stored, digest = _read_all(archive, plan)
-        except (zipfile.BadZipFile, EOFError) as exc:
+            _check_end_record(handle)
+            with zipfile.ZipFile(handle) as archive:
+                document, arrays, stored, digest = _read_all(archive, plan)
+        except zipfile.BadZipFile as exc:
+            raise ValueError(_not_an_archive(handle, exc)) from exc
+        except _READ_ERRORS as exc:
             raise ValueError(
-                f"it is truncated or corrupted ({type(exc).__name__}: {exc})"
+                f"it is truncated or corrupted ({type(exc).__name__}: {str(exc)[:200]})"
             ) from exc
     if bytes(stored).decode("ascii", "replace") != digest.hexdigest():
         raise ValueError(
@@ -158,33 +223,169 @@ def read_archive(file, plan):
     return document, {name: _native(array) for name, array in arrays.items()}
 
 
+@contextlib.contextmanager
+def _opened(file):
+    """``file`` as a :class:`_Bounded` handle; a path only if a regular file.
+
+    The path is checked before it is opened (opening a FIFO waits for a
+    writer), opened without blocking, and checked again once open (it may
+    have been swapped in between).
+    """
+    if not isinstance(file, (str, os.PathLike)):
+        yield _Bounded(file, None)
+        return
+    _check_regular(os.stat(file).st_mode, file)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(file, flags)
+    try:
+        info = os.fstat(fd)
+        _check_regular(info.st_mode, file)
+        with open(fd, "rb", closefd=False) as raw:
+            yield _Bounded(raw, info.st_size)
+    finally:
+        os.close(fd)
+
+
+def _check_regular(mode, path):
+    if stat.S_ISREG(mode):
+        return
+    kinds = {
+        stat.S_ISDIR: "a directory",
+        stat.S_ISFIFO: "a FIFO",
+        stat.S_ISCHR: "a character device",
+        stat.S_ISBLK: "a block device",
+        stat.S_ISSOCK: "a socket",
+    }
+    kind = next((name for test, name in kinds.items() if test(mode)), "not a file")
+    raise ValueError(f"it is {kind}, not a regular file")
+
+
+class _Bounded(io.RawIOBase):
+    """A read-only view of a binary file that never reads past ``size``.
+
+    ``size`` is what ``fstat`` reported when the file was opened (for a
+    file object: its length then). A file that grows, or whose size was a
+    lie (``/proc``, a network file system), still yields at most that many
+    bytes: everything read is bounded by a number checked up front.
+    """
+
+    def __init__(self, raw, size):
+        super().__init__()
+        if size is None:
+            size = raw.seek(0, io.SEEK_END)
+        self._raw, self._size, self._position = raw, size, 0
+        self.name = getattr(raw, "name", None)
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def tell(self):
+        return self._position
+
+    def seek(self, offset, whence=io.SEEK_SET):
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}
+        position = base[whence] + offset
+        if position < 0:  # as a file would: zipfile expects OSError here
+            raise OSError(22, "Invalid argument: a negative position")
+        self._position = position
+        return position
+
+    def readinto(self, buffer):
+        n = max(0, min(len(buffer), self._size - self._position))
+        if n == 0:
+            return 0
+        self._raw.seek(self._position)
+        data = self._raw.read(n)
+        buffer[: len(data)] = data
+        self._position += len(data)
+        return len(data)
+
+    def close(self):  # the caller owns the underlying file
+        super().close()
+
+
+def _check_end_record(handle):
+    """Refuse, from the zip's end record alone, a directory too big to parse.
+
+    Python's ``zipfile`` parses every directory entry in Python; a 1 MB
+    file can hold twenty thousand. The end record (and its ZIP64 version)
+    declares the entry count and the directory's size: both are bounded
+    before ``zipfile`` sees the file. A file without an end record is left
+    to ``zipfile``, which says so.
+    """
+    size = handle.seek(0, io.SEEK_END)
+    tail_start = max(0, size - (22 + 0xFFFF))
+    handle.seek(tail_start)
+    tail = handle.read(size - tail_start)
+    at = tail.rfind(_END)
+    if at < 0 or len(tail) - at < 22:
+        return
+    _, _, _, _, count, directory_size, _, _ = struct.unpack(
+        "<4s4H2LH", tail[at : at + 22]
+    )
+    locator = at - 20
+    if locator >= 0 and tail[locator : locator + 4] == _END64_LOCATOR:
+        (offset64,) = struct.unpack("<Q", tail[locator + 8 : locator + 16])
+        if offset64 > size - 56:
+            raise ValueError("its ZIP64 end record lies outside the file")
+        handle.seek(offset64)
+        record = handle.read(56)
+        if record[:4] != _END64:
+            raise ValueError("its ZIP64 end record is missing")
+        count, directory_size = struct.unpack("<QQ", record[32:48])
+    if count > MAX_MEMBERS or directory_size > MAX_MEMBERS * _MAX_ENTRY_BYTES:
+        raise ValueError(
+            f"its zip directory declares {count} members in {directory_size} "
+            f"bytes; a file written by skbp.save holds at most {MAX_MEMBERS}"
+        )
+    if directory_size > size:
+        raise ValueError(
+            f"it is truncated: its zip directory declares {directory_size} "
+            f"bytes, the file holds {size}"
+        )
+
+
 def _read_all(archive, plan):
     infos = _directory(archive)
     document_bytes = _read_member(archive, _byte_string(archive, infos, DOCUMENT))
     try:
-        document = json.loads(bytes(document_bytes).decode("utf-8"))
+        document = _parse(bytes(document_bytes))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"its document is malformed ({exc})") from exc
-    max_bytes, fields = plan(document)
+        raise ValueError(f"its document is malformed ({str(exc)[:200]})") from exc
+    except RecursionError:
+        raise ValueError("its document is nested too deeply") from None
+    plan = plan(document)
     # Only members the document refers to are worth a look: the others are
     # refused before a single header of theirs is read.
-    unreferenced = sorted(set(infos) - {DOCUMENT, DIGEST} - set(fields))
+    unreferenced = sorted(set(infos) - {DOCUMENT, DIGEST} - set(plan.fields))
     if unreferenced:
         shown = ", ".join(unreferenced[:5]) + (", ..." if unreferenced[5:] else "")
         raise ValueError(
             f"it holds {len(unreferenced)} arrays its document never refers to "
             f"({shown})"
         )
-    members = {
-        name: _header(archive, info, fields.get(name, f"member {name!r}"))
-        for name, info in infos.items()
-        if name not in (DOCUMENT, DIGEST)
-    }
+    members = {}
+    for name, info in infos.items():
+        if name in (DOCUMENT, DIGEST):
+            continue
+        field = plan.fields.get(name, f"member {name!r}")
+        members[name] = member = _header(archive, info, field)
+        limit, what = plan.max_bytes, "its layer sizes imply"
+        if name in plan.limits and plan.limits[name] < limit:
+            limit, what = plan.limits[name], "that field may hold"
+        if member.span > limit:
+            raise ValueError(
+                f"its {field} declares shape {member.shape[:8]} of "
+                f"{member.dtype.str}, more than the {limit} bytes {what}"
+            )
     total = sum(member.nbytes for member in members.values())
-    if total > max_bytes:
+    if total > plan.max_bytes:
         raise ValueError(
-            f"its arrays declare {total} bytes, more than the {max_bytes} bytes "
-            "its layer sizes imply"
+            f"its arrays declare {total} bytes, more than the {plan.max_bytes} "
+            "bytes its layer sizes imply"
         )
     digest = ArchiveDigest()
     arrays = {}
@@ -197,18 +398,30 @@ def _read_all(archive, plan):
     return document, arrays, stored, digest
 
 
-def _not_an_archive(file, exc):
-    if hasattr(file, "read"):
-        file.seek(0)
-        head = file.read(6)
-    else:
-        with open(file, "rb") as handle:
-            head = handle.read(6)
-    if head == b"\x93NUMPY":
+def _parse(text):
+    """The JSON document, parsed with the cyclic garbage collector paused.
+
+    A hostile megabyte of ``[],[],...`` makes a third of a million lists;
+    each allocation may start a collection that walks every object of the
+    process (numpy's, scikit-learn's), which made parsing it cost ten
+    times its work. JSON values hold no cycles: nothing is left to collect.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return json.loads(text.decode("utf-8"))
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _not_an_archive(handle, exc):
+    handle.seek(0)
+    if handle.read(6) == b"\x93NUMPY":
         return "it holds a single numpy array, not a file written by skbp.save"
     return (
         "it is truncated, corrupted or not a file written by skbp.save "
-        f"({type(exc).__name__}: {exc})"
+        f"({type(exc).__name__}: {str(exc)[:200]})"
     )
 
 
@@ -231,15 +444,24 @@ def _directory(archive):
             info.filename.endswith(".npy")
             and (name in (DOCUMENT, DIGEST) or _ARRAY_NAME.fullmatch(name))
         ):
-            raise ValueError(f"it holds an unexpected member {info.filename!r}")
-        if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:
+            raise ValueError(f"it holds an unexpected member {info.filename[:60]!r}")
+        if (
+            info.compress_type != zipfile.ZIP_STORED
+            or info.flag_bits & ~_PLAIN_FLAGS
+            or info.compress_size != info.file_size
+        ):
             raise ValueError(
-                f"its member {name!r} is compressed or encrypted; skbp.save "
-                "writes plain, uncompressed members"
+                f"its member {name!r} is compressed, encrypted or of inconsistent "
+                "sizes; skbp.save writes plain, uncompressed members"
             )
-    stored = sum(info.compress_size for info in infos)
     file_size = archive.fp.seek(0, io.SEEK_END)
-    if stored > file_size:
+    stored = sum(info.compress_size for info in infos)
+    # Each member's data lies in the file (a local header is 30 bytes and
+    # the name): none can claim bytes the file does not hold.
+    if stored > file_size or any(
+        info.header_offset + 30 + len(info.filename) + info.compress_size > file_size
+        for info in infos
+    ):
         raise ValueError(
             f"it is truncated: its members declare {stored} bytes, the file "
             f"holds {file_size}"
@@ -275,10 +497,14 @@ def _header(archive, info, name):
                 header = np.lib.format.read_array_header_2_0(handle)
             else:
                 raise ValueError(f"unsupported .npy version {version}")
-        except (ValueError, EOFError, zipfile.BadZipFile) as exc:
-            raise ValueError(f"its {name} has a bad header ({exc})") from exc
+        except (ValueError, EOFError, zipfile.BadZipFile, SyntaxError) as exc:
+            raise ValueError(f"its {name} has a bad header ({str(exc)[:200]})") from exc
         offset = handle.tell()
     shape, fortran_order, dtype = header
+    if dtype.itemsize == 0:
+        # numpy allocates S0/U0/V0 arrays as one item of S1/U1/V1 per element:
+        # a shape of 10**12 "zero-byte" items is a terabyte.
+        raise ValueError(f"its {name} has a dtype of zero-byte items ({dtype.str})")
     if dtype.str[0] == ">":
         raise ValueError(
             f"its {name} is big-endian ({dtype.str}); skbp.save "

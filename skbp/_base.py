@@ -41,7 +41,8 @@ from ._callbacks import (
 )
 from ._chunked_training import ChunkedHeldOut
 from ._dask import DaskSupport, is_dask_array
-from ._moving import converted, host_state, restored_state
+from ._model_check import check_state_names, check_unpickled, short_message
+from ._moving import converted, host_state, place, split_placement
 from ._progress import ProgressDisplay
 from ._rollback import EpochCheckpoint, deferred_interrupts, keeps_fitted_state
 from ._stopping import stalled, update_no_improvement
@@ -1070,8 +1071,17 @@ default=None
         return stamp_version(host_state(super().__getstate__()))
 
     def __setstate__(self, state):
-        name = type(self).__name__
-        super().__setstate__(restored_state(check_version(state, name), name))
+        cls = type(self)
+        state, record = split_placement(check_version(state, cls.__name__))
+        try:
+            check_state_names(cls, state)
+            super().__setstate__(state)
+            check_unpickled(self)
+        except ValueError as exc:
+            raise ValueError(
+                f"Cannot unpickle this {cls.__name__}: {short_message(exc)}."
+            ) from exc
+        place(self, record)
 
     def __sklearn_array_api_convert__(self, converter):
         """A copy of this model in another library or device (what

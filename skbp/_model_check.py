@@ -1,17 +1,34 @@
-"""What a saved model may hold, and the whole-model check :func:`skbp.load` runs.
+"""What a model may hold: the one list of its attributes, and the checks of them.
 
-A file names its attributes; :data:`FITTED_ATTRIBUTES` is the allow-list of
-those a fitted model may hold, each with the type its docstring documents.
-Anything else (a private attribute such as ``_optimizer``, a method's name)
-is refused: optimizer state is never read from a file, it is rebuilt by the
-next ``partial_fit``. :func:`check_model` then checks that the attributes
-agree with each other and with the parameters: the layer shapes chain from
-``n_features_in_`` to ``n_outputs_`` and match ``hidden_layer_sizes``, and a
-classifier's ``classes_`` fit its output layer. Every refusal is one
-``ValueError`` naming the field.
+:data:`FITTED_ATTRIBUTES` lists every attribute ``fit`` may set, each with
+the type its docstring documents, whether :func:`skbp.save` writes it and
+whether it lives where the model lives (its array library and device);
+:data:`SETTINGS` lists the few that scikit-learn's API sets on an instance
+outside ``fit`` (callbacks, metadata requests). Every reader of a model uses
+this one list: :func:`skbp.save` and :func:`skbp.load` (what a file may
+hold), unpickling (pickle, joblib and skops: what a state may hold), and
+moving a model between devices (:mod:`skbp._moving`).
+
+Anything else (a private name, a method's name such as ``predict``) is
+refused. :func:`check_model` then checks that the attributes agree with each
+other and with the parameters: the layer shapes chain from
+``n_features_in_`` to ``n_outputs_`` and match ``hidden_layer_sizes``, a
+classifier's ``classes_`` fit its output layer, and every array a later call
+reads (the weights, the optimizer's moments) has the weights' shapes and
+dtype and is finite. Every refusal is one ``ValueError`` naming the field.
+
+Not saved by :func:`skbp.save`, so never read from its files: the optimizer
+(a loaded model's ``partial_fit`` starts a fresh one, as a ``warm_start`` fit
+does), the random generator (drawn afresh by every fit) and the best-epoch
+weights. Those hidden weights cannot be checked against anything a file
+shows, so a loaded model's best weights are its weights: a warm-start refit
+that never beats the saved best score returns the weights the file showed.
+Pickles keep all three, checked as above.
 """
 
+from collections.abc import Callable
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.preprocessing import LabelBinarizer
@@ -22,7 +39,21 @@ from ._validation import (
     check_hidden_layer_sizes,
 )
 
-__all__ = ["FITTED_ATTRIBUTES", "LABEL_KINDS", "check_attribute", "check_model"]
+__all__ = [
+    "Attribute",
+    "BINARIZER_ATTRIBUTES",
+    "FITTED_ATTRIBUTES",
+    "STREAMING_HISTORY_FIELDS",
+    "SETTINGS",
+    "LABEL_KINDS",
+    "PLACED_ATTRIBUTES",
+    "SAVED_ATTRIBUTES",
+    "check_attribute",
+    "check_model",
+    "check_state_names",
+    "check_unpickled",
+    "short_message",
+]
 
 #: dtype kinds a classifier's labels may have: what ``skbp.save`` stores
 #: (bool, integers, floats, strings; object arrays of ``str``).
@@ -47,72 +78,272 @@ def _optional(check):
     return lambda value: value is None or check(value)
 
 
+#: Array types a model holds: ndarray, or a memory map of one (joblib loads
+#: arrays so with ``mmap_mode``); not other subclasses (``np.matrix``, masked
+#: arrays), which compute differently.
+_ARRAY_TYPES = (np.ndarray, np.memmap)
+
+
+def _array(value):
+    return type(value) in _ARRAY_TYPES
+
+
 def _weights(value):
-    return isinstance(value, list) and all(isinstance(a, np.ndarray) for a in value)
+    return isinstance(value, list) and all(type(a) in _ARRAY_TYPES for a in value)
 
 
-#: Name -> (check of its type, what the check expects).
+def _score(value):
+    """A best score or loss: a number, infinite as the rule starts, never NaN
+    (a NaN best would compare false forever and freeze the rule)."""
+    return value is None or (_number(value) and value == value)
+
+
+def _is_optimizer(value):
+    from .core.optimizers import OPTIMIZERS
+
+    return value is None or type(value) in OPTIMIZERS.values()
+
+
+def _is_random_state(value):
+    return type(value) is np.random.RandomState
+
+
+def _is_streaming_history(value):
+    from .streaming import StreamingHistory
+
+    if type(value) is not StreamingHistory:
+        return False
+    fields = vars(value)
+    return (
+        set(fields) == set(STREAMING_HISTORY_FIELDS)
+        and _numbers(fields["loss"])
+        and _numbers(fields["validation_score"])
+        and _optional(lambda v: _integer(v, 1))(fields["best_epoch"])
+        and _optional(_number)(fields["best_validation_score"])
+        and isinstance(fields["stopped_early"], bool)
+        and _optional(_integer)(fields["n_chunks"])
+        and _integer(fields["n_samples"])
+    )
+
+
+#: What a :class:`~skbp.streaming.StreamingHistory` holds.
+STREAMING_HISTORY_FIELDS = (
+    "loss",
+    "validation_score",
+    "best_epoch",
+    "best_validation_score",
+    "stopped_early",
+    "n_chunks",
+    "n_samples",
+)
+
+
+def _is_metadata_request(value):
+    from sklearn.utils._metadata_requests import MetadataRequest
+
+    return type(value) is MetadataRequest
+
+
+class Attribute(NamedTuple):
+    """What one attribute of a model may hold.
+
+    Attributes
+    ----------
+    check : callable
+        ``check(value) -> bool``: the value is of the documented type.
+    expected : str
+        What ``check`` expects, for messages.
+    saved : bool
+        Whether :func:`skbp.save` writes it (and so :func:`skbp.load`
+        accepts it).
+    placed : bool
+        Whether its arrays live where the model lives (its array library and
+        device); everything else is host data.
+    """
+
+    check: Callable
+    expected: str
+    saved: bool = True
+    placed: bool = False
+
+
+_LIST_OF_ARRAYS = "a list of arrays"
+
+#: Every attribute ``fit``, ``partial_fit`` or ``fit_chunks`` may set.
 FITTED_ATTRIBUTES = {
-    "n_features_in_": (lambda v: _integer(v, 1), "a positive integer"),
-    "feature_names_in_": (
-        lambda v: (
-            isinstance(v, np.ndarray)
-            and v.ndim == 1
-            and all(isinstance(s, str) for s in v)
-        ),
+    "n_features_in_": Attribute(lambda v: _integer(v, 1), "a positive integer"),
+    "feature_names_in_": Attribute(
+        lambda v: _array(v) and v.ndim == 1 and all(isinstance(s, str) for s in v),
         "an array of str",
     ),
-    "n_outputs_": (lambda v: _integer(v, 1), "a positive integer"),
-    "n_layers_": (lambda v: _integer(v, 2), "an integer >= 2"),
-    "out_activation_": (lambda v: isinstance(v, str), "a str"),
-    "coefs_": (_weights, "a list of arrays"),
-    "intercepts_": (_weights, "a list of arrays"),
-    "_best_coefs": (_weights, "a list of arrays"),
-    "_best_intercepts": (_weights, "a list of arrays"),
-    "n_iter_": (_integer, "a non-negative integer"),
-    "t_": (_integer, "a non-negative integer"),
-    "loss_": (_optional(_number), "a float or None"),
-    "loss_curve_": (_numbers, "a list of floats"),
-    "best_loss_": (_optional(_number), "a float or None"),
-    "validation_scores_": (_optional(_numbers), "a list of floats or None"),
-    "validation_loss_curve_": (_optional(_numbers), "a list of floats or None"),
-    "best_validation_score_": (_optional(_number), "a float or None"),
-    "_no_improvement_count": (_integer, "a non-negative integer"),
-    "_dropout_seed": (_optional(_integer), "a non-negative integer or None"),
-    "_dropout_step": (_integer, "a non-negative integer"),
-    "_dropout_salt": (
-        lambda v: isinstance(v, np.ndarray) and v.dtype == np.uint64 and v.ndim == 1,
-        "a uint64 array",
+    "n_outputs_": Attribute(lambda v: _integer(v, 1), "a positive integer"),
+    "n_layers_": Attribute(lambda v: _integer(v, 2), "an integer >= 2"),
+    "out_activation_": Attribute(lambda v: isinstance(v, str), "a str"),
+    "coefs_": Attribute(_weights, _LIST_OF_ARRAYS, placed=True),
+    "intercepts_": Attribute(_weights, _LIST_OF_ARRAYS, placed=True),
+    "_best_coefs": Attribute(_weights, _LIST_OF_ARRAYS, saved=False, placed=True),
+    "_best_intercepts": Attribute(_weights, _LIST_OF_ARRAYS, saved=False, placed=True),
+    "n_iter_": Attribute(_integer, "a non-negative integer"),
+    "t_": Attribute(_integer, "a non-negative integer"),
+    "loss_": Attribute(_optional(_number), "a float or None"),
+    "loss_curve_": Attribute(_numbers, "a list of floats"),
+    "best_loss_": Attribute(_score, "a float (not NaN) or None"),
+    "validation_scores_": Attribute(_optional(_numbers), "a list of floats or None"),
+    "validation_loss_curve_": Attribute(
+        _optional(_numbers), "a list of floats or None"
     ),
-    "classes_": (lambda v: isinstance(v, np.ndarray), "an array"),
-    "_label_binarizer": (
-        lambda v: type(v) is LabelBinarizer,
-        "a LabelBinarizer",
+    "best_validation_score_": Attribute(_score, "a float (not NaN) or None"),
+    "_no_improvement_count": Attribute(_integer, "a non-negative integer"),
+    "_dropout_seed": Attribute(_optional(_integer), "a non-negative integer or None"),
+    "_dropout_step": Attribute(_integer, "a non-negative integer"),
+    "_dropout_salt": Attribute(
+        lambda v: _array(v) and v.dtype == np.uint64 and v.ndim == 1,
+        "a uint64 array",
+        placed=True,
+    ),
+    "classes_": Attribute(_array, "an array"),
+    "_label_binarizer": Attribute(
+        lambda v: type(v) is LabelBinarizer, "a LabelBinarizer"
+    ),
+    "streaming_history_": Attribute(_is_streaming_history, "a StreamingHistory"),
+    "_optimizer": Attribute(
+        _is_optimizer, "an skbp optimizer or None", saved=False, placed=True
+    ),
+    "_random_state": Attribute(_is_random_state, "a RandomState", saved=False),
+}
+
+#: What scikit-learn's API sets on an instance outside ``fit``: callbacks
+#: (``set_callbacks``, and their working state while a fit runs), metadata
+#: requests (``set_fit_request``) and the HTML repr's link template. Pickles
+#: keep them; :func:`skbp.save` does not (they configure an estimator, they
+#: are not a model).
+SETTINGS = {
+    "_skl_callbacks": Attribute(lambda v: type(v) is list, "a list", saved=False),
+    "_skl_callbacks_to_teardown": Attribute(
+        lambda v: type(v) is list, "a list", saved=False
+    ),
+    "_callback_fit_ctx": Attribute(lambda v: True, "a callback context", saved=False),
+    "_metadata_request": Attribute(
+        _is_metadata_request, "a MetadataRequest", saved=False
+    ),
+    "__doc_link_template": Attribute(
+        lambda v: isinstance(v, str), "a str", saved=False
     ),
 }
+_ALL = {**FITTED_ATTRIBUTES, **SETTINGS}
+
+#: The attributes whose arrays live where the model lives.
+PLACED_ATTRIBUTES = frozenset(name for name, a in _ALL.items() if a.placed)
+#: The attributes a file written by :func:`skbp.save` may hold.
+SAVED_ATTRIBUTES = frozenset(name for name, a in _ALL.items() if a.saved)
 _REQUIRED = ("coefs_", "intercepts_", "n_features_in_", "n_outputs_", "n_layers_")
 _REQUIRED += ("out_activation_", "n_iter_", "t_", "loss_curve_")
 _CLASSIFIER_ONLY = ("classes_", "_label_binarizer")
 _BINARIZER = {"neg_label": 0, "pos_label": 1, "sparse_output": False}
+#: Exactly what a fitted LabelBinarizer holds (its methods read these).
+BINARIZER_ATTRIBUTES = frozenset({*_BINARIZER, "y_type_", "sparse_input_", "classes_"})
 _Y_TYPES = ("binary", "multiclass", "multilabel-indicator")
 
 
-def check_attribute(estimator, name, value):
-    """Refuse an attribute that is not on the allow-list or not of its type."""
-    entry = FITTED_ATTRIBUTES.get(name)
+def check_attribute(estimator, name, value, saved=True):
+    """Refuse an attribute that is not on the allow-list or not of its type.
+
+    Parameters
+    ----------
+    estimator : BaseBackprop
+        The model it belongs to (its class decides what it may hold).
+    name : str
+    value : object
+    saved : bool, default=True
+        Check against what :func:`skbp.save` files may hold; False for
+        what an unpickled state may hold (every attribute on the lists).
+    """
+    entry = _ALL.get(name) if isinstance(name, str) else None
     is_classifier = hasattr(type(estimator), "predict_proba")
-    if entry is None or (name in _CLASSIFIER_ONLY and not is_classifier):
-        raise ValueError(f"attribute {name!r} is not one a saved model holds")
-    check, expected = entry
-    if not check(value):
-        raise ValueError(f"attribute {name} must be {expected}, got {_describe(value)}")
+    if (
+        entry is None
+        or (saved and not entry.saved)
+        or (name in _CLASSIFIER_ONLY and not is_classifier)
+    ):
+        what = "a saved model" if saved else f"a {type(estimator).__name__}"
+        raise ValueError(f"attribute {_quote(name)} is not one {what} holds")
+    if not entry.check(value):
+        raise ValueError(
+            f"attribute {name} must be {entry.expected}, got {_describe(value)}"
+        )
+
+
+def check_state_names(cls, state):
+    """Refuse a state (an unpickled ``__dict__``) naming anything but the
+    parameters of ``cls`` and the attributes on the lists.
+
+    Raises
+    ------
+    ValueError
+        Naming the first unexpected key.
+    """
+    if type(state) is not dict:
+        raise ValueError(f"its state must be a dict, got {type(state).__name__}")
+    params = set(cls._get_param_names())
+    is_classifier = hasattr(cls, "predict_proba")
+    for name in state:
+        if name in params:
+            continue
+        if name == "_sklearn_version":  # read (and removed) by BaseEstimator
+            if not isinstance(state[name], str):
+                raise ValueError("_sklearn_version must be a str")
+            continue
+        if name not in _ALL or (name in _CLASSIFIER_ONLY and not is_classifier):
+            raise ValueError(
+                f"attribute {_quote(name)} is not one a {cls.__name__} holds"
+            )
+
+
+def check_unpickled(estimator):
+    """Check an unpickled estimator as :func:`skbp.load` checks a file.
+
+    Every attribute must be of its documented type; a fitted model must
+    also have valid parameters (``predict`` reads them) and form one
+    consistent network (:func:`check_model`), the best-epoch weights and
+    the optimizer's moments included.
+
+    Raises
+    ------
+    ValueError
+        Naming the first field at fault.
+    """
+    params = set(type(estimator)._get_param_names())
+    for name, value in vars(estimator).items():
+        if name not in params:
+            check_attribute(estimator, name, value, saved=False)
+    if "coefs_" in vars(estimator):
+        estimator._validate_params()
+    check_model(estimator)
+
+
+def short_message(text, limit=400):
+    """``text`` cut to ``limit`` characters: errors quote bounded excerpts of
+    what a file holds, never all of it."""
+    text = str(text)
+    return (
+        text if len(text) <= limit else f"{text[: limit - 24]}... ({len(text)} chars)"
+    )
+
+
+def _quote(value, limit=60):
+    """``repr(value)``, cut to ``limit`` characters: messages stay short."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 5] + "...'"
 
 
 def _describe(value):
     if isinstance(value, np.ndarray):
         return f"an array of dtype {value.dtype} and shape {value.shape}"
-    text = repr(value)
-    return text if len(text) <= 60 else f"a {type(value).__name__}"
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a hostile object's repr: not shown
+        text = ""
+    return text if 0 < len(text) <= 60 else f"a {type(value).__name__}"
 
 
 def check_model(estimator):
@@ -123,15 +354,16 @@ def check_model(estimator):
     ValueError
         Naming the first field that disagrees.
     """
-    hidden = check_hidden_layer_sizes(estimator.hidden_layer_sizes)
-    check_hidden_activations(estimator.activation, len(hidden))
-    check_dropout(estimator.dropout, len(hidden))
     attributes = vars(estimator)
     if "coefs_" not in attributes:
-        extra = sorted(set(attributes) - set(estimator.get_params(deep=False)))
+        params = set(estimator.get_params(deep=False))
+        extra = sorted(set(attributes) - params - set(SETTINGS))
         if extra:
             raise ValueError(f"an unfitted model holds fitted attributes {extra}")
         return
+    hidden = check_hidden_layer_sizes(estimator.hidden_layer_sizes)
+    check_hidden_activations(estimator.activation, len(hidden))
+    check_dropout(estimator.dropout, len(hidden))
     required = _REQUIRED + (
         _CLASSIFIER_ONLY if hasattr(type(estimator), "predict_proba") else ()
     )
@@ -166,13 +398,79 @@ def _check_weights(estimator):
             )
         if not (np.isfinite(W).all() and np.isfinite(b).all()):
             raise ValueError(f"coefs_[{i}] or intercepts_[{i}] is not finite")
+    # A later fit reads these: the best-epoch weights (early stopping, and
+    # restore_best_weights, return them) and the optimizer's state.
     for name in ("_best_coefs", "_best_intercepts"):
         best = getattr(estimator, name, None)
         live = coefs if name == "_best_coefs" else intercepts
-        if best is not None and [(a.shape, a.dtype) for a in best] != [
-            (a.shape, a.dtype) for a in live
-        ]:
+        if best is None:
+            continue
+        if [(a.shape, a.dtype) for a in best] != [(a.shape, a.dtype) for a in live]:
             raise ValueError(f"{name} does not match the shapes of the weights")
+        if not all(np.isfinite(a).all() for a in best):
+            raise ValueError(f"{name} is not finite")
+    _check_optimizer(getattr(estimator, "_optimizer", None), coefs, intercepts)
+
+
+#: Each optimizer's state: its numbers, and its lists of moment arrays.
+_OPTIMIZER_NUMBERS = {
+    "SGD": ("learning_rate_init", "learning_rate", "momentum", "power_t"),
+    "Adam": ("learning_rate_init", "learning_rate", "beta_1", "beta_2", "epsilon"),
+}
+_OPTIMIZER_OTHERS = {
+    "SGD": {"lr_schedule", "nesterov", "velocities", "_scratch"},
+    "Adam": {"t", "ms", "vs", "_scratch"},
+}
+_OPTIMIZER_MOMENTS = {"SGD": ("velocities",), "Adam": ("ms", "vs")}
+
+
+def _check_optimizer(optimizer, coefs, intercepts):
+    """An optimizer's state fits the weights it steps: one flat moment vector
+    per list, of the weights' size and dtype, finite; finite numbers.
+
+    (Its type was checked with the attribute: SGD, Adam or None.)
+    """
+    if optimizer is None:
+        return
+    from .core.optimizers import LEARNING_RATE_SCHEDULES
+
+    kind = type(optimizer).__name__
+    numbers = _OPTIMIZER_NUMBERS[kind]
+    state = vars(optimizer)
+    expected = set(numbers) | _OPTIMIZER_OTHERS[kind]
+    if set(state) != expected:
+        raise ValueError(
+            f"the {kind} optimizer must hold {sorted(expected)}, got "
+            f"{_quote(sorted(map(str, state)), 200)}"
+        )
+    for name in numbers:
+        if not (_number(state[name]) and np.isfinite(state[name])):
+            raise ValueError(f"_optimizer.{name} must be a finite number")
+    if kind == "SGD" and not (
+        state["lr_schedule"] in LEARNING_RATE_SCHEDULES
+        and isinstance(state["nesterov"], bool)
+    ):
+        raise ValueError("_optimizer.lr_schedule or nesterov is not valid")
+    if kind == "Adam" and not _integer(state["t"]):
+        raise ValueError("_optimizer.t must be a non-negative integer")
+    size = sum(a.size for a in (*coefs, *intercepts))
+    scratch = state["_scratch"]
+    arrays = {name: state[name] for name in _OPTIMIZER_MOMENTS[kind]} | (
+        {} if scratch is None else {"_scratch": scratch}
+    )
+    for name, value in arrays.items():
+        items = list(value.values()) if type(value) is dict else value
+        if not (
+            _weights(items)
+            and (name == "_scratch" or len(items) == 1)
+            and all(a.shape == (size,) and a.dtype == coefs[0].dtype for a in items)
+        ):
+            raise ValueError(
+                f"_optimizer.{name} must hold arrays of the weights' size ({size}) "
+                f"and dtype ({coefs[0].dtype})"
+            )
+        if name != "_scratch" and not np.isfinite(items[0]).all():
+            raise ValueError(f"_optimizer.{name} is not finite")
 
 
 def _check_layers(estimator, hidden):
@@ -222,6 +520,11 @@ def _check_classes(estimator):
         raise ValueError("classes_ of dtype object must hold str labels")
     if len(np.unique(classes)) != len(classes):
         raise ValueError("classes_ holds a label twice")
+    if set(vars(binarizer)) != BINARIZER_ATTRIBUTES:
+        raise ValueError(
+            f"_label_binarizer must hold {sorted(BINARIZER_ATTRIBUTES)}, got "
+            f"{_quote(sorted(map(str, vars(binarizer))), 200)}"
+        )
     for name, value in _BINARIZER.items():
         if getattr(binarizer, name, None) != value:
             raise ValueError(f"_label_binarizer.{name} must be {value!r}")

@@ -7,40 +7,58 @@ A model fitted on a GPU holds its weights there. Three ways move it:
   which converts the arrays that live where the model lives (weights, best
   weights, optimizer moments, the dropout salt) and copies the rest.
 - pickle (and joblib) store those arrays as numpy, with a note of their
-  library and device. Unpickling moves them back there when this machine
-  has that library and device, and keeps numpy with a warning when it has
-  not: a GPU model loads on a machine without a GPU.
+  library and device, as plain data (a name, a device string or number).
+  Unpickling moves them back there when this machine has that library and
+  device, and keeps numpy with a warning when it has not: a GPU model loads
+  on a machine without a GPU. The note is data read from a file, so it never
+  names a module to import: the library is looked up in
+  :data:`ARRAY_LIBRARIES`, a fixed table of the libraries skbp supports,
+  and anything else loads as numpy with a warning.
 - :func:`skbp.save` stores numpy; :func:`skbp.load` gives a numpy model.
 """
 
 import copy
 import importlib
+import re
+import sys
 import warnings
 
 from ._array_api import convert_arrays, copied, is_device_array
+from ._model_check import PLACED_ATTRIBUTES
 from .core.namespace import device, to_numpy
 
 __all__ = [
+    "ARRAY_LIBRARIES",
     "PLACED_ATTRIBUTES",
     "converted",
     "placement_record",
     "host_state",
-    "restored_state",
+    "split_placement",
+    "place",
 ]
 
-#: The fitted attributes whose arrays live where the model lives (its
-#: library and device). Everything else (labels, loss curves, counters, the
-#: random generator) is host data.
-PLACED_ATTRIBUTES = frozenset(
-    {
-        "coefs_",
-        "intercepts_",
-        "_best_coefs",
-        "_best_intercepts",
-        "_optimizer",
-        "_dropout_salt",
-    }
-)
+#: The array libraries a model may live in, by the name a pickle records:
+#: name -> (module imported by that fixed name, how a device is recorded,
+#: how a recorded device is found again). scikit-learn's array API supports
+#: these. A record names one of them or loads as numpy: nothing read from a
+#: file names a module to import.
+ARRAY_LIBRARIES = {
+    "numpy": ("numpy", lambda device: None, lambda module, plain: None),
+    "array_api_strict": (
+        "array_api_strict",
+        lambda device: device._device,  # its name: "CPU_DEVICE", "device1", ...
+        lambda module, plain: module.Device(plain),
+    ),
+    "torch": ("torch", str, lambda module, plain: module.device(plain)),
+    "cupy": (
+        "cupy",
+        lambda device: int(getattr(device, "id", 0)),
+        lambda module, plain: module.cuda.Device(plain),
+    ),
+    "dpnp": ("dpnp", lambda device: None, lambda module, plain: None),
+}
+# A recorded device is plain data: None, a small int, or a short name.
+_DEVICE_NAME = re.compile(r"[A-Za-z0-9_:.\-]{1,64}")
 
 _RECORD_KEY = "_skbp_array_placement"
 
@@ -76,17 +94,16 @@ def converted(estimator, converter):
 
 def placement_record(state):
     """``(library, device)`` of the first placed array of ``state`` that is
-    not numpy's, or None for a numpy model."""
+    not numpy's, or None for a numpy model; both plain data (the device as
+    :data:`ARRAY_LIBRARIES` records it)."""
     found = []
     for name in sorted(PLACED_ATTRIBUTES & state.keys()):
         convert_arrays(state[name], lambda array: found.append(array) or array)
     for array in found:
         if is_device_array(array):
             library = type(array).__module__.split(".")[0]
-            where = device(array)
-            if library == "cupy":  # its Device object: stored by number
-                where = int(getattr(where, "id", 0))
-            return library, where
+            entry = ARRAY_LIBRARIES.get(library)
+            return library, None if entry is None else entry[1](device(array))
     return None
 
 
@@ -104,38 +121,77 @@ def host_state(state):
     return state
 
 
-def restored_state(state, estimator_name):
-    """``state`` from :func:`host_state`, its arrays moved back where they
-    lived when this machine can hold them; numpy (with a warning) if not."""
-    record = state.pop(_RECORD_KEY, None)
+def split_placement(state):
+    """``state`` without its placement record, and the record (or None)."""
+    state = dict(state)
+    return state, state.pop(_RECORD_KEY, None)
+
+
+def place(estimator, record):
+    """Move an unpickled numpy model's placed arrays to where ``record`` (from
+    :func:`host_state`) says they lived, when this machine can hold them;
+    keep numpy, with a warning, when it cannot or the record is not one of
+    :data:`ARRAY_LIBRARIES`."""
     if record is None:
-        return state
-    to_place = _placer(*record, estimator_name)
+        return
+    to_place = _placer(record, type(estimator).__name__)
     if to_place is None:
-        return state
-    return {
-        name: convert_arrays(value, to_place) if name in PLACED_ATTRIBUTES else value
-        for name, value in state.items()
-    }
+        return
+    attributes = vars(estimator)
+    for name in PLACED_ATTRIBUTES & attributes.keys():
+        attributes[name] = convert_arrays(attributes[name], to_place)
 
 
-def _placer(library, where, estimator_name):
-    """A function moving numpy arrays to ``library`` on ``where``, or None."""
+def _placer(record, estimator_name):
+    """A function moving numpy arrays to the record's library and device, or
+    None (warned) when the record is unknown or this machine lacks them."""
+    library, plain = record if _is_pair(record) else (None, None)
+    entry = ARRAY_LIBRARIES.get(library) if isinstance(library, str) else None
+    if entry is None or not _plain_device(plain):
+        warnings.warn(
+            f"This {estimator_name} records its weights as living in "
+            f"{_short(library)} on device {_short(plain)}, which is not an array "
+            f"library skbp supports ({', '.join(ARRAY_LIBRARIES)}). Its weights "
+            "were loaded as numpy arrays.",
+            UserWarning,
+            stacklevel=4,
+        )
+        return None
+    module_name, _, find_device = entry
     try:
         import array_api_compat
 
-        module = importlib.import_module(library)
+        # Imported by the table's fixed name, never by one read from the file.
+        module = sys.modules.get(module_name) or importlib.import_module(module_name)
+        where = None if plain is None else find_device(module, plain)
         xp = array_api_compat.array_namespace(module.asarray(0))
         xp.asarray([0.0], device=where)  # the device exists here
     except Exception as exc:  # noqa: BLE001 - any failure means "not here"
         warnings.warn(
             f"This {estimator_name} was fitted with {library} arrays on device "
-            f"{where!r}, which this machine cannot hold ({type(exc).__name__}: "
-            f"{exc}). Its weights were loaded as numpy arrays: predict takes "
-            "numpy input (or move the model with scikit-learn's "
+            f"{plain!r}, which this machine cannot hold ({type(exc).__name__}: "
+            f"{_short(str(exc), 200)}). Its weights were loaded as numpy arrays: "
+            "predict takes numpy input (or move the model with scikit-learn's "
             "move_estimator_to).",
             UserWarning,
             stacklevel=4,
         )
         return None
     return lambda array: xp.asarray(array, device=where)
+
+
+def _is_pair(record):
+    return type(record) in (tuple, list) and len(record) == 2
+
+
+def _plain_device(plain):
+    if plain is None:
+        return True
+    if type(plain) is int:
+        return 0 <= plain < 2**16
+    return type(plain) is str and _DEVICE_NAME.fullmatch(plain) is not None
+
+
+def _short(value, limit=60):
+    text = value if isinstance(value, str) and limit > 60 else repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

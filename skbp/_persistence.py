@@ -15,9 +15,24 @@ import warnings
 
 import numpy as np
 
-from ._archive import MAX_DOCUMENT_BYTES, little_endian, read_archive, write_archive
+from ._archive import (
+    MAX_DOCUMENT_BYTES,
+    MAX_MEMBERS,
+    ArchivePlan,
+    little_endian,
+    read_archive,
+    write_archive,
+)
 from ._atomic import atomic_write
-from ._model_check import check_attribute, check_model
+from ._document import MAX_HIDDEN_LAYERS, Decoder, Encoder, survey
+from ._model_check import (
+    FITTED_ATTRIBUTES,
+    SAVED_ATTRIBUTES,
+    SETTINGS,
+    check_attribute,
+    check_model,
+    short_message,
+)
 from ._moving import converted, placement_record
 from ._validation import check_hidden_layer_sizes
 from ._versioning import skbp_version
@@ -31,167 +46,40 @@ __all__ = ["save", "load", "FORMAT", "FORMAT_VERSION"]
 FORMAT = "skbp-npz"
 #: Version of the file format written by :func:`save`. Version 2 stores
 #: lists of floats (loss curves) as arrays and records the layer widths, so
-#: that :func:`load` can bound the arrays before reading them.
-FORMAT_VERSION = 2
+#: that :func:`load` can bound the arrays before reading them. Version 3
+#: stores ``streaming_history_`` and no longer the best-epoch weights.
+FORMAT_VERSION = 3
 #: Versions :func:`load` reads.
-READABLE_VERSIONS = (1, 2)
+READABLE_VERSIONS = (1, 2, 3)
 #: What a model's arrays may take besides its weights (float64, live and
 #: best-epoch copies) and the dropout salt: labels and learning curves, a
 #: million epochs of them.
 OTHER_ARRAYS_BYTES = 16 * 2**20
-# Not saved: the optimizer's moment estimates (partial_fit after load starts a
-# fresh optimizer, as fit with warm_start does) and the random generator
-# (drawn afresh from random_state by every fit). Nor scikit-learn's callbacks
-# (set_callbacks): live objects watching fits, not part of the model.
-_NOT_SAVED = frozenset({"_optimizer", "_random_state", "_skl_callbacks"})
-_ARRAY_KINDS = frozenset("biufUS")
+#: The most bytes an array held by a parameter may take (a hidden layer
+#: size, a dropout rate or an activation name per layer).
+PARAMETER_ARRAY_BYTES = 64 * (MAX_HIDDEN_LAYERS + 1)
+# Not saved (skbp._model_check lists them): the optimizer's moment estimates
+# (partial_fit after load starts a fresh optimizer, as fit with warm_start
+# does), the random generator (drawn afresh from random_state by every fit),
+# the best-epoch weights (hidden state no file can show is right: a loaded
+# model's best weights are its weights), and scikit-learn's callbacks and
+# metadata requests (settings of an estimator, not part of the model).
+_NOT_SAVED = frozenset({*FITTED_ATTRIBUTES, *SETTINGS}) - SAVED_ATTRIBUTES
+# Files of format version 2 hold these; they are read and dropped.
+_DROPPED = frozenset({"_best_coefs", "_best_intercepts"})
+_BEST_WEIGHTS = {"_best_coefs": "coefs_", "_best_intercepts": "intercepts_"}
 _ATTRIBUTE_NAME = re.compile(r"_?[a-z][a-z0-9_]*")
-_BINARIZER_ATTRIBUTES = frozenset(
-    {"neg_label", "pos_label", "sparse_output", "y_type_", "sparse_input_", "classes_"}
+_DOCUMENT_KEYS = frozenset(
+    {
+        "format",
+        "format_version",
+        "skbp_version",
+        "estimator",
+        "layer_units",
+        "params",
+        "attributes",
+    }
 )
-
-
-class _Encoder:
-    """Turn Python values into JSON, moving arrays into named archive members.
-
-    JSON keeps ``None``, booleans, ints, floats (``NaN`` and infinities as
-    Python's ``json`` writes them), strings and lists; everything else is a
-    one-key object: ``{"__array__": member}``, ``{"__floats__": member}`` (a
-    list of floats, such as a loss curve, kept as a float64 array),
-    ``{"__tuple__": [...]}``, ``{"__dict__": [[key, value], ...]}``,
-    ``{"__strings__": [...]}`` (an object array of strings) or
-    ``{"__label_binarizer__": {...}}``.
-    """
-
-    def __init__(self):
-        self.arrays = {}
-
-    def encode(self, value, where):
-        from sklearn.preprocessing import LabelBinarizer
-
-        if value is None or isinstance(value, (bool, str)):
-            return value
-        if isinstance(value, (int, float)):
-            return value
-        if isinstance(value, np.generic) and value.dtype.kind in "biuf":
-            return value.item()
-        if isinstance(value, np.ndarray):
-            return self._encode_array(value, where)
-        if value and isinstance(value, list) and all(type(v) is float for v in value):
-            return {"__floats__": self._add(np.array(value, dtype=np.float64))}
-        if isinstance(value, list):
-            return [self.encode(item, where) for item in value]
-        if isinstance(value, tuple):
-            return {"__tuple__": [self.encode(item, where) for item in value]}
-        if isinstance(value, dict):
-            return {
-                "__dict__": [
-                    [self.encode(k, where), self.encode(v, where)]
-                    for k, v in value.items()
-                ]
-            }
-        if type(value) is LabelBinarizer:
-            return {
-                "__label_binarizer__": {
-                    name: self.encode(item, where) for name, item in vars(value).items()
-                }
-            }
-        raise TypeError(
-            f"skbp.save cannot store {where}: {type(value).__name__} is not plain "
-            "data (None, bool, int, float, str, lists, tuples, dicts and numeric "
-            "or string arrays)."
-        )
-
-    def _encode_array(self, value, where):
-        if value.dtype.kind == "O":
-            if all(isinstance(item, str) for item in value.ravel()):
-                return {"__strings__": value.tolist(), "shape": list(value.shape)}
-            raise TypeError(
-                f"skbp.save cannot store {where}: an object array holding "
-                "something other than strings."
-            )
-        if value.dtype.kind not in _ARRAY_KINDS or value.dtype.fields is not None:
-            raise TypeError(
-                f"skbp.save cannot store {where}: arrays of dtype {value.dtype} "
-                "are not supported."
-            )
-        return {"__array__": self._add(value)}
-
-    def _add(self, array):
-        key = f"a{len(self.arrays)}"
-        self.arrays[key] = little_endian(array)
-        return key
-
-
-class _Decoder:
-    """Inverse of :class:`_Encoder`; anything unexpected is a ``ValueError``."""
-
-    def __init__(self, arrays):
-        self.arrays = arrays
-        self.used = set()
-
-    def decode(self, value):
-        from sklearn.preprocessing import LabelBinarizer
-
-        if value is None or isinstance(value, (bool, int, float, str)):
-            return value
-        if isinstance(value, list):
-            return [self.decode(item) for item in value]
-        if not isinstance(value, dict):
-            raise ValueError(f"unexpected JSON value {value!r}")
-        if set(value) == {"__array__"}:
-            return self._array(value["__array__"])
-        if set(value) == {"__floats__"}:
-            array = self._array(value["__floats__"])
-            if array.dtype != np.float64 or array.ndim != 1:
-                raise ValueError("__floats__ must refer to a 1-D float64 array")
-            return array.tolist()
-        if set(value) == {"__tuple__"}:
-            return tuple(self.decode(self._list(value["__tuple__"])))
-        if set(value) == {"__dict__"}:
-            pairs = self._list(value["__dict__"])
-            if not all(isinstance(pair, list) and len(pair) == 2 for pair in pairs):
-                raise ValueError("malformed dict entry")
-            return {self._key(k): self.decode(v) for k, v in pairs}
-        if set(value) == {"__strings__", "shape"}:
-            strings = self._list(value["__strings__"])
-            array = np.array(strings, dtype=object)
-            if any(not isinstance(s, str) for s in array.ravel()):
-                raise ValueError("__strings__ must hold strings")
-            return array.reshape(self._list(value["shape"]))
-        if set(value) == {"__label_binarizer__"}:
-            attributes = value["__label_binarizer__"]
-            if not isinstance(attributes, dict):
-                raise ValueError("malformed label binarizer")
-            if set(attributes) != _BINARIZER_ATTRIBUTES:
-                raise ValueError(
-                    f"the label binarizer must hold {sorted(_BINARIZER_ATTRIBUTES)}"
-                )
-            binarizer = LabelBinarizer()
-            for name, item in attributes.items():
-                setattr(binarizer, name, self.decode(item))
-            return binarizer
-        raise ValueError(f"unexpected JSON object with keys {sorted(value)}")
-
-    def _array(self, key):
-        if not isinstance(key, str) or key not in self.arrays:
-            raise ValueError(f"reference to a missing array {key!r}")
-        if key in self.used:
-            raise ValueError(f"array {key!r} is referenced twice")
-        self.used.add(key)
-        return self.arrays[key]
-
-    def _key(self, key):
-        key = self.decode(key)
-        if isinstance(key, (list, dict, np.ndarray)):
-            raise ValueError("unhashable dict key")
-        return key
-
-    @staticmethod
-    def _list(value):
-        if not isinstance(value, list):
-            raise ValueError(f"expected a JSON list, got {value!r}")
-        return value
 
 
 def _estimator_classes():
@@ -241,7 +129,7 @@ def save(estimator, file):
     if placement_record(vars(estimator)) is not None:
         # A model on a device (a GPU) is stored as numpy: it loads anywhere.
         estimator = converted(estimator, to_numpy)
-    encoder = _Encoder()
+    encoder = Encoder(little_endian)
     params = {
         name: encoder.encode(value, f"parameter {name}={value!r}")
         for name, value in _plain_params(estimator).items()
@@ -269,17 +157,10 @@ def save(estimator, file):
     text = json.dumps(document, sort_keys=True, allow_nan=True)
     # The bounds load applies, checked before the file is touched: a model
     # save writes is a model load reads.
-    if len(text.encode("utf-8")) > MAX_DOCUMENT_BYTES:
-        raise ValueError(
-            f"skbp.save cannot store this model: its document would exceed "
-            f"{MAX_DOCUMENT_BYTES} bytes (too many feature names or labels)."
-        )
-    total = sum(array.nbytes for array in encoder.arrays.values())
-    if total > _array_budget(document):
-        raise ValueError(
-            f"skbp.save cannot store this model: its arrays besides the weights "
-            f"exceed {OTHER_ARRAYS_BYTES} bytes (loss curves or labels too long)."
-        )
+    try:
+        _check_writable(text, document, encoder.arrays)
+    except ValueError as exc:
+        raise ValueError(f"skbp.save cannot store this model: {exc}.") from exc
 
     def write(handle):
         write_archive(handle, text, encoder.arrays)
@@ -288,6 +169,30 @@ def save(estimator, file):
         atomic_write(file, write)
     else:
         write(file)
+
+
+def _check_writable(text, document, arrays):
+    """Refuse to write what :func:`load` would refuse to read."""
+    if len(text.encode("utf-8")) > MAX_DOCUMENT_BYTES:
+        raise ValueError(
+            f"its document would exceed {MAX_DOCUMENT_BYTES} bytes (too many "
+            "feature names or labels)"
+        )
+    if len(arrays) + 2 > MAX_MEMBERS:
+        raise ValueError(
+            f"it would take {len(arrays)} arrays; a file holds at most "
+            f"{MAX_MEMBERS - 2} (a network of at most {MAX_HIDDEN_LAYERS} "
+            "hidden layers)"
+        )
+    plan = _plan(document)
+    for name, limit in plan.limits.items():
+        if arrays[name].nbytes > limit:
+            raise ValueError(f"{plan.fields[name]} is too large for a parameter")
+    if sum(array.nbytes for array in arrays.values()) > plan.max_bytes:
+        raise ValueError(
+            f"its arrays besides the weights exceed {OTHER_ARRAYS_BYTES} bytes "
+            "(loss curves or labels too long)"
+        )
 
 
 def _plain_params(estimator):
@@ -313,65 +218,81 @@ def _units(coefs):
 
 
 def _check_format(document):
-    """Refuse a document of another format or version; return its version."""
+    """Refuse a document of another format or version, or of unexpected
+    shape; return the estimator class it names."""
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError("it is not a file written by skbp.save")
     version = document.get("format_version")
     if version not in READABLE_VERSIONS or isinstance(version, bool):
         raise ValueError(
-            f"it uses format version {version!r}, and this skbp reads versions "
-            f"{list(READABLE_VERSIONS)}; load it with the skbp version that "
-            f"saved it ({document.get('skbp_version')!r})"
+            f"it uses format version {_quote(version)}, and this skbp reads "
+            f"versions {list(READABLE_VERSIONS)}; load it with the skbp version "
+            f"that saved it ({_quote(document.get('skbp_version'))})"
         )
-    return version
+    unexpected = set(document) - _DOCUMENT_KEYS
+    if unexpected:
+        raise ValueError(f"its document holds unexpected keys {_names(unexpected)}")
+    cls = _estimator_classes().get(document.get("estimator"))
+    if cls is None:
+        raise ValueError(
+            f"it holds an unknown estimator {_quote(document.get('estimator'))}"
+        )
+    params, attributes = document.get("params"), document.get("attributes")
+    if not isinstance(attributes, dict) or not isinstance(params, dict):
+        raise ValueError("its document is malformed")
+    # Names first: a document naming what no model holds is refused at a
+    # glance, before anything it holds is looked at.
+    unknown = set(params) - set(cls._get_param_names())
+    if unknown:
+        raise ValueError(
+            f"its parameters {_names(unknown)} are unknown to this skbp version"
+        )
+    unknown = set(attributes) - SAVED_ATTRIBUTES - _DROPPED
+    if unknown:
+        raise ValueError(
+            f"its attributes {_names(unknown)} are not ones a saved model holds"
+        )
+    return cls
+
+
+def _quote(value, limit=60):
+    return short_message(repr(value), limit)
+
+
+def _names(names):
+    """Sorted names, at most five of them, each cut short."""
+    shown = sorted(str(name)[:40] for name in names)
+    more = f" and {len(shown) - 5} more" if len(shown) > 5 else ""
+    return f"{shown[:5]}{more}"
 
 
 def _plan(document):
-    """What :func:`~skbp._archive.read_archive` needs before reading arrays."""
-    return _array_budget(document), _array_fields(document)
+    """What :func:`~skbp._archive.read_archive` needs before reading arrays:
+    the document checked (:func:`_check_format`) and surveyed
+    (:func:`skbp._document.survey`), and the arrays' budget."""
+    _check_format(document)
+    units = _layer_units(document)
+    sections = {"params": document["params"], "attributes": document["attributes"]}
+    fields, limits = survey(sections, PARAMETER_ARRAY_BYTES)
+    return ArchivePlan(_array_budget(units), fields, limits)
 
 
-def _array_fields(document):
-    """Archive member -> the field holding it, such as ``"coefs_[0] (member 'a2')"``."""
-    fields = {}
-
-    def walk(value, path):
-        if isinstance(value, list):
-            for i, item in enumerate(value):
-                walk(item, f"{path}[{i}]")
-        elif isinstance(value, dict):
-            for tag in ("__array__", "__floats__"):
-                key = value.get(tag)
-                if isinstance(key, str):
-                    fields.setdefault(key, f"{path} (member {key!r})")
-            for item in value.values():
-                walk(item, path)
-
-    for section in ("params", "attributes"):
-        for name, value in document[section].items():
-            walk(value, name)
-    return fields
-
-
-def _array_budget(document):
+def _array_budget(units):
     """The most bytes a document's arrays may take, from its layer widths.
 
     The weights of layer widths ``n_0, ..., n_L`` hold
     ``sum((n_{l-1} + 1) n_l)`` numbers; a model keeps them twice at most
-    (live and best epoch), in float64 at most, plus ``n_0`` 8-byte dropout
-    salts, plus :data:`OTHER_ARRAYS_BYTES` for labels and learning curves.
+    (live and, in files of format version 2, best epoch), in float64 at
+    most, plus ``n_0`` 8-byte dropout salts, plus :data:`OTHER_ARRAYS_BYTES`
+    for labels and learning curves.
     """
-    _check_format(document)
-    units = _layer_units(document)
     n_weights = sum((a + 1) * b for a, b in zip(units[:-1], units[1:]))
     return 2 * 8 * n_weights + 8 * (units[0] if units else 0) + OTHER_ARRAYS_BYTES
 
 
 def _layer_units(document):
     """Layer widths the document declares ([] for an unfitted model)."""
-    attributes, params = document.get("attributes"), document.get("params")
-    if not isinstance(attributes, dict) or not isinstance(params, dict):
-        raise ValueError("its document is malformed")
+    attributes, params = document["attributes"], document["params"]
     if "coefs_" not in attributes:
         return []
     units = document.get("layer_units")
@@ -379,14 +300,16 @@ def _layer_units(document):
         hidden = params.get("hidden_layer_sizes")
         if isinstance(hidden, dict):
             hidden = hidden.get("__tuple__")
+        if isinstance(hidden, list) and len(hidden) > MAX_HIDDEN_LAYERS:
+            raise ValueError(f"its hidden_layer_sizes lists {len(hidden)} layers")
         units = [attributes.get("n_features_in_"), *check_hidden_layer_sizes(hidden)]
         units.append(attributes.get("n_outputs_"))
-    if not (
-        isinstance(units, list)
-        and len(units) >= 2
-        and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in units)
-    ):
-        raise ValueError(f"its layer_units {units!r} are not positive integers")
+    if not isinstance(units, list) or not 2 <= len(units) <= MAX_HIDDEN_LAYERS + 2:
+        raise ValueError(
+            f"its layer_units must list 2 to {MAX_HIDDEN_LAYERS + 2} widths"
+        )
+    if not all(type(n) is int and n > 0 for n in units):
+        raise ValueError(f"its layer_units {_quote(units)} are not positive integers")
     return units
 
 
@@ -428,56 +351,87 @@ def load(file):
     skbp.exceptions.InconsistentVersionWarning
         If another skbp version saved the file.
     """
-    where = repr(os.fspath(file)) if isinstance(file, (str, os.PathLike)) else "file"
+    where = "file"
+    if isinstance(file, (str, os.PathLike)):
+        where = short_message(repr(os.fspath(file)), 200)
     try:
         document, arrays = read_archive(file, _plan)
         return _build(document, arrays)
-    except (TypeError, ValueError, RecursionError) as exc:
-        raise ValueError(f"Cannot load {where} as an skbp model: {exc}.") from exc
+    except _LOAD_ERRORS as exc:
+        # One error for every file that cannot be loaded, quoting at most a
+        # few hundred characters of whatever the file held.
+        raise ValueError(
+            f"Cannot load {where} as an skbp model: {short_message(exc)}."
+        ) from exc
+
+
+# What decoding and checking a hostile document may raise, besides the
+# checks' own ValueErrors: each becomes load's one ValueError.
+_LOAD_ERRORS = (
+    TypeError,
+    ValueError,
+    RecursionError,
+    KeyError,
+    IndexError,
+    OverflowError,
+    AttributeError,
+)
 
 
 def _build(document, arrays):
-    cls = _estimator_classes().get(document.get("estimator"))
-    if cls is None:
-        raise ValueError(f"it holds an unknown estimator {document.get('estimator')!r}")
+    cls = _check_format(document)
     original = document.get("skbp_version")
     if original != skbp_version():
         warnings.warn(
             InconsistentVersionWarning(
                 estimator_name=cls.__name__,
                 current_version=skbp_version(),
-                original_version=str(original),
+                original_version=short_message(str(original), 60),
             ),
             stacklevel=3,
         )
     params, attributes = document["params"], document["attributes"]
-    decoder = _Decoder(arrays)
+    decoder = Decoder(arrays)
     try:
-        unknown = set(params) - set(cls._get_param_names())
-        if unknown:
-            raise ValueError(
-                f"parameters {sorted(unknown)} are unknown to this skbp version"
-            )
         estimator = cls(**{name: decoder.decode(v) for name, v in params.items()})
         estimator._validate_params()
         for name, value in attributes.items():
             if name in params:
                 raise ValueError(f"attribute {name!r} is a parameter")
-            if not isinstance(name, str) or not _ATTRIBUTE_NAME.fullmatch(name):
-                raise ValueError(f"invalid attribute name {name!r}")
+            if not _ATTRIBUTE_NAME.fullmatch(name):
+                raise ValueError(f"invalid attribute name {_quote(name)}")
             value = decoder.decode(value)
+            if name in _DROPPED:  # best weights of format 2: never read
+                continue
             check_attribute(estimator, name, value)
             setattr(estimator, name, value)
         unused = set(arrays) - decoder.used
         if unused:
-            raise ValueError(f"arrays {sorted(unused)} are not referenced")
+            raise ValueError(f"arrays {_names(unused)} are not referenced")
         check_model(estimator)
         units = document.get("layer_units")
         if units is not None and units != _units(estimator.coefs_):
             raise ValueError(
-                f"layer_units {units} do not match the weights' "
+                f"layer_units {_quote(units)} do not match the weights' "
                 f"{_units(estimator.coefs_)}"
             )
     except (TypeError, ValueError) as exc:
         raise ValueError(f"it does not describe a valid model: {exc}") from exc
+    _keep_best_weights(estimator)
     return estimator
+
+
+def _keep_best_weights(estimator):
+    """A loaded model's best-epoch weights are its weights.
+
+    A file does not hold best weights (nothing it shows could check them):
+    when the parameters keep them (``early_stopping``,
+    ``restore_best_weights``), a warm-start refit starts from the weights
+    the file shows as the best so far, with the file's best score, as the
+    saved model did after a completed fit.
+    """
+    if "coefs_" in vars(estimator) and (
+        estimator.early_stopping or estimator.restore_best_weights
+    ):
+        for best, live in _BEST_WEIGHTS.items():
+            setattr(estimator, best, [a.copy() for a in getattr(estimator, live)])

@@ -8,6 +8,7 @@ its sizes and compression can lie.
 
 import functools
 import io
+import json
 import struct
 import warnings
 import zlib
@@ -48,14 +49,16 @@ def genuine_members(est=None):
 
 
 def zip_bytes(entries):
-    """A zip of ``entries``: (name, data, method, size, crc[, compressed size]).
+    """A zip of ``entries``: (name, data, method, size, crc[, csize[, extra]]).
 
     ``data`` is written as it is (already compressed for method 8); the
-    sizes and CRC recorded are the ones given, true or not.
+    sizes and CRC recorded are the ones given, true or not; ``extra`` (an
+    extra field, such as a ZIP64 one) goes into both headers.
     """
     out, directory = io.BytesIO(), []
-    for name, data, method, size, crc, *csize in entries:
-        csize = csize[0] if csize else len(data)
+    for name, data, method, size, crc, *rest in entries:
+        csize = rest[0] if rest else len(data)
+        extra = rest[1] if len(rest) > 1 else b""
         offset, encoded = out.tell(), name.encode()
         out.write(
             struct.pack(
@@ -70,14 +73,14 @@ def zip_bytes(entries):
                 csize,
                 size,
                 len(encoded),
-                0,
+                len(extra),
             )
         )
-        out.write(encoded)
+        out.write(encoded + extra)
         out.write(data)
-        directory.append((encoded, method, crc, csize, size, offset))
+        directory.append((encoded, method, crc, csize, size, offset, extra))
     start = out.tell()
-    for encoded, method, crc, csize, size, offset in directory:
+    for encoded, method, crc, csize, size, offset, extra in directory:
         out.write(
             struct.pack(
                 "<IHHHHHHIIIHHHHHII",
@@ -92,7 +95,7 @@ def zip_bytes(entries):
                 csize,
                 size,
                 len(encoded),
-                0,
+                len(extra),
                 0,
                 0,
                 0,
@@ -100,7 +103,7 @@ def zip_bytes(entries):
                 offset,
             )
         )
-        out.write(encoded)
+        out.write(encoded + extra)
     end = out.tell()
     count = len(directory)
     out.write(
@@ -109,14 +112,14 @@ def zip_bytes(entries):
     return out.getvalue()
 
 
-def _with_member(name, data, method, size, crc=0, csize=None):
+def _with_member(name, data, method, size, crc=0, csize=None, extra=b""):
     """The genuine model's members plus (or replacing) one crafted member."""
     entries = []
     for member, raw in genuine_members().items():
         if member != name:
             entries.append((member, raw, 0, len(raw), zlib.crc32(raw)))
     entries.append(
-        (name, data, method, size, crc, len(data) if csize is None else csize)
+        (name, data, method, size, crc, len(data) if csize is None else csize, extra)
     )
     return zip_bytes(entries)
 
@@ -169,10 +172,144 @@ def many_members(n=11000):
     return zip_bytes(entries)
 
 
+def genuine_document():
+    """The genuine small model's document (parsed) and arrays (name -> array)."""
+    arrays = {
+        name.removesuffix(".npy"): np.load(io.BytesIO(raw), allow_pickle=False)
+        for name, raw in genuine_members().items()
+    }
+    document = json.loads(bytes(arrays.pop("document")).decode())
+    del arrays["digest"]
+    return document, arrays
+
+
+def with_document(edit, extra_arrays=None):
+    """The genuine model's file, its document changed by ``edit(document)``
+    and ``extra_arrays`` added, with a digest that matches: only the
+    loader's checks of the content can refuse it."""
+    from skbp._archive import write_archive
+
+    document, arrays = genuine_document()
+    edit(document)
+    arrays.update(extra_arrays or {})
+    out = io.BytesIO()
+    write_archive(out, json.dumps(document), arrays)
+    return out.getvalue()
+
+
+def dense_hidden_layer_sizes(n=350_000):
+    """A 1 MB ``hidden_layer_sizes`` of ``n`` layers (its repr: 1.4 MB)."""
+
+    def edit(document):
+        document["params"]["hidden_layer_sizes"] = {"__tuple__": [1] * n}
+
+    return with_document(edit)
+
+
+def dense_layer_units(n=350_000):
+    """A 1 MB ``layer_units`` of ``n`` widths."""
+
+    def edit(document):
+        document["layer_units"] = [1] * n
+
+    return with_document(edit)
+
+
+def many_lists(n=250_000):
+    """A 1 MB loss curve of ``n`` empty lists: containers, not numbers."""
+
+    def edit(document):
+        document["attributes"]["loss_curve_"] = [[]] * n
+
+    return with_document(edit)
+
+
+def many_dict_entries(n=60_000):
+    """A parameter given as a dict of ``n`` entries (1 MB of pairs)."""
+
+    def edit(document):
+        document["params"]["random_state"] = {"__dict__": [[i, 1] for i in range(n)]}
+
+    return with_document(edit)
+
+
+def deep_nesting(depth=300_000):
+    """A document nesting lists ``depth`` deep (0.6 MB)."""
+
+    # The nesting is spliced into the JSON text (json.dumps would recurse).
+    document, arrays = genuine_document()
+    document["attributes"]["loss_"] = "NEST"
+    nested = "[" * depth + "]" * depth
+    body = json.dumps(document).replace('"NEST"', nested)
+    from skbp._archive import write_archive
+
+    out = io.BytesIO()
+    write_archive(out, body, arrays)
+    return out.getvalue()
+
+
+def parameter_array(n=131_072):
+    """``hidden_layer_sizes`` held as a 1 MiB int64 array member."""
+
+    def edit(document):
+        document["params"]["hidden_layer_sizes"] = {"__array__": "a99"}
+
+    return with_document(edit, {"a99": np.ones(n, dtype=np.int64)})
+
+
+def zero_itemsize(dtype="S0", shape=(10**12,)):
+    """A member of ``10**12`` zero-byte items: 0 bytes by shape x itemsize,
+    a terabyte once numpy makes the array (``S0`` becomes ``S1``)."""
+    data = npy_header(dtype, shape)
+    return _with_member("a0.npy", data, 0, len(data), zlib.crc32(data))
+
+
+def zip64_size_lie(declared=2**40):
+    """A stored member whose ZIP64 extra field declares ``declared`` bytes."""
+    raw = genuine_members()["a0.npy"]
+    # The ZIP64 extra: the true sizes stand at 0xFFFFFFFF in the record.
+    extra = struct.pack("<HHQQ", 0x0001, 16, declared, len(raw))
+    return _with_member(
+        "a0.npy", raw, 0, 0xFFFFFFFF, zlib.crc32(raw), 0xFFFFFFFF, extra
+    )
+
+
+def zip_of_many_entries(n=22_250):
+    """1 MB of ``n`` directory entries (Python's zipfile parses each), of
+    one-letter names, all pointing at the same local member."""
+    data = zip_bytes(
+        [(m, raw, 0, len(raw), zlib.crc32(raw)) for m, raw in genuine_members().items()]
+    )
+    end = data.rindex(b"PK\x05\x06")
+    start = struct.unpack("<I", data[end + 16 : end + 20])[0]
+    first = data[start : data.index(b"PK\x01\x02", start + 4)]  # one entry
+    name_at = 46
+    entries = [first[:name_at] + b"x" for _ in range(n)]
+    # Each entry's name length field (offset 28) matches its new name.
+    entries = [e[:28] + struct.pack("<H", len(e) - name_at) + e[30:] for e in entries]
+    directory = b"".join(entries)
+    record = struct.pack(
+        "<IHHHHIIH", 0x06054B50, 0, 0, n & 0xFFFF, n & 0xFFFF, len(directory), start, 0
+    )
+    if n > 0xFFFF:
+        raise ValueError("n must fit a plain end record")
+    return data[:start] + directory + record
+
+
 #: name -> builder of a hostile file of about 1 MB or less.
 HOSTILE = {
     "deflate bomb (512 MiB)": deflate_bomb,
     "stored member declaring 512 MiB": stored_but_declared_huge,
     "header declaring 512 MiB": header_larger_than_member,
     "11,000 members": many_members,
+    "22,250 directory entries": zip_of_many_entries,
+    "hidden_layer_sizes of 350,000 layers": dense_hidden_layer_sizes,
+    "layer_units of 350,000 widths": dense_layer_units,
+    "250,000 empty lists": many_lists,
+    "60,000 dict entries": many_dict_entries,
+    "lists nested 300,000 deep": deep_nesting,
+    "1 MiB parameter array": parameter_array,
+    "S0 array of 10**12 items": zero_itemsize,
+    "U0 array of 10**12 items": functools.partial(zero_itemsize, "U0"),
+    "ZIP64 size of 1 TiB": zip64_size_lie,
 }

@@ -323,10 +323,10 @@ def test_pickle_of_a_device_this_machine_lacks_loads_as_numpy():
     est = BPClassifier(hidden_layer_sizes=(5,), max_iter=2, random_state=0)
     est.fit(torch.asarray(X), torch.asarray(y))
     state = pickle.loads(pickle.dumps(est.__getstate__()))  # what a pickle holds
-    assert state[RECORD] == ("torch", torch.device("cpu"))
+    assert state[RECORD] == ("torch", "cpu")  # plain data
     state[RECORD] = ("no_such_library", "gpu:7")  # "fitted elsewhere"
     loaded = object.__new__(BPClassifier)
-    with pytest.warns(UserWarning, match="no_such_library arrays on device 'gpu:7'"):
+    with pytest.warns(UserWarning, match="'no_such_library' on device 'gpu:7'"):
         loaded.__setstate__(state)
     assert all(isinstance(W, np.ndarray) for W in loaded.coefs_)
     expected = back(est.predict_proba(torch.asarray(X)))

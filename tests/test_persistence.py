@@ -595,16 +595,6 @@ CONSISTENCY = {
         _set("feature_names_in_", {"__strings__": ["a"], "shape": [1]}),
         "feature_names_in_",
     ),
-    "_best_coefs of other shapes": (
-        "multiclass",
-        lambda d, m: [
-            m.update({"a98": np.ones((4, 2)), "a99": np.ones((2, 3))}),
-            d["attributes"].update(
-                {"_best_coefs": [{"__array__": "a98"}, {"__array__": "a99"}]}
-            ),
-        ],
-        "_best_coefs",
-    ),
     "_dropout_salt of the wrong length": (
         "multiclass",
         lambda d, m: _add_array(d, m, "_dropout_salt", np.ones(2, np.uint64)),
