@@ -5,7 +5,9 @@ No math lives here: every forward/backward equation is in :mod:`skbp.core`.
 """
 
 import contextlib
+import functools
 import inspect
+import math
 import warnings
 from abc import ABC, abstractmethod
 from copy import deepcopy
@@ -90,6 +92,41 @@ _OPTIMIZER_HYPERPARAMETERS = {
     "beta_2": "beta_2",
     "epsilon": "epsilon",
 }
+
+
+def check_finite_loss(loss, dtype, where="at the starting weights"):
+    """Raise the ValueError of a training loss that is not finite.
+
+    The one message of every solver and every path (in memory, Dask
+    chunks, warm start, ``partial_fit``). At the starting weights nothing
+    has been trained yet, so a loss that overflows there is the data's:
+    values so large that the first layer's products or the loss itself
+    leave ``dtype``'s range.
+
+    Parameters
+    ----------
+    loss : float or 0-d array
+        The training loss.
+    dtype : dtype
+        The training data's float dtype (of any array library), named in
+        the message.
+    where : str, default="at the starting weights"
+        Where the loss was computed, as the message says it.
+
+    Raises
+    ------
+    ValueError
+        If ``loss`` is NaN or infinite.
+    """
+    loss = float(loss)
+    if math.isfinite(loss):
+        return
+    raise ValueError(
+        f"The training loss is not finite ({loss}) {where}: X or y holds values "
+        f"too large for {host_dtype(dtype)} arithmetic (the first layer's "
+        "products, the loss or its gradient overflow). Scale the data (e.g. with "
+        "sklearn.preprocessing.StandardScaler) before fitting."
+    )
 
 
 def _validation_data(X_val, y_val, sample_weight_val):
@@ -577,11 +614,26 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
         self.n_iter_ = 0
         display = self._progress_display(incremental)
         weights = copied_weights(self)
+        # The first batch's loss is the loss at the starting weights (the
+        # step comes after it): checked once, it fails data that overflow
+        # at once, not after max_iter epochs of NaN.
+        check_start = functools.partial(check_finite_loss, dtype=X.dtype)
+        keeps_best = self.early_stopping or (
+            self.restore_best_weights and not incremental
+        )
         with self._interruptible(checkpoint, display):
-            for _ in range(self.max_iter):
+            for epoch in range(self.max_iter):
                 tasks.begin_step(weights)
                 order = step.epoch_order(self._random_state) if self.shuffle else None
-                epoch_loss = step.run_epoch(order)
+                epoch_loss = step.run_epoch(
+                    order, check_first_loss=check_start if epoch == 0 else None
+                )
+                if not keeps_best and not math.isfinite(epoch_loss):
+                    # Diverged, with no best weights to fall back on: weights
+                    # that are no longer finite never become so again, so the
+                    # fit ends now with the error it would end with after
+                    # max_iter epochs (finite weights train on).
+                    self._check_finite_weights()
                 stop = self._end_epoch(epoch_loss, n_samples, validation)
                 checkpoint.save(self, flat)  # the last completed epoch
                 if display is not None:
@@ -868,7 +920,14 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
         def loss_and_grads():
             # An iteration's first evaluation begins its task.
             tasks.begin_step(iterate)
-            return evaluate(self.coefs_, self.intercepts_)
+            J, coef_grads, intercept_grads = evaluate(self.coefs_, self.intercepts_)
+            if not evaluated:
+                # The first evaluation is at the starting weights. Later ones
+                # are the line search's trial points, which may overflow: it
+                # then tries a shorter step.
+                evaluated.append(True)
+                check_finite_loss(J, X.dtype)
+            return J, coef_grads, intercept_grads
 
         display = self._progress_display(incremental=False)
         # The iterate, not coefs_: they hold the last point the line search
@@ -876,9 +935,17 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
         iterate = IterateWeights(self.coefs_, self.intercepts_)
 
         def callback(intermediate_result):
+            check_finite_loss(
+                intermediate_result.fun,
+                X.dtype,
+                f"at L-BFGS iteration {len(self.loss_curve_) + 1}",
+            )
             iterate.move_to(intermediate_result.x)
             self.loss_curve_.append(float(intermediate_result.fun))
             self.n_iter_, self.loss_ = len(self.loss_curve_), self.loss_curve_[-1]
+            # Kept current, so that an interrupted fit's best_loss_ is that of
+            # the iterations it completed (EpochCheckpoint saves it).
+            self.best_loss_ = min(self.best_loss_, self.loss_)
             if held_out is not None:
                 self._track_validation(held_out, *iterate())
             checkpoint.save(self, intermediate_result.x)
@@ -894,6 +961,8 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
         self.loss_curve_ = []
         self.validation_loss_curve_ = None
         self.n_iter_ = 0
+        self.best_loss_ = np.inf  # of this run's iterations
+        evaluated = []  # not empty once the starting weights are evaluated
         stopped = []  # the iteration a callback stopped at
         checkpoint = EpochCheckpoint(self)
         with self._interruptible(checkpoint, display):
@@ -910,6 +979,15 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
         # ends, empty, with no model to see.
         tasks.abandon_step()
         self.n_iter_ = min(int(result.nit), self.max_iter)
+        # scipy reports the loss of the last point it evaluated: a line
+        # search that failed on steps that overflow leaves a non-finite
+        # loss, not the model's (the last iterate), as the result.
+        check_finite_loss(
+            result.fun,
+            X.dtype,
+            "at the last point L-BFGS evaluated (its line search, after "
+            f"{self.n_iter_} iteration(s), ended on a step that overflowed)",
+        )
         self.loss_ = float(result.fun)
         self.best_loss_ = min(self.loss_curve_, default=self.loss_)
         if result.status != 0 and not stopped:

@@ -267,15 +267,27 @@ class ChunkedTrainingStep:
             for index, (chunk, home) in enumerate(zip(self.chunks, self.homes))
         ]
 
-    def run_epoch(self, order):
-        """One pass over the rows; ``order`` is :meth:`epoch_order`'s seed
-        when shuffling, else None. Returns the mean batch loss, a float."""
+    def run_epoch(self, order, check_first_loss=None):
+        """One pass over the rows; the mean batch loss, a float.
+
+        Parameters
+        ----------
+        order : int or None
+            :meth:`epoch_order`'s seed when shuffling, else None.
+        check_first_loss : callable, default=None
+            As :meth:`TrainingStep.run_epoch
+            <skbp._training_step.TrainingStep.run_epoch>`'s: called with the
+            loss of the epoch's first batch of non-zero weight.
+        """
         orders = self._orders(order)
         total_loss, total_weight = 0.0, 0.0
         for starts, stops in batch_shares(self.sizes, self.batch_size):
             loss, weight = self.step(orders, starts, stops)
             if weight == 0:
                 continue  # rows of zero weight carry no gradient
+            if check_first_loss is not None:
+                check_first_loss(loss)
+                check_first_loss = None
             # As in memory: batch losses averaged by batch size.
             total_loss += loss * int((stops - starts).sum())
             total_weight += weight

@@ -130,9 +130,18 @@ class TrainingStep:
         random_state.shuffle(self._order)
         return self._order
 
-    def run_epoch(self, order):
-        """One pass over the rows (in ``order``, numpy indices, when
-        shuffling); the mean batch loss, a float."""
+    def run_epoch(self, order, check_first_loss=None):
+        """One pass over the rows; the mean batch loss, a float.
+
+        Parameters
+        ----------
+        order : ndarray of shape (n_samples,) or None
+            The rows' order (numpy indices) when shuffling, else None.
+        check_first_loss : callable, default=None
+            Called with the loss of the epoch's first batch (of non-zero
+            weight), computed at the weights the epoch starts from; it may
+            raise to end the epoch there.
+        """
         total_loss, total_weight = 0.0, 0.0
         device_order = order
         if order is not None and not self.on_host:
@@ -150,6 +159,10 @@ class TrainingStep:
             else:
                 X, Y, weight = self._gather(device_order[batch], weight)
             batch_loss = self.step(X, Y, weight, rows)
+            if check_first_loss is not None:
+                # On a device this waits for the batch: once, not per batch.
+                check_first_loss(batch_loss)
+                check_first_loss = None
             # As scikit-learn: batch losses averaged by batch size, so that
             # tol and n_iter_no_change read the same numbers. On a device the
             # sum stays there until the epoch ends.

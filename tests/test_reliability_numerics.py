@@ -2,26 +2,35 @@
 
 Huge and tiny feature scales in float32 and float64, huge logits and
 saturated activations: predictions are finite, probabilities lie in [0, 1]
-and sum to one. A fit that diverges raises the non-finite-weights
-ValueError instead of returning NaN weights; an input so large that the
-fitted network overflows raises a ValueError saying so. Every call runs
-under ``np.errstate(over/invalid/divide="raise")``: no numpy warning or
+and sum to one. Data that overflow at the starting weights fail the fit at
+once, with every solver, with the one not-finite-loss ValueError; a fit
+that diverges later raises the non-finite-weights ValueError instead of
+returning NaN weights; an input so large that the fitted network
+overflows raises a ValueError saying so. Every call runs under
+``np.errstate(over/invalid/divide="raise")``: no numpy warning or
 FloatingPointError either.
 """
 
+import re
 import warnings
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
+import skbp._base
+import skbp._training_step
 from skbp import BPClassifier, BPRegressor
 from skbp.core import HIDDEN_ACTIVATIONS, LOSSES, get_activation, get_loss
 
 NON_FINITE = "Solver produced non-finite parameter weights"
 OVERFLOW = "not finite"
+# The error of a training loss that is not finite (data that overflow).
+LOSS = r"The training loss is not finite \((nan|inf)\)"
+BAD_DATA = LOSS + r" at the starting weights: X or y holds values too large"
+CLEAR_ERRORS = f"{NON_FINITE}|{LOSS}"
 
 SETTINGS = settings(
     max_examples=30,
@@ -84,8 +93,9 @@ def test_fit_at_extreme_scales_is_finite_or_a_clear_error(
     )
     result = _strict(lambda: est.fit(X, y))
     if isinstance(result, ValueError):
-        assert NON_FINITE in str(result) or "infinity" in str(result), result
+        assert re.match(f"{CLEAR_ERRORS}|.*infinity", str(result)), result
         return
+    assert np.isfinite(est.loss_)
     for array in (*est.coefs_, *est.intercepts_):
         assert array.dtype == dtype and np.isfinite(array).all()
     proba = _strict(lambda: est.predict_proba(X))
@@ -104,40 +114,204 @@ def test_regressor_at_extreme_scales(dtype, exponent):
     est = BPRegressor(hidden_layer_sizes=(5,), max_iter=5, random_state=0)
     result = _strict(lambda: est.fit(X, y.astype(dtype)))
     if isinstance(result, ValueError):
-        assert NON_FINITE in str(result)
+        assert re.match(CLEAR_ERRORS, str(result)), result
         return
     pred = _strict(lambda: est.predict(X))
     assert not isinstance(pred, ValueError) and np.isfinite(pred).all()
 
 
-@pytest.mark.parametrize("solver", ["sgd", "adam"])
-def test_diverging_fit_raises_the_clear_error(solver):
-    # Inputs near the largest float make the stochastic solvers overflow:
-    # the fit reports it with the one clear message, not NaN weights or numpy
-    # warnings.
+def _count_backprop(monkeypatch):
+    """Count the fit's backprop calls (batches, L-BFGS evaluations)."""
+    original = skbp._base.backprop
+    calls = []
+
+    def backprop(*args, **kwargs):
+        calls.append(None)
+        return original(*args, **kwargs)
+
+    # The stochastic solvers call it from the training step, L-BFGS from _base.
+    monkeypatch.setattr(skbp._base, "backprop", backprop)
+    monkeypatch.setattr(skbp._training_step, "backprop", backprop)
+    return calls
+
+
+def _overflowing(cls, where, dtype=np.float64):
+    """Data whose loss overflows at the starting weights: ``X`` near the
+    dtype's largest float, so that the first layer's products overflow
+    (20 features: every row has hidden units past it), or ``y`` there."""
     rng = np.random.RandomState(0)
-    X = np.finfo(np.float64).max * rng.uniform(size=(10, 2))
-    est = BPRegressor(solver=solver, random_state=0, max_iter=20)
-    result = _strict(lambda: est.fit(X, rng.randn(10)))
-    assert isinstance(result, ValueError) and NON_FINITE in str(result)
-    assert not hasattr(est, "coefs_")  # no NaN weights left behind
+    X = rng.randn(20, 20).astype(dtype)
+    y = np.arange(20) % 2 if cls is BPClassifier else rng.randn(20).astype(dtype)
+    top = np.finfo(dtype).max
+    if where == "X":
+        X = (top * rng.uniform(0.5, 1, size=X.shape)).astype(dtype)
+    else:
+        y = np.full(20, top / 2, dtype=dtype)  # 1e308: its square overflows
+    return X, y
+
+
+OVERFLOWING = [
+    (cls, where, dtype)
+    for cls in (BPClassifier, BPRegressor)
+    for where in ("X", "y")
+    for dtype in (np.float64, np.float32)
+    if where == "X" or cls is BPRegressor  # class labels cannot overflow
+]
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+@pytest.mark.parametrize(
+    "cls, where, dtype",
+    OVERFLOWING,
+    ids=[f"{c.__name__}-{w}-{np.dtype(d)}" for c, w, d in OVERFLOWING],
+)
+def test_overflowing_data_fail_at_the_starting_weights(
+    monkeypatch, cls, where, dtype, solver
+):
+    # Every solver raises the one clear error at the first loss it computes
+    # (the first batch, the first L-BFGS evaluation), naming the dtype; no
+    # max_iter epochs of NaN, no untrained model with loss_ = nan.
+    X, y = _overflowing(cls, where, dtype)
+    est = cls(solver=solver, random_state=0, max_iter=20)
+    calls = _count_backprop(monkeypatch)
+    result = _strict(lambda: est.fit(X, y))
+    assert isinstance(result, ValueError), est.loss_
+    assert re.match(BAD_DATA, str(result)), result
+    assert f"too large for {np.dtype(dtype)} arithmetic" in str(result)
+    assert "StandardScaler" in str(result)
+    assert len(calls) == 1
+    assert not [name for name in vars(est) if name.endswith("_")]
+    with pytest.raises(NotFittedError):
+        est.predict(X)
+
+
+@pytest.mark.parametrize("cls", [BPClassifier, BPRegressor])
+def test_overflowing_data_fail_partial_fit_at_once(monkeypatch, cls):
+    X, y = _overflowing(cls, "X")
+    kwargs = {"classes": [0, 1]} if cls is BPClassifier else {}
+    est = cls(batch_size=5, random_state=0)
+    calls = _count_backprop(monkeypatch)
+    result = _strict(lambda: est.partial_fit(X, y, **kwargs))
+    assert isinstance(result, ValueError) and re.match(BAD_DATA, str(result))
+    assert len(calls) == 1  # the first of the epoch's four batches
+    assert not [name for name in vars(est) if name.endswith("_")]
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+@pytest.mark.parametrize("cls", [BPClassifier, BPRegressor])
+def test_overflowing_dask_data_fail_at_the_starting_weights(cls, solver):
+    # Rows in chunks (Dask's local scheduler): the same check, the same error.
+    da = pytest.importorskip("dask.array")
+    X, y = _overflowing(cls, "X")
+    est = cls(solver=solver, batch_size=5, random_state=0)
+    result = _strict(
+        lambda: est.fit(da.from_array(X, chunks=(10, 20)), da.from_array(y, chunks=10))
+    )
+    assert isinstance(result, ValueError) and re.match(BAD_DATA, str(result)), result
+    assert not [name for name in vars(est) if name.endswith("_")]
 
 
 @pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
 @pytest.mark.parametrize("cls", [BPClassifier, BPRegressor])
 def test_near_overflow_inputs_fit_finite_or_fail_clearly(solver, cls):
+    # Two features near the largest float: the regressor's loss overflows at
+    # the starting weights; the classifier's (a log-loss, of logits near
+    # 1e307) does not, but its first step does.
     rng = np.random.RandomState(0)
     X = np.finfo(np.float64).max * rng.uniform(size=(10, 2))
     y = rng.randint(0, 2, 10) if cls is BPClassifier else rng.randn(10)
     est = cls(solver=solver, random_state=0, max_iter=20)
     result = _strict(lambda: est.fit(X, y))
+    if cls is BPRegressor:
+        assert isinstance(result, ValueError) and re.match(BAD_DATA, str(result))
+    if solver == "lbfgs":  # never an untrained model with loss_ = nan
+        assert isinstance(result, ValueError) and re.match(LOSS, str(result))
     if isinstance(result, ValueError):
-        assert NON_FINITE in str(result)
+        assert re.match(CLEAR_ERRORS, str(result)), result
         assert not hasattr(est, "coefs_")
         return
+    assert np.isfinite(est.loss_) and np.isfinite(est.loss_curve_).all()
     assert all(np.isfinite(W).all() for W in (*est.coefs_, *est.intercepts_))
     pred = _strict(lambda: est.predict(X))
     assert isinstance(pred, ValueError) or np.isfinite(np.asarray(pred, float)).all()
+
+
+def test_lbfgs_whose_every_step_overflows_fails_clearly():
+    # The loss at the starting weights is finite (about 4e306), but the
+    # gradient is so large that every step the line search tries overflows:
+    # scipy then stops with the last trial's loss, NaN, as its result.
+    rng = np.random.RandomState(0)
+    X = np.finfo(np.float64).max * rng.uniform(size=(10, 2))
+    est = BPClassifier(solver="lbfgs", random_state=0, max_iter=20)
+    result = _strict(lambda: est.fit(X, np.arange(10) % 2))
+    assert isinstance(result, ValueError), est.loss_
+    assert re.match(LOSS + " at the last point L-BFGS evaluated", str(result))
+    assert not hasattr(est, "coefs_")
+
+
+def test_lbfgs_raises_at_an_iterate_whose_loss_is_not_finite(monkeypatch):
+    # scipy's line search accepts only points of lower loss, so this is a
+    # guard: an iterate reported with a non-finite loss is an error, not a
+    # point of loss_curve_.
+    original = skbp._base.minimize_lbfgs
+
+    def minimize_lbfgs(*args, callback, **kwargs):
+        iterations = []
+
+        def corrupted(intermediate_result):
+            iterations.append(None)
+            if len(iterations) == 3:
+                intermediate_result.fun = np.inf
+            return callback(intermediate_result)
+
+        return original(*args, callback=corrupted, **kwargs)
+
+    monkeypatch.setattr(skbp._base, "minimize_lbfgs", minimize_lbfgs)
+    X, y = _data(np.float64)
+    est = BPClassifier(solver="lbfgs", max_iter=10, random_state=0)
+    result = _strict(lambda: est.fit(X, y))
+    assert isinstance(result, ValueError), est.loss_curve_
+    assert re.match(LOSS + " at L-BFGS iteration 3:", str(result)), result
+    assert not hasattr(est, "coefs_")
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_diverging_fit_raises_the_clear_error(monkeypatch, solver):
+    # The loss at the starting weights is finite, the first step overflows
+    # the weights: the fit stops at the next epoch, whose loss is NaN, with
+    # the one clear message, not after max_iter epochs of NaN (nor with NaN
+    # weights or numpy warnings).
+    rng = np.random.RandomState(0)
+    X = np.finfo(np.float64).max * rng.uniform(size=(10, 2))
+    est = BPClassifier(solver=solver, random_state=0, max_iter=20)
+    calls = _count_backprop(monkeypatch)
+    result = _strict(lambda: est.fit(X, rng.randint(0, 2, 10)))
+    if solver == "adam":  # steps bounded by the learning rate: no overflow
+        assert not isinstance(result, ValueError), result
+        assert np.isfinite(est.loss_curve_).all() and len(est.loss_curve_) == 20
+        return
+    assert isinstance(result, ValueError) and NON_FINITE in str(result)
+    assert len(calls) == 2  # one batch per epoch
+    assert not hasattr(est, "coefs_")  # no NaN weights left behind
+
+
+@pytest.mark.parametrize("keep", ["early_stopping", "restore_best_weights"])
+def test_diverging_fit_with_best_weights_keeps_them(keep):
+    # Documented, as in scikit-learn: the best finite weights are the model.
+    X, _ = _data(np.float64)
+    y = X[:, 0] * 100
+    est = BPRegressor(
+        solver="sgd",
+        learning_rate_init=10.0,
+        max_iter=20,
+        n_iter_no_change=20,
+        random_state=0,
+        **{keep: True},
+    )
+    result = _strict(lambda: est.fit(X * 100, y))
+    assert not isinstance(result, ValueError), result
+    assert not np.isfinite(est.loss_curve_[-1])  # it diverged
+    assert all(np.isfinite(W).all() for W in (*est.coefs_, *est.intercepts_))
 
 
 @pytest.mark.parametrize("learning_rate_init", [1e10, 1e300])

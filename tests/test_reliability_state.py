@@ -44,6 +44,7 @@ from skbp import BPClassifier, BPRegressor
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 NON_FINITE = "Solver produced non-finite parameter weights"
+BAD_DATA = r"The training loss is not finite \((nan|inf)\) at the starting weights"
 
 
 def _data(n=40, n_features=4, seed=0):
@@ -127,6 +128,48 @@ def test_diverging_fit_keeps_the_previous_model(solver, warm_start):
     # The kept model goes on training.
     est.set_params(warm_start=True, learning_rate_init=1e-3).fit(X, y)
     assert all(np.isfinite(W).all() for W in est.coefs_)
+
+
+OVERFLOW_CASES = [
+    (cls, solver, how, where)
+    for cls in (BPClassifier, BPRegressor)
+    for solver in ("sgd", "adam", "lbfgs")
+    for how in ("fit", "warm_start", "partial_fit")
+    for where in ("X", "y")
+    if (where == "X" or cls is BPRegressor)  # class labels cannot overflow
+    # partial_fit: the stochastic solvers, and the regressor's L-BFGS
+    if how != "partial_fit" or solver != "lbfgs" or cls is BPRegressor
+]
+
+
+@pytest.mark.parametrize(
+    "cls, solver, how, where",
+    OVERFLOW_CASES,
+    ids=["-".join([c.__name__, *rest]) for c, *rest in OVERFLOW_CASES],
+)
+def test_overflowing_data_keep_the_previous_model(cls, solver, how, where):
+    # Data whose loss overflows at the starting weights (the new ones of a
+    # refit, the fitted ones of a warm start or partial_fit) fail the call
+    # with the clear error, and the fitted model is bit for bit as before:
+    # weights, optimizer state, loss_, loss_curve_, n_iter_, best_loss_...
+    rng = np.random.RandomState(0)
+    X = rng.randn(40, 20)  # 20 features: the first layer's products overflow
+    y = np.arange(40) % 3 if cls is BPClassifier else X[:, 0] - X[:, 1]
+    est = cls(hidden_layer_sizes=(6,), solver=solver, batch_size=10, max_iter=5)
+    est.set_params(random_state=0).fit(X, y)
+    before, prediction = _fitted_state(est), est.predict(X)
+    X_bad, y_bad = X, y
+    if where == "X":
+        X_bad = np.finfo(np.float64).max * rng.uniform(0.5, 1, size=X.shape)
+    else:
+        y_bad = np.full(len(y), 1e308)
+    est.set_params(random_state=1, warm_start=how == "warm_start")
+    call = est.partial_fit if how == "partial_fit" else est.fit
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        with pytest.raises(ValueError, match=BAD_DATA):
+            call(X_bad, y_bad)
+    _assert_same(before, _fitted_state(est))
+    np.testing.assert_array_equal(est.predict(X), prediction)
 
 
 @pytest.mark.parametrize("est", ESTIMATORS, ids=IDS)
@@ -223,9 +266,10 @@ def test_failed_partial_fit_calls_leave_the_stream_unchanged(cls, solver):
 
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 def test_partial_fit_diverging_mid_stream_leaves_the_stream_unchanged(solver):
-    # Unlike bad input, a diverging batch fails after the optimizer has
-    # stepped, which updates SGD's velocities and Adam's moments in place:
-    # those too must be put back, or the next call starts from them.
+    # Unlike bad input, a batch whose loss overflows fails after the
+    # optimizer has stepped, which updates SGD's velocities and Adam's
+    # moments in place: those too must be put back, or the next call starts
+    # from them.
     data = _data(n=60)
     X, y = data[0], data[2]
     params = dict(hidden_layer_sizes=(6,), solver=solver, random_state=0)
@@ -236,7 +280,7 @@ def test_partial_fit_diverging_mid_stream_leaves_the_stream_unchanged(solver):
         noisy.partial_fit(X[rows], y[rows])
         if start == 20:
             before = _fitted_state(noisy)
-            with pytest.raises(ValueError, match=NON_FINITE):
+            with pytest.raises(ValueError, match=BAD_DATA):
                 noisy.partial_fit(X[:10] * 1e200, y[:10] * 1e200)
             _assert_same(before, _fitted_state(noisy))
     assert _same_weights(clean, noisy)
@@ -397,6 +441,25 @@ def test_interrupt_during_lbfgs_keeps_the_last_iteration(monkeypatch):
     )
     assert est.loss_ == est.loss_curve_[-1]
     _check_usable(est, X, y)
+
+
+@pytest.mark.parametrize("cls", [BPClassifier, BPRegressor])
+def test_interrupted_lbfgs_refit_equals_a_fit_of_its_iterations(monkeypatch, cls):
+    # Every fitted attribute, best_loss_ included, is that of an
+    # uninterrupted fit of as many iterations, not the previous fit's.
+    data = _data()
+    X, y = data[0], _target(cls(), data)
+    params = dict(hidden_layer_sizes=(6,), solver="lbfgs", random_state=0)
+    est = cls(max_iter=100, **params).fit(X[:20], y[:20])  # another best_loss_
+    _interrupt_at_call(monkeypatch, 9)
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(X, y)
+    monkeypatch.undo()
+    k = est.n_iter_
+    assert 1 <= k < 8  # the call interrupted mid-fit
+    reference = cls(max_iter=k, **params).fit(X, y)
+    assert est.best_loss_ == reference.best_loss_ == min(reference.loss_curve_)
+    _assert_same(_fitted_state(reference), _fitted_state(est))
 
 
 def test_interrupt_during_partial_fit_keeps_the_previous_call(monkeypatch):
