@@ -5,20 +5,27 @@ Usage::
     python benchmarks/hostile_load.py                      # this checkout
     python benchmarks/hostile_load.py --compare-with OLD   # and another checkout
 
-The files are built once, by ``tests/hostile_files.py`` (each about 1 MB or
-less, declaring 512 MiB) and by saving a genuine model of about 19 MiB of
-weights. Each load then runs in a fresh subprocess, which reports the wall
-time of ``skbp.load`` and its peak memory: the rise of the resident
-high-water mark (``VmHWM``, reset through ``/proc/self/clear_refs`` just
-before the call) over the resident size at that moment. ``OLD`` is a
-checkout of an earlier skbp (``git worktree add /tmp/old <commit>``): the
-same files, loaded by its code, give the "before" column.
+The files are built once: every shape of attack in ``tests/hostile_files.py``
+(each about 1 MB or less: zip bombs and size lies, a directory of 22,250
+entries, dense JSON documents, zero-byte items, parameters held as arrays),
+a 16 MiB parameter array, and a genuine model of about 19 MiB of weights.
+Each load then runs in a fresh subprocess (its address space capped at
+8 GiB, so that a loader which believes a size fails instead of taking the
+machine), which reports the wall time of ``skbp.load`` and its peak memory:
+the rise of the resident high-water mark (``VmHWM``, reset through
+``/proc/self/clear_refs`` just before the call) over the resident size at
+that moment. Each figure is also given per MB of file. The budget a hostile
+file of up to 1 MB must keep is 0.1 s and 50 MiB; the last column says
+whether this checkout kept it. ``OLD`` is a checkout of an earlier skbp
+(``git worktree add /tmp/old <commit>``): the same files, loaded by its
+code, give the "before" columns.
 
 Loading is not BLAS-bound; the BLAS library and thread count are printed
 all the same, as for every benchmark here.
 """
 
 import argparse
+import functools
 import json
 import subprocess
 import sys
@@ -32,13 +39,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the working tree, its tests
 
 from bench.environment import environment, print_environment  # noqa: E402
-from hostile_files import HOSTILE  # noqa: E402
+from hostile_files import HOSTILE, parameter_array  # noqa: E402
 
 import skbp  # noqa: E402
 
+#: The promise for a hostile file of up to 1 MB.
+BUDGET_SECONDS, BUDGET_MIB = 0.1, 50
+
 # Runs in the child: load one file, report seconds and peak MiB.
 CHILD = """
-import json, sys, time
+import json, resource, sys, time
+resource.setrlimit(resource.RLIMIT_AS, (8 * 2**30, 8 * 2**30))
 sys.path.insert(0, {repo!r})
 import skbp
 
@@ -56,7 +67,9 @@ try:
     skbp.load({path!r})
     outcome = "loaded"
 except ValueError as exc:
-    outcome = "refused: " + str(exc).split(": ", 1)[1][:70]
+    outcome = "refused: " + str(exc).split(": ", 1)[-1][:70]
+except Exception as exc:  # what a loader that trusts sizes meets
+    outcome = type(exc).__name__ + ": " + str(exc)[:60]
 seconds = time.perf_counter() - start
 print(json.dumps([seconds, status("VmHWM") - rss, outcome]))
 """
@@ -77,9 +90,17 @@ def _measure(repo, path, repeats):
     runs = []
     for _ in range(repeats):
         code = CHILD.format(repo=str(repo), path=str(path))
-        out = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True
-        )
+        try:
+            out = subprocess.run(
+                [sys.executable, "-c", code],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+        except subprocess.TimeoutExpired:
+            return float("nan"), float("nan"), "timed out after 120 s"
+        if out.returncode != 0:
+            return float("nan"), float("nan"), out.stderr.strip().splitlines()[-1][:70]
         runs.append(json.loads(out.stdout))
     seconds = float(np.median([r[0] for r in runs]))
     peak = float(np.median([r[1] for r in runs]))
@@ -97,25 +118,44 @@ def main():
     if args.compare_with:
         repos["before"] = args.compare_with.resolve()
     print_environment(environment(0), "skbp.load on hostile files")
+    builders = {
+        **HOSTILE,
+        "16 MiB parameter array": functools.partial(parameter_array, 2**21),
+    }
     with tempfile.TemporaryDirectory() as tmp:
         files = {}
-        for name, build in HOSTILE.items():
+        for name, build in builders.items():
             files[name] = Path(tmp, f"{len(files)}.skbp")
             files[name].write_bytes(build())
         own = _genuine(Path(tmp, "genuine.skbp"))
         files[f"genuine model ({own:.1f} MiB of weights)"] = Path(tmp, "genuine.skbp")
-        print(f"\n{'file':42} {'size':>8}", end="")
+        print(f"\n{'file':40} {'MB':>6}", end="")
         for label in repos:
-            print(f" {label + ' s':>9} {label + ' MiB':>10}", end="")
-        print("  outcome (this checkout)")
+            print(f" {label + ' ms':>10} {label + ' MiB':>10}", end="")
+        print(f" {'ms/MB':>7} {'MiB/MB':>7}  budget  outcome (this checkout)")
         for name, path in files.items():
-            print(f"{name:42} {path.stat().st_size / 2**20:6.2f}MB", end="")
-            outcome = ""
-            for repo in repos.values():
+            megabytes = path.stat().st_size / 1e6
+            print(f"{name:40} {megabytes:6.2f}", end="")
+            results = {}
+            for label, repo in repos.items():
                 seconds, peak, result = _measure(repo, path, args.repeats)
-                print(f" {seconds:9.4f} {peak:10.1f}", end="")
-                outcome = outcome or result
-            print(f"  {outcome}")
+                results[label] = (seconds, peak, result)
+                print(f" {1e3 * seconds:10.1f} {peak:10.1f}", end="")
+            seconds, peak, outcome = results["this"]
+            per_mb = max(megabytes, 1e-3)
+            kept = (
+                "-"
+                if "genuine" in name or megabytes > 1.1
+                else (
+                    "kept"
+                    if seconds < BUDGET_SECONDS and peak < BUDGET_MIB
+                    else "BROKEN"
+                )
+            )
+            print(
+                f" {1e3 * seconds / per_mb:7.1f} {peak / per_mb:7.1f}  {kept:6}  "
+                f"{outcome}"
+            )
 
 
 if __name__ == "__main__":

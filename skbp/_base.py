@@ -1144,7 +1144,8 @@ default=None
     # Pickles record the skbp version; loading one written by another version
     # warns skbp.exceptions.InconsistentVersionWarning. A model on a device
     # pickles its arrays as numpy, and goes back to that device where this
-    # machine has it (skbp._moving).
+    # machine has it (skbp._moving). An unpickled state (pickle, joblib,
+    # skops) is checked as skbp.load checks a file (skbp._model_check).
     def __getstate__(self):
         return stamp_version(host_state(super().__getstate__()))
 

@@ -138,6 +138,12 @@ STREAMING_HISTORY_FIELDS = (
 )
 
 
+def _is_callback_context(value):
+    from sklearn.callback import CallbackContext
+
+    return type(value) is CallbackContext
+
+
 def _is_metadata_request(value):
     from sklearn.utils._metadata_requests import MetadataRequest
 
@@ -222,7 +228,13 @@ SETTINGS = {
     "_skl_callbacks_to_teardown": Attribute(
         lambda v: type(v) is list, "a list", saved=False
     ),
-    "_callback_fit_ctx": Attribute(lambda v: True, "a callback context", saved=False),
+    "_callback_fit_ctx": Attribute(
+        _is_callback_context, "a CallbackContext", saved=False
+    ),
+    # Set by a meta-estimator that propagates its callbacks to this one.
+    "_parent_callback_ctx": Attribute(
+        _is_callback_context, "a CallbackContext", saved=False
+    ),
     "_metadata_request": Attribute(
         _is_metadata_request, "a MetadataRequest", saved=False
     ),
