@@ -293,14 +293,20 @@ class _Bounded(io.RawIOBase):
         self._position = position
         return position
 
-    def readinto(self, buffer):
-        n = max(0, min(len(buffer), self._size - self._position))
+    def read(self, n=-1):
+        # Straight from the file (RawIOBase's read would copy twice more).
+        left = max(0, self._size - self._position)
+        n = left if n is None or n < 0 else min(n, left)
         if n == 0:
-            return 0
+            return b""
         self._raw.seek(self._position)
         data = self._raw.read(n)
-        buffer[: len(data)] = data
         self._position += len(data)
+        return data
+
+    def readinto(self, buffer):
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
         return len(data)
 
     def close(self):  # the caller owns the underlying file

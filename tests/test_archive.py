@@ -47,8 +47,12 @@ def test_hostile_files_are_refused_fast_in_little_memory(name):
     seconds, peak, raised = _measure(lambda: skbp.load(io.BytesIO(data)))
     assert isinstance(raised, ValueError), name
     assert "as an skbp model" in str(raised)
+    assert len(str(raised)) < 400, str(raised)[:400]  # quotes, never dumps
     assert peak < 50, f"{name}: {peak:.1f} MiB"
-    assert seconds < 1.0, f"{name}: {seconds:.3f} s"  # ~2 ms measured
+    # A guard against the seconds of a loader that does the work, not the
+    # budget (0.1 s): loaded CI machines are slow, and tracemalloc slows
+    # allocation several times. benchmarks/hostile_load.py measures that.
+    assert seconds < 10, f"{name}: {seconds:.3f} s"
 
 
 def test_a_compressed_member_is_refused_before_it_is_inflated():
