@@ -147,6 +147,11 @@ def _placer(record, estimator_name):
     None (warned) when the record is unknown or this machine lacks them."""
     library, plain = record if _is_pair(record) else (None, None)
     entry = ARRAY_LIBRARIES.get(library) if isinstance(library, str) else None
+    if entry is not None and type(plain).__module__.split(".")[0] == library:
+        # skbp before 0.1's second trust round pickled the library's own
+        # device object (a torch.device): already built by the pickle, it is
+        # recorded as plain data the way the table records it.
+        plain = entry[1](plain)
     if entry is None or not _plain_device(plain):
         warnings.warn(
             f"This {estimator_name} records its weights as living in "

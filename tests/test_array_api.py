@@ -318,6 +318,23 @@ def test_pickle_keeps_the_model_where_it_lives():
     loaded.partial_fit(place.to(X), place.to(y))  # its optimizer moved too
 
 
+def test_a_pickle_records_its_device_as_plain_data(monkeypatch):
+    X, y = _classification()
+    place = Place("strict-device1")
+    est = BPClassifier(hidden_layer_sizes=(5,), max_iter=2, random_state=0)
+    est.fit(place.to(X), place.to(y))
+    state = est.__getstate__()
+    assert state[RECORD] == ("array_api_strict", "device1")
+    # A pickle of the version before held the library's device object: it
+    # still goes back to that device.
+    state[RECORD] = ("array_api_strict", array_api_strict.Device("device1"))
+    monkeypatch.setattr(BPClassifier, "__getstate__", lambda self: state)
+    data = pickle.dumps(est)
+    monkeypatch.undo()
+    loaded = pickle.loads(data)
+    assert all(place.holds(W) for W in loaded.coefs_ + loaded._optimizer.ms)
+
+
 def test_pickle_of_a_device_this_machine_lacks_loads_as_numpy():
     X, y = _classification()
     est = BPClassifier(hidden_layer_sizes=(5,), max_iter=2, random_state=0)

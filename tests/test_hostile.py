@@ -696,3 +696,27 @@ def test_the_genuine_document_of_the_hostile_builders_loads():
     document, _ = genuine_document()
     assert document["format_version"] == 2
     assert skbp.load(io.BytesIO(with_document(lambda d: None))) is not None
+
+
+def _with_zip64_end_record(monkeypatch):
+    """A genuine file whose zip ends with a ZIP64 end record (as a file of
+    more than 4 GiB or 65,535 members would): written with zipfile's member
+    count limit lowered."""
+    monkeypatch.setattr(zipfile, "ZIP_FILECOUNT_LIMIT", 2)
+    data = _small_file()
+    monkeypatch.undo()
+    assert b"PK\x06\x06" in data[-200:]  # the ZIP64 end record is there
+    return data
+
+
+def test_a_genuine_file_with_a_zip64_end_record_loads(monkeypatch):
+    data = _with_zip64_end_record(monkeypatch)
+    assert skbp.load(io.BytesIO(data)).coefs_[0].shape == (3, 2)
+
+
+def test_a_zip64_end_record_declaring_too_many_members_is_refused(monkeypatch):
+    data = bytearray(_with_zip64_end_record(monkeypatch))
+    record = data.rindex(b"PK\x06\x06")
+    struct.pack_into("<QQ", data, record + 24, 10**6, 10**6)  # members
+    with pytest.raises(ValueError, match="declares 1000000 members"):
+        skbp.load(io.BytesIO(bytes(data)))
