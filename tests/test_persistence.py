@@ -665,3 +665,18 @@ def test_save_refuses_what_load_would_refuse_before_touching_the_file(tmp_path):
     with pytest.raises(ValueError, match="document would exceed"):
         save(too_many, path)
     _assert_same_model(est, load(path))  # the file is the first save's
+
+
+def test_a_model_trained_by_fit_chunks_round_trips():
+    """Its ``streaming_history_`` is saved (format 3); before, save refused it."""
+    from skbp.streaming import fit_chunks
+
+    X, y = _X(80), np.arange(80) % 2
+    est = BPClassifier(hidden_layer_sizes=(3,), random_state=0)
+    fit_chunks(est, [(X[:40], y[:40]), (X[40:], y[40:])], classes=[0, 1], n_epochs=3)
+    buffer = io.BytesIO()
+    save(est, buffer)
+    loaded = load(io.BytesIO(buffer.getvalue()))
+    assert loaded.streaming_history_ == est.streaming_history_
+    assert loaded.streaming_history_.n_epochs == 3
+    np.testing.assert_array_equal(loaded.predict_proba(X), est.predict_proba(X))
