@@ -447,7 +447,9 @@ def _check_optimizer(optimizer, coefs, intercepts):
     from .core.optimizers import LEARNING_RATE_SCHEDULES
 
     kind = type(optimizer).__name__
-    numbers = _OPTIMIZER_NUMBERS[kind]
+    numbers = _OPTIMIZER_NUMBERS.get(kind)
+    if numbers is None:  # an optimizer added without a line here
+        raise ValueError(f"the state of a {kind} optimizer is not checked")
     state = vars(optimizer)
     expected = set(numbers) | _OPTIMIZER_OTHERS[kind]
     if set(state) != expected:
@@ -459,7 +461,8 @@ def _check_optimizer(optimizer, coefs, intercepts):
         if not (_number(state[name]) and np.isfinite(state[name])):
             raise ValueError(f"_optimizer.{name} must be a finite number")
     if kind == "SGD" and not (
-        state["lr_schedule"] in LEARNING_RATE_SCHEDULES
+        isinstance(state["lr_schedule"], str)
+        and state["lr_schedule"] in LEARNING_RATE_SCHEDULES
         and isinstance(state["nesterov"], bool)
     ):
         raise ValueError("_optimizer.lr_schedule or nesterov is not valid")
