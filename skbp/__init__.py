@@ -12,6 +12,7 @@ from ._check_gradients import check_gradients
 from ._classifier import BPClassifier
 from ._persistence import load, save
 from ._regressor import BPRegressor
+from ._version import __version__
 
 __all__ = [
     "BPClassifier",
@@ -21,5 +22,3 @@ __all__ = [
     "save",
     "__version__",
 ]
-
-__version__ = "0.1.0"

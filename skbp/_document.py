@@ -18,8 +18,10 @@ decoded.
 """
 
 import numpy as np
+from sklearn.preprocessing import LabelBinarizer
 
 from ._model_check import BINARIZER_ATTRIBUTES, STREAMING_HISTORY_FIELDS
+from .streaming import StreamingHistory
 
 __all__ = [
     "Encoder",
@@ -61,10 +63,6 @@ class Encoder:
 
     def encode(self, value, where):
         """The JSON form of ``value``; ``where`` names it in errors."""
-        from sklearn.preprocessing import LabelBinarizer
-
-        from .streaming import StreamingHistory
-
         if value is None or isinstance(value, (bool, str)):
             return value
         if isinstance(value, (int, float)):
@@ -275,10 +273,6 @@ class Decoder:
 
     def _object(self, attributes, kind):
         """A LabelBinarizer or a StreamingHistory, from exactly its fields."""
-        from sklearn.preprocessing import LabelBinarizer
-
-        from .streaming import StreamingHistory
-
         cls, names, what = {
             "LabelBinarizer": (LabelBinarizer, BINARIZER_ATTRIBUTES, "label binarizer"),
             "StreamingHistory": (

@@ -1,13 +1,16 @@
 """What a model may hold: the one list of its attributes, and the checks of them.
 
-:data:`FITTED_ATTRIBUTES` lists every attribute ``fit`` may set, each with
-the type its docstring documents, whether :func:`skbp.save` writes it and
-whether it lives where the model lives (its array library and device);
+:data:`FITTED_ATTRIBUTES` describes the model: every attribute ``fit`` may
+set, each with the type its docstring documents, its shape (or value) as a
+rule of the layer widths, whether it holds weights (the weights' float
+dtype, finite), whether :func:`skbp.save` writes it, whether it lives where
+the model lives (its array library and device) and what an epoch changes;
 :data:`SETTINGS` lists the few that scikit-learn's API sets on an instance
 outside ``fit`` (callbacks, metadata requests). Every reader of a model uses
 this one list: :func:`skbp.save` and :func:`skbp.load` (what a file may
-hold), unpickling (pickle, joblib and skops: what a state may hold), and
-moving a model between devices (:mod:`skbp._moving`).
+hold), unpickling (pickle, joblib and skops: what a state may hold), moving
+a model between devices and array libraries (:mod:`skbp._moving`), and the
+checkpoint an interrupted fit returns to (:mod:`skbp._rollback`).
 
 Anything else (a private name, a method's name such as ``predict``) is
 refused. :func:`check_model` then checks that the attributes agree with each
@@ -32,12 +35,20 @@ from typing import NamedTuple
 
 import numpy as np
 from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils._metadata_requests import MetadataRequest
 
 from ._validation import (
     check_dropout,
     check_hidden_activations,
     check_hidden_layer_sizes,
 )
+from .core.optimizers import LEARNING_RATE_SCHEDULES, OPTIMIZERS
+from .streaming import StreamingHistory
+
+try:
+    from sklearn.callback import CallbackContext
+except ImportError:  # scikit-learn < 1.9 has no callbacks
+    CallbackContext = None
 
 __all__ = [
     "Attribute",
@@ -46,6 +57,8 @@ __all__ = [
     "STREAMING_HISTORY_FIELDS",
     "SETTINGS",
     "LABEL_KINDS",
+    "EPOCH_LOGS",
+    "EPOCH_VALUES",
     "PLACED_ATTRIBUTES",
     "SAVED_ATTRIBUTES",
     "check_attribute",
@@ -99,8 +112,6 @@ def _score(value):
 
 
 def _is_optimizer(value):
-    from .core.optimizers import OPTIMIZERS
-
     return value is None or type(value) in OPTIMIZERS.values()
 
 
@@ -109,8 +120,6 @@ def _is_random_state(value):
 
 
 def _is_streaming_history(value):
-    from .streaming import StreamingHistory
-
     if type(value) is not StreamingHistory:
         return False
     fields = vars(value)
@@ -139,14 +148,10 @@ STREAMING_HISTORY_FIELDS = (
 
 
 def _is_callback_context(value):
-    from sklearn.callback import CallbackContext
-
-    return type(value) is CallbackContext
+    return CallbackContext is not None and type(value) is CallbackContext
 
 
 def _is_metadata_request(value):
-    from sklearn.utils._metadata_requests import MetadataRequest
-
     return type(value) is MetadataRequest
 
 
@@ -165,53 +170,100 @@ class Attribute(NamedTuple):
     placed : bool
         Whether its arrays live where the model lives (its array library and
         device); everything else is host data.
+    layers : callable or None
+        ``layers(units) -> expected``: what it must be, given the layer
+        widths ``units = [n_features, *hidden, n_outputs]`` of the weights:
+        the shape of an array, the list of shapes of a list of arrays, or
+        the value of a count.
+    weights : bool
+        Whether it holds weights: arrays of the weights' float dtype, all
+        finite.
+    epoch : {None, "value", "log"}
+        What :class:`~skbp._rollback.EpochCheckpoint` keeps after every
+        epoch: the value, or the length of a list that training appends to.
     """
 
     check: Callable
     expected: str
     saved: bool = True
     placed: bool = False
+    layers: Callable | None = None
+    weights: bool = False
+    epoch: str | None = None
+
+
+def _layer_shapes(units):
+    """One weight matrix per layer: (n_{l-1}, n_l)."""
+    return [(a, b) for a, b in zip(units[:-1], units[1:])]
+
+
+def _bias_shapes(units):
+    """One bias vector per layer: (n_l,)."""
+    return [(b,) for b in units[1:]]
+
+
+def _per_feature(units):
+    return (units[0],)
 
 
 _LIST_OF_ARRAYS = "a list of arrays"
+_COUNT = "a non-negative integer"
+_WEIGHTS = {"check": _weights, "expected": _LIST_OF_ARRAYS, "weights": True}
 
 #: Every attribute ``fit``, ``partial_fit`` or ``fit_chunks`` may set.
 FITTED_ATTRIBUTES = {
-    "n_features_in_": Attribute(lambda v: _integer(v, 1), "a positive integer"),
+    "n_features_in_": Attribute(
+        lambda v: _integer(v, 1), "a positive integer", layers=lambda u: u[0]
+    ),
     "feature_names_in_": Attribute(
         lambda v: _array(v) and v.ndim == 1 and all(isinstance(s, str) for s in v),
         "an array of str",
+        layers=_per_feature,
     ),
-    "n_outputs_": Attribute(lambda v: _integer(v, 1), "a positive integer"),
-    "n_layers_": Attribute(lambda v: _integer(v, 2), "an integer >= 2"),
+    "n_outputs_": Attribute(
+        lambda v: _integer(v, 1), "a positive integer", layers=lambda u: u[-1]
+    ),
+    "n_layers_": Attribute(lambda v: _integer(v, 2), "an integer >= 2", layers=len),
     "out_activation_": Attribute(lambda v: isinstance(v, str), "a str"),
-    "coefs_": Attribute(_weights, _LIST_OF_ARRAYS, placed=True),
-    "intercepts_": Attribute(_weights, _LIST_OF_ARRAYS, placed=True),
-    "_best_coefs": Attribute(_weights, _LIST_OF_ARRAYS, saved=False, placed=True),
-    "_best_intercepts": Attribute(_weights, _LIST_OF_ARRAYS, saved=False, placed=True),
-    "n_iter_": Attribute(_integer, "a non-negative integer"),
-    "t_": Attribute(_integer, "a non-negative integer"),
-    "loss_": Attribute(_optional(_number), "a float or None"),
-    "loss_curve_": Attribute(_numbers, "a list of floats"),
-    "best_loss_": Attribute(_score, "a float (not NaN) or None"),
-    "validation_scores_": Attribute(_optional(_numbers), "a list of floats or None"),
-    "validation_loss_curve_": Attribute(
-        _optional(_numbers), "a list of floats or None"
+    "coefs_": Attribute(**_WEIGHTS, placed=True, layers=_layer_shapes),
+    "intercepts_": Attribute(**_WEIGHTS, placed=True, layers=_bias_shapes),
+    # The best epoch's weights: early stopping and restore_best_weights
+    # return them. Hidden state no file could show to be right: never saved.
+    "_best_coefs": Attribute(
+        **_WEIGHTS, saved=False, placed=True, layers=_layer_shapes, epoch="value"
     ),
-    "best_validation_score_": Attribute(_score, "a float (not NaN) or None"),
-    "_no_improvement_count": Attribute(_integer, "a non-negative integer"),
+    "_best_intercepts": Attribute(
+        **_WEIGHTS, saved=False, placed=True, layers=_bias_shapes, epoch="value"
+    ),
+    "n_iter_": Attribute(_integer, _COUNT, epoch="value"),
+    "t_": Attribute(_integer, _COUNT, epoch="value"),
+    "loss_": Attribute(_optional(_number), "a float or None", epoch="value"),
+    "loss_curve_": Attribute(_numbers, "a list of floats", epoch="log"),
+    "best_loss_": Attribute(_score, "a float (not NaN) or None", epoch="value"),
+    "validation_scores_": Attribute(
+        _optional(_numbers), "a list of floats or None", epoch="log"
+    ),
+    "validation_loss_curve_": Attribute(
+        _optional(_numbers), "a list of floats or None", epoch="log"
+    ),
+    "best_validation_score_": Attribute(
+        _score, "a float (not NaN) or None", epoch="value"
+    ),
+    "_no_improvement_count": Attribute(_integer, _COUNT, epoch="value"),
     "_dropout_seed": Attribute(_optional(_integer), "a non-negative integer or None"),
-    "_dropout_step": Attribute(_integer, "a non-negative integer"),
+    "_dropout_step": Attribute(_integer, _COUNT),
     "_dropout_salt": Attribute(
         lambda v: _array(v) and v.dtype == np.uint64 and v.ndim == 1,
         "a uint64 array",
         placed=True,
+        layers=_per_feature,
     ),
     "classes_": Attribute(_array, "an array"),
     "_label_binarizer": Attribute(
         lambda v: type(v) is LabelBinarizer, "a LabelBinarizer"
     ),
     "streaming_history_": Attribute(_is_streaming_history, "a StreamingHistory"),
+    # Its moments are checked against the weights (_check_optimizer).
     "_optimizer": Attribute(
         _is_optimizer, "an skbp optimizer or None", saved=False, placed=True
     ),
@@ -248,6 +300,10 @@ _ALL = {**FITTED_ATTRIBUTES, **SETTINGS}
 PLACED_ATTRIBUTES = frozenset(name for name, a in _ALL.items() if a.placed)
 #: The attributes a file written by :func:`skbp.save` may hold.
 SAVED_ATTRIBUTES = frozenset(name for name, a in _ALL.items() if a.saved)
+#: What an epoch changes, kept after each (:class:`~skbp._rollback.EpochCheckpoint`):
+#: values, and lists that training appends to.
+EPOCH_VALUES = tuple(name for name, a in _ALL.items() if a.epoch == "value")
+EPOCH_LOGS = tuple(name for name, a in _ALL.items() if a.epoch == "log")
 _REQUIRED = ("coefs_", "intercepts_", "n_features_in_", "n_outputs_", "n_layers_")
 _REQUIRED += ("out_activation_", "n_iter_", "t_", "loss_curve_")
 _CLASSIFIER_ONLY = ("classes_", "_label_binarizer")
@@ -383,7 +439,10 @@ def check_model(estimator):
         if name not in attributes:
             raise ValueError(f"a fitted model needs {name}")
     _check_weights(estimator)
-    _check_layers(estimator, hidden)
+    coefs = estimator.coefs_
+    units = [coefs[0].shape[0], *(W.shape[1] for W in coefs)]
+    _check_hidden_layers(estimator, units, hidden)
+    _check_against_layers(estimator, units)
     if hasattr(type(estimator), "predict_proba"):
         _check_classes(estimator)
     if estimator.out_activation_ != estimator._out_activation():
@@ -394,6 +453,7 @@ def check_model(estimator):
 
 
 def _check_weights(estimator):
+    """The weights form a network: float32 or float64 layers that chain."""
     coefs, intercepts = estimator.coefs_, estimator.intercepts_
     if not coefs or len(coefs) != len(intercepts):
         raise ValueError("coefs_ and intercepts_ must be lists of the same length")
@@ -401,27 +461,54 @@ def _check_weights(estimator):
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"coefs_ must be float32 or float64 arrays, got {dtype}")
     for i, (W, b) in enumerate(zip(coefs, intercepts)):
-        if W.dtype != dtype or b.dtype != dtype:
-            raise ValueError(f"coefs_[{i}] and intercepts_[{i}] must be {dtype}")
         if W.ndim != 2 or b.shape != (W.shape[1],):
             raise ValueError(
                 f"coefs_[{i}] has shape {W.shape} and intercepts_[{i}] {b.shape}: "
                 "they do not form a layer"
             )
-        if not (np.isfinite(W).all() and np.isfinite(b).all()):
-            raise ValueError(f"coefs_[{i}] or intercepts_[{i}] is not finite")
-    # A later fit reads these: the best-epoch weights (early stopping, and
-    # restore_best_weights, return them) and the optimizer's state.
-    for name in ("_best_coefs", "_best_intercepts"):
-        best = getattr(estimator, name, None)
-        live = coefs if name == "_best_coefs" else intercepts
-        if best is None:
+    if any(a.shape[1] != b.shape[0] for a, b in zip(coefs[:-1], coefs[1:])):
+        raise ValueError(
+            f"coefs_ shapes {[W.shape for W in coefs]} do not chain layer to layer"
+        )
+
+
+def _check_against_layers(estimator, units):
+    """Every attribute present follows its rules on the list: its shape or
+    value from the layer widths, and for weights, the weights' dtype and
+    finite values; the optimizer's moments fit the weights."""
+    attributes = vars(estimator)
+    dtype = estimator.coefs_[0].dtype
+    for name, attribute in _ALL.items():
+        value = attributes.get(name)
+        if value is None:
             continue
-        if [(a.shape, a.dtype) for a in best] != [(a.shape, a.dtype) for a in live]:
-            raise ValueError(f"{name} does not match the shapes of the weights")
-        if not all(np.isfinite(a).all() for a in best):
-            raise ValueError(f"{name} is not finite")
-    _check_optimizer(getattr(estimator, "_optimizer", None), coefs, intercepts)
+        if attribute.layers is not None:
+            found = _shape_or_value(value)
+            expected = attribute.layers(units)
+            if found != expected:
+                raise ValueError(
+                    f"{name}={_quote(found, 120)} does not match the "
+                    f"{_quote(expected, 120)} that the weights' layer widths "
+                    f"{_quote(units, 120)} call for"
+                )
+        if attribute.weights:
+            if any(a.dtype != dtype for a in value):
+                raise ValueError(f"{name} must be arrays of the weights' {dtype}")
+            for i, a in enumerate(value):
+                if not np.isfinite(a).all():
+                    raise ValueError(f"{name}[{i}] is not finite")
+    _check_optimizer(
+        attributes.get("_optimizer"), estimator.coefs_, estimator.intercepts_
+    )
+
+
+def _shape_or_value(value):
+    """An array's shape, a list of arrays' shapes, or the value itself."""
+    if _array(value):
+        return value.shape
+    if isinstance(value, list) and all(_array(a) for a in value):
+        return [a.shape for a in value]
+    return value
 
 
 #: Each optimizer's state: its numbers, and its lists of moment arrays.
@@ -444,8 +531,6 @@ def _check_optimizer(optimizer, coefs, intercepts):
     """
     if optimizer is None:
         return
-    from .core.optimizers import LEARNING_RATE_SCHEDULES
-
     kind = type(optimizer).__name__
     numbers = _OPTIMIZER_NUMBERS.get(kind)
     if numbers is None:  # an optimizer added without a line here
@@ -488,39 +573,12 @@ def _check_optimizer(optimizer, coefs, intercepts):
             raise ValueError(f"_optimizer.{name} is not finite")
 
 
-def _check_layers(estimator, hidden):
-    """Shapes chain from n_features_in_ to n_outputs_ through ``hidden``."""
-    coefs = estimator.coefs_
-    units = [coefs[0].shape[0], *(W.shape[1] for W in coefs)]
-    if any(a.shape[1] != b.shape[0] for a, b in zip(coefs[:-1], coefs[1:])):
-        raise ValueError(
-            f"coefs_ shapes {[W.shape for W in coefs]} do not chain layer to layer"
-        )
+def _check_hidden_layers(estimator, units, hidden):
+    """The weights' hidden layers are the ones ``hidden_layer_sizes`` asks for."""
     if hidden != units[1:-1]:
         raise ValueError(
-            f"hidden_layer_sizes={estimator.hidden_layer_sizes!r} does not match "
-            f"the weights' hidden layers {units[1:-1]}"
-        )
-    if estimator.n_features_in_ != units[0]:
-        raise ValueError(
-            f"n_features_in_={estimator.n_features_in_} does not match the first "
-            f"layer's {units[0]} inputs"
-        )
-    names = getattr(estimator, "feature_names_in_", None)
-    if names is not None and names.shape != (units[0],):
-        raise ValueError("feature_names_in_ does not have n_features_in_ names")
-    salt = getattr(estimator, "_dropout_salt", None)
-    if salt is not None and salt.shape != (units[0],):
-        raise ValueError("_dropout_salt does not have n_features_in_ entries")
-    if estimator.n_outputs_ != units[-1]:
-        raise ValueError(
-            f"n_outputs_={estimator.n_outputs_} does not match the last layer's "
-            f"{units[-1]} outputs"
-        )
-    if estimator.n_layers_ != len(units):
-        raise ValueError(
-            f"n_layers_={estimator.n_layers_} does not match the {len(units)} "
-            "layers of the weights"
+            f"hidden_layer_sizes={_quote(estimator.hidden_layer_sizes, 120)} does "
+            f"not match the weights' hidden layers {units[1:-1]}"
         )
 
 

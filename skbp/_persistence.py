@@ -67,7 +67,6 @@ PARAMETER_ARRAY_BYTES = 64 * (MAX_HIDDEN_LAYERS + 1)
 _NOT_SAVED = frozenset({*FITTED_ATTRIBUTES, *SETTINGS}) - SAVED_ATTRIBUTES
 # Files of format version 2 hold these; they are read and dropped.
 _DROPPED = frozenset({"_best_coefs", "_best_intercepts"})
-_BEST_WEIGHTS = {"_best_coefs": "coefs_", "_best_intercepts": "intercepts_"}
 _ATTRIBUTE_NAME = re.compile(r"_?[a-z][a-z0-9_]*")
 _DOCUMENT_KEYS = frozenset(
     {
@@ -433,5 +432,4 @@ def _keep_best_weights(estimator):
     if "coefs_" in vars(estimator) and (
         estimator.early_stopping or estimator.restore_best_weights
     ):
-        for best, live in _BEST_WEIGHTS.items():
-            setattr(estimator, best, [a.copy() for a in getattr(estimator, live)])
+        estimator._store_best_weights()  # the one place best weights are copied

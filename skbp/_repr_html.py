@@ -11,6 +11,8 @@ need one numpydoc entry per parameter (``skbp/_docstrings.py``).
 
 import re
 
+from . import _version
+
 __all__ = ["DOCS_URL", "DocLinkMixin", "docs_url", "docs_version"]
 
 #: Root of the documentation of each skbp version: ``{version}`` is a
@@ -60,9 +62,7 @@ def docs_url(version=None):
         :data:`DOCS_URL` for that version, ending with ``/``.
     """
     if version is None:
-        import skbp  # here: skbp/__init__.py sets __version__ after importing us
-
-        version = skbp.__version__
+        version = _version.__version__
     return DOCS_URL.format(version=docs_version(version))
 
 

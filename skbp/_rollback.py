@@ -17,6 +17,7 @@ import threading
 import numpy as np
 
 from ._array_api import cast_like, copied, host_dtype, is_device_array
+from ._model_check import EPOCH_LOGS, EPOCH_VALUES
 from .core.layout import ParameterLayout
 
 __all__ = [
@@ -211,17 +212,10 @@ class EpochCheckpoint:
         An estimator with ``coefs_`` and ``intercepts_``.
     """
 
-    _VALUES = (
-        "n_iter_",
-        "t_",
-        "loss_",
-        "best_loss_",
-        "best_validation_score_",
-        "_no_improvement_count",
-        "_best_coefs",
-        "_best_intercepts",
-    )
-    _LISTS = ("loss_curve_", "validation_scores_", "validation_loss_curve_")
+    # What an epoch changes besides the weights, from the one list of a
+    # model's attributes (skbp._model_check): values, and lists it appends to.
+    _VALUES = EPOCH_VALUES
+    _LISTS = EPOCH_LOGS
 
     def __init__(self, estimator):
         self._layout = ParameterLayout.of(estimator.coefs_, estimator.intercepts_)

@@ -7,16 +7,15 @@ when a model comes from another version (or from one that did not record it).
 
 import warnings
 
+from . import _version
 from .exceptions import InconsistentVersionWarning
 
 __all__ = ["stamp_version", "check_version", "skbp_version"]
 
 
 def skbp_version():
-    # Looked up when needed: skbp/__init__.py defines it after importing us.
-    import skbp
-
-    return skbp.__version__
+    """The running skbp's version (read when called, from the leaf module)."""
+    return _version.__version__
 
 
 _VERSION_KEY = "_skbp_version"

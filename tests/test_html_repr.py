@@ -17,6 +17,7 @@ import sklearn
 from sklearn.utils import estimator_html_repr
 
 import skbp
+import skbp._version
 from skbp import BPClassifier, BPRegressor
 from skbp._repr_html import DOCS_URL, docs_version
 
@@ -70,9 +71,9 @@ def test_html_repr_links_to_the_api_page(cls):
 
 def test_doc_link_follows_the_version(monkeypatch):
     # As scikit-learn's: a release's major.minor, "dev" for a dev version.
-    monkeypatch.setattr(skbp, "__version__", "1.2.3")
+    monkeypatch.setattr(skbp._version, "__version__", "1.2.3")
     assert "/1.2/generated/skbp.BPRegressor.html" in BPRegressor()._get_doc_link()
-    monkeypatch.setattr(skbp, "__version__", "0.3.dev0")
+    monkeypatch.setattr(skbp._version, "__version__", "0.3.dev0")
     assert "/dev/generated/skbp.BPRegressor.html" in BPRegressor()._get_doc_link()
 
 

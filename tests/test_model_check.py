@@ -125,3 +125,62 @@ def test_every_attribute_refuses_a_ufunc(name):
     est = BPClassifier()
     with pytest.raises(ValueError, match=name):
         check_attribute(est, name, np.negative, saved=False)
+
+
+def _model_with_every_ruled_attribute():
+    pd = pytest.importorskip("pandas")
+    X, y = _data()
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    est = BPClassifier(
+        hidden_layer_sizes=(4,),
+        solver="adam",
+        dropout=0.2,
+        early_stopping=True,
+        max_iter=3,
+        random_state=0,
+    )
+    return est.fit(frame, y)
+
+
+def _broken(value):
+    """``value`` made to break its layer rule: one more row, or one more."""
+    if isinstance(value, np.ndarray):
+        return np.concatenate([value, value[:1]])
+    if isinstance(value, list):
+        return [_broken(value[0]), *value[1:]]
+    return value + 1
+
+
+# coefs_ define the layer widths the others are checked against.
+RULED = sorted(
+    name for name, a in FITTED_ATTRIBUTES.items() if a.layers and name != "coefs_"
+)
+
+
+@pytest.mark.parametrize("name", RULED)
+def test_every_layer_rule_on_the_list_is_enforced(name):
+    from skbp._model_check import check_model
+
+    est = _model_with_every_ruled_attribute()
+    assert name in vars(est), f"the test's model lacks {name}: fit it so"
+    check_model(est)
+    setattr(est, name, _broken(getattr(est, name)))
+    with pytest.raises(ValueError, match=name):
+        check_model(est)
+
+
+@pytest.mark.parametrize(
+    "name", sorted(name for name, a in FITTED_ATTRIBUTES.items() if a.weights)
+)
+def test_weights_on_the_list_must_be_finite_and_of_one_dtype(name):
+    from skbp._model_check import check_model
+
+    for change in (
+        lambda a: np.full_like(a, np.nan),
+        lambda a: a.astype(np.float32),
+    ):
+        est = _model_with_every_ruled_attribute()
+        value = getattr(est, name)
+        setattr(est, name, [change(value[0]), *value[1:]])
+        with pytest.raises(ValueError, match=name):
+            check_model(est)

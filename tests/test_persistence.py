@@ -28,6 +28,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import skbp
+import skbp._version
 from skbp import BPClassifier, BPRegressor
 from skbp._archive import ArchiveDigest
 from skbp._persistence import FORMAT_VERSION, OTHER_ARRAYS_BYTES, load, save
@@ -165,7 +166,7 @@ def test_pickle_of_the_same_version_loads_silently():
 @pytest.mark.parametrize("name", ["multiclass", "regressor-f32"])
 def test_pickle_from_another_version_warns(monkeypatch, name):
     est, X, _ = MODELS[name]
-    monkeypatch.setattr(skbp, "__version__", "0.0.1-old")
+    monkeypatch.setattr(skbp._version, "__version__", "0.0.1-old")
     data = pickle.dumps(est)
     monkeypatch.undo()
     with pytest.warns(InconsistentVersionWarning) as record:
@@ -312,7 +313,7 @@ def test_other_estimators_and_objects_are_refused(tmp_path):
 
 def test_another_version_warns_on_load(tmp_path, monkeypatch):
     est, X, _ = MODELS["multiclass"]
-    monkeypatch.setattr(skbp, "__version__", "99.0")
+    monkeypatch.setattr(skbp._version, "__version__", "99.0")
     save(est, tmp_path / "m")
     monkeypatch.undo()
     with pytest.warns(InconsistentVersionWarning, match="99.0"):
