@@ -251,7 +251,8 @@ FITTED_ATTRIBUTES = {
     ),
     "_no_improvement_count": Attribute(_integer, _COUNT, epoch="value"),
     "_dropout_seed": Attribute(_optional(_integer), "a non-negative integer or None"),
-    "_dropout_step": Attribute(_integer, _COUNT),
+    # Counts the batches dropout masks were drawn for: an epoch changes it.
+    "_dropout_step": Attribute(_integer, _COUNT, epoch="value"),
     "_dropout_salt": Attribute(
         lambda v: _array(v) and v.dtype == np.uint64 and v.ndim == 1,
         "a uint64 array",

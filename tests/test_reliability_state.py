@@ -443,6 +443,41 @@ def test_interrupt_during_lbfgs_keeps_the_last_iteration(monkeypatch):
     _check_usable(est, X, y)
 
 
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_interrupted_dropout_fit_goes_on_as_one_stopped_at_its_epoch(
+    monkeypatch, solver
+):
+    """The dropout masks are drawn by batch count: an interrupt mid-epoch
+    puts the count back to the last completed epoch's, so that training on
+    draws the masks a fit stopped there would draw."""
+    X, y, _ = _data(n=120)
+    params = {
+        "hidden_layer_sizes": (6,),
+        "solver": solver,
+        "dropout": 0.3,
+        "batch_size": 20,  # 6 batches an epoch
+        "random_state": 0,
+    }
+    _interrupt_at_call(monkeypatch, 6 * 2 + 3)  # in the third epoch
+    interrupted = BPClassifier(max_iter=10, **params)
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.fit(X, y)
+    monkeypatch.undo()
+    stopped = BPClassifier(max_iter=2, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        stopped.fit(X, y)
+    assert interrupted._dropout_step == stopped._dropout_step
+    # An interrupt drops the optimizer's moments (they belonged to the
+    # interrupted epoch): compare with a stopped fit that drops them too.
+    assert interrupted._optimizer is None
+    stopped._optimizer = None
+    for est in (interrupted, stopped):
+        est.partial_fit(X, y)
+    for a, b in zip(interrupted.coefs_, stopped.coefs_):
+        np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize("cls", [BPClassifier, BPRegressor])
 def test_interrupted_lbfgs_refit_equals_a_fit_of_its_iterations(monkeypatch, cls):
     # Every fitted attribute, best_loss_ included, is that of an
