@@ -1,10 +1,11 @@
-"""What the two estimators share: parameters, the training loops, bookkeeping.
+"""What the two estimators share: parameters, the solvers, bookkeeping.
 
 No math lives here: every forward/backward equation is in :mod:`skbp.core`.
-``fit`` = validate -> build the network -> loop -> store fitted attributes.
+``fit`` = validate -> build the network -> the solver's steps, run by the
+training engine (:mod:`skbp._engine`), whose listeners keep the counters,
+curves, checkpoint, display and callbacks -> store fitted attributes.
 """
 
-import contextlib
 import functools
 import inspect
 import math
@@ -16,7 +17,6 @@ from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
@@ -43,11 +43,23 @@ from ._callbacks import (
 )
 from ._chunked_training import ChunkedHeldOut
 from ._dask import DaskSupport, is_dask_array
+from ._engine import (
+    BestIterate,
+    Callbacks,
+    Checkpoint,
+    ConvergenceCheck,
+    Engine,
+    LossCurve,
+    NoImprovement,
+    Progress,
+    Step,
+    Verbose,
+)
 from ._model_check import check_state_names, check_unpickled, short_message
 from ._moving import converted, host_state, place, split_placement
 from ._progress import ProgressDisplay
-from ._rollback import EpochCheckpoint, deferred_interrupts, keeps_fitted_state
-from ._stopping import stalled, update_no_improvement
+from ._rollback import keeps_fitted_state
+from ._stopping import update_no_improvement
 from ._training_step import TrainingStep
 from ._validation import (
     check_dropout,
@@ -561,9 +573,12 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
                 )
 
     # ------------------------------------------------------------------
-    # Stochastic solvers: fit -> _fit -> _fit_stochastic ->
+    # Stochastic solvers: fit -> _fit -> _fit_stochastic -> Engine.run
+    # (skbp._engine: each epoch told to the listeners) -> run_epoch ->
     # TrainingStep.run_epoch (one epoch) -> TrainingStep.step (one batch);
-    # on Dask arrays ChunkedTrainingStep (skbp._chunked_training) in its place
+    # on Dask arrays ChunkedTrainingStep (skbp._chunked_training) in its place.
+    # L-BFGS: _fit_lbfgs -> minimize_lbfgs, whose iterations the same engine
+    # tells the same listeners.
     # ------------------------------------------------------------------
     def _make_optimizer(self, params):
         """The optimizer named by ``solver``, built around ``params``.
@@ -608,54 +623,78 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
         else:
             train, validation = self._split_validation(X, Y, sample_weight, held_out)
             step = self._training_step(flat, layer_units, train)
-        n_samples = step.n_samples
 
-        checkpoint = EpochCheckpoint(self)
         self.n_iter_ = 0
-        display = self._progress_display(incremental)
-        weights = copied_weights(self)
-        # The first batch's loss is the loss at the starting weights (the
-        # step comes after it): checked once, it fails data that overflow
-        # at once, not after max_iter epochs of NaN.
-        check_start = functools.partial(check_finite_loss, dtype=X.dtype)
-        keeps_best = self.early_stopping or (
-            self.restore_best_weights and not incremental
+        engine = Engine(
+            self,
+            self._listeners(
+                NoImprovement(validation),
+                tasks,
+                copied_weights(self),
+                incremental,
+            ),
         )
-        with self._interruptible(checkpoint, display):
-            for epoch in range(self.max_iter):
-                tasks.begin_step(weights)
-                order = step.epoch_order(self._random_state) if self.shuffle else None
-                epoch_loss = step.run_epoch(
-                    order, check_first_loss=check_start if epoch == 0 else None
-                )
-                if not keeps_best and not math.isfinite(epoch_loss):
-                    # Diverged, with no best weights to fall back on: weights
-                    # that are no longer finite never become so again, so the
-                    # fit ends now with the error it would end with after
-                    # max_iter epochs (finite weights train on).
-                    self._check_finite_weights()
-                stop = self._end_epoch(epoch_loss, n_samples, validation)
-                checkpoint.save(self, flat)  # the last completed epoch
-                if display is not None:
-                    score = self.validation_scores_[-1] if self.early_stopping else None
-                    display.update(self.n_iter_, epoch_loss, score)
-                if tasks.end_step(weights) or stop:
-                    break
-                if incremental:
-                    break
-                if self.n_iter_ == self.max_iter:
-                    warnings.warn(
-                        f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
-                        "reached and the optimization hasn't converged yet.",
-                        ConvergenceWarning,
-                        stacklevel=2,
-                    )
+        run_epoch = self._epoch_runner(step, flat, X.dtype, incremental)
+        with engine.running():
+            engine.run(run_epoch, self.max_iter, once=incremental)
+        engine.fit_ends(
+            converged=incremental or self.n_iter_ < self.max_iter,
+            message=(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                "reached and the optimization hasn't converged yet."
+            ),
+        )
 
         if self.early_stopping or (self.restore_best_weights and not incremental):
             # The weights of the best validation score (or training loss) are
             # the model.
             self.coefs_ = self._best_coefs
             self.intercepts_ = self._best_intercepts
+
+    def _epoch_runner(self, step, flat, dtype, incremental):
+        """``run_epoch() -> Step``: one epoch of ``step`` (a
+        :class:`TrainingStep` or :class:`ChunkedTrainingStep`), for
+        :meth:`Engine.run <skbp._engine.Engine.run>`."""
+        keeps_best = self.early_stopping or (
+            self.restore_best_weights and not incremental
+        )
+        # The first batch's loss is the loss at the starting weights (the
+        # step comes after it): checked once, it fails data that overflow
+        # at once, not after max_iter epochs of NaN.
+        first = [functools.partial(check_finite_loss, dtype=dtype)]
+        done = Step(None, step.n_samples, flat)  # one record, updated each epoch
+
+        def run_epoch():
+            order = step.epoch_order(self._random_state) if self.shuffle else None
+            check = first.pop() if first else None
+            done.loss = loss = step.run_epoch(order, check_first_loss=check)
+            if not keeps_best and not math.isfinite(loss):
+                # Diverged, with no best weights to fall back on: weights
+                # that are no longer finite never become so again, so the
+                # fit ends now with the error it would end with after
+                # max_iter epochs (finite weights train on).
+                self._check_finite_weights()
+            return done
+
+        return run_epoch
+
+    def _listeners(self, rule, tasks, weights, incremental):
+        """The listeners of a fit, in the order they hear each step: the
+        counters, verbose output, the solver's stopping ``rule``, the
+        interrupt checkpoint, the progress display, scikit-learn's
+        callbacks (``tasks``, seeing ``weights()``), the convergence
+        warning."""
+        listeners = [LossCurve()]
+        if self.verbose:
+            listeners.append(Verbose())
+        listeners += [rule, Checkpoint(self)]
+        display = self._progress_display(incremental)
+        if display is not None:
+            listeners.append(Progress(display))
+        if tasks.watched:
+            listeners.append(Callbacks(tasks, weights))
+        listeners.append(ConvergenceCheck())
+        return listeners
 
     def _training_step(self, flat, layer_units, train):
         """The :class:`TrainingStep` of this fit, given what it needs.
@@ -677,23 +716,6 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
             dropout_masks=self._dropout_mask_function(train[0]),
         )
 
-    @contextlib.contextmanager
-    def _interruptible(self, checkpoint, display):
-        """Around a training loop: on ``KeyboardInterrupt`` the last completed
-        epoch (or L-BFGS iteration) becomes the model and the interrupt goes
-        on (before any completed epoch, ``keeps_fitted_state`` puts the
-        model before the call back); the progress display is closed
-        whatever happens."""
-        try:
-            yield
-        except KeyboardInterrupt as interrupt:
-            with deferred_interrupts():
-                checkpoint.restore(self, interrupt)
-            raise
-        finally:
-            if display is not None:
-                display.close()
-
     def _progress_display(self, incremental):
         """A :class:`ProgressDisplay` when ``progress=True`` (not for partial_fit,
         whose calls are one epoch each)."""
@@ -713,28 +735,6 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
                 stacklevel=2,
             )
         return int(np.clip(self.batch_size, 1, n_samples))
-
-    def _end_epoch(self, epoch_loss, n_samples, validation):
-        """Bookkeeping after an epoch; returns True when training should stop."""
-        self.n_iter_ += 1
-        self.t_ += n_samples
-        self.loss_ = epoch_loss
-        self.loss_curve_.append(epoch_loss)
-        if self.verbose:
-            print(f"Iteration {self.n_iter_}, loss = {epoch_loss:.8f}")
-        self._update_no_improvement_count(self._track_validation(validation))
-        self._optimizer.iteration_ends(self.t_)
-        if not stalled(self._no_improvement_count, self.n_iter_no_change):
-            return False
-        what = "Validation score" if self.early_stopping else "Training loss"
-        msg = (
-            f"{what} did not improve more than tol={self.tol:f} for "
-            f"{self.n_iter_no_change} consecutive epochs."
-        )
-        if self._optimizer.trigger_stopping(msg, self.verbose):
-            return True
-        self._no_improvement_count = 0
-        return False
 
     # ------------------------------------------------------------------
     # Early stopping
@@ -916,56 +916,39 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
 
     def _fit_lbfgs(self, X, Y, sample_weight, layer_units, held_out, tasks):
         evaluate = self._lbfgs_loss(X, Y, sample_weight, layer_units)
-
-        def loss_and_grads():
-            # An iteration's first evaluation begins its task.
-            tasks.begin_step(iterate)
-            J, coef_grads, intercept_grads = evaluate(self.coefs_, self.intercepts_)
-            if not evaluated:
-                # The first evaluation is at the starting weights. Later ones
-                # are the line search's trial points, which may overflow: it
-                # then tries a shorter step.
-                evaluated.append(True)
-                check_finite_loss(J, X.dtype)
-            return J, coef_grads, intercept_grads
-
-        display = self._progress_display(incremental=False)
         # The iterate, not coefs_: they hold the last point the line search
         # evaluated.
         iterate = IterateWeights(self.coefs_, self.intercepts_)
-
-        def callback(intermediate_result):
-            check_finite_loss(
-                intermediate_result.fun,
-                X.dtype,
-                f"at L-BFGS iteration {len(self.loss_curve_) + 1}",
-            )
-            iterate.move_to(intermediate_result.x)
-            self.loss_curve_.append(float(intermediate_result.fun))
-            self.n_iter_, self.loss_ = len(self.loss_curve_), self.loss_curve_[-1]
-            # Kept current, so that an interrupted fit's best_loss_ is that of
-            # the iterations it completed (EpochCheckpoint saves it).
-            self.best_loss_ = min(self.best_loss_, self.loss_)
-            if held_out is not None:
-                self._track_validation(held_out, *iterate())
-            checkpoint.save(self, intermediate_result.x)
-            n, loss = len(self.loss_curve_), self.loss_curve_[-1]
-            if self.verbose:
-                print(f"Iteration {n}, loss = {loss:.8f}")
-            if display is not None:
-                display.update(n, loss)
-            if tasks.end_step(iterate):
-                stopped.append(n)
-                raise StopIteration  # scipy ends the run at this iterate
-
         self.loss_curve_ = []
         self.validation_loss_curve_ = None
         self.n_iter_ = 0
         self.best_loss_ = np.inf  # of this run's iterations
-        evaluated = []  # not empty once the starting weights are evaluated
-        stopped = []  # the iteration a callback stopped at
-        checkpoint = EpochCheckpoint(self)
-        with self._interruptible(checkpoint, display):
+        engine = Engine(
+            self,
+            self._listeners(
+                BestIterate(held_out, iterate), tasks, iterate, incremental=False
+            ),
+        )
+        starting = [True]  # until the starting weights are evaluated
+
+        def loss_and_grads():
+            engine.step_begins()  # an iteration's first evaluation begins it
+            J, coef_grads, intercept_grads = evaluate(self.coefs_, self.intercepts_)
+            if starting and starting.pop():
+                # The first evaluation is at the starting weights. Later ones
+                # are the line search's trial points, which may overflow: it
+                # then tries a shorter step.
+                check_finite_loss(J, X.dtype)
+            return J, coef_grads, intercept_grads
+
+        def callback(intermediate_result):
+            loss = float(intermediate_result.fun)
+            check_finite_loss(loss, X.dtype, f"at L-BFGS iteration {self.n_iter_ + 1}")
+            iterate.move_to(intermediate_result.x)
+            if engine.step_ends(Step(loss, 0, intermediate_result.x)):
+                raise StopIteration  # scipy ends the run at this iterate
+
+        with engine.running():
             result = minimize_lbfgs(
                 loss_and_grads,
                 self.coefs_,
@@ -977,7 +960,7 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
             )
         # Out of evaluations (max_fun) mid-iteration: that iteration's task
         # ends, empty, with no model to see.
-        tasks.abandon_step()
+        engine.step_abandoned()
         self.n_iter_ = min(int(result.nit), self.max_iter)
         # scipy reports the loss of the last point it evaluated: a line
         # search that failed on steps that overflow leaves a non-finite
@@ -990,15 +973,15 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
         )
         self.loss_ = float(result.fun)
         self.best_loss_ = min(self.loss_curve_, default=self.loss_)
-        if result.status != 0 and not stopped:
-            warnings.warn(
+        engine.fit_ends(
+            converged=result.status == 0,
+            message=(
                 f"lbfgs failed to converge after {self.n_iter_} iteration(s) "
                 f"(status={result.status}): {result.message}. Increase the number "
                 f"of iterations (max_iter={self.max_iter}) or the number of loss "
-                f"evaluations (max_fun={self.max_fun}), or scale the data.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
+                f"evaluations (max_fun={self.max_fun}), or scale the data."
+            ),
+        )
 
     # ------------------------------------------------------------------
     # Gradient check: the one entry point of skbp.check_gradients

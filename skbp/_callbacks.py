@@ -86,6 +86,11 @@ class FitTasks:
             None if start is None else start(task_name=name, max_subtasks=max_steps)
         )
 
+    @property
+    def watched(self):
+        """Whether any callback sees this fit (else every hook does nothing)."""
+        return self._root is not None
+
     def begin(self):
         """Hooks at the start of the fit."""
         if self._root is not None:
