@@ -20,8 +20,8 @@ decoded.
 import numpy as np
 from sklearn.preprocessing import LabelBinarizer
 
+from ._history import StreamingHistory
 from ._model_check import BINARIZER_ATTRIBUTES, STREAMING_HISTORY_FIELDS
-from .streaming import StreamingHistory
 
 __all__ = [
     "Encoder",

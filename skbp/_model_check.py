@@ -37,13 +37,13 @@ import numpy as np
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._metadata_requests import MetadataRequest
 
+from ._history import StreamingHistory
 from ._validation import (
     check_dropout,
     check_hidden_activations,
     check_hidden_layer_sizes,
 )
 from .core.optimizers import LEARNING_RATE_SCHEDULES, OPTIMIZERS
-from .streaming import StreamingHistory
 
 try:
     from sklearn.callback import CallbackContext

@@ -48,7 +48,6 @@ Examples
 import copy
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from numbers import Integral
 
 import numpy as np
@@ -56,6 +55,8 @@ from sklearn.base import is_classifier
 from sklearn.utils import check_random_state
 from sklearn.utils import shuffle as shuffle_arrays
 
+from ._engine import Engine, Listener, Progress, Step
+from ._history import StreamingHistory
 from ._stopping import stalled, update_no_improvement
 
 try:  # the progress display is optional: plain lines without it
@@ -71,51 +72,6 @@ __all__ = [
     "MemmapChunks",
     "DaskChunks",
 ]
-
-
-@dataclass
-class StreamingHistory:
-    """What :func:`fit_chunks` recorded, one entry per epoch.
-
-    :func:`fit_chunks` stores it on the estimator as ``streaming_history_``.
-
-    Attributes
-    ----------
-    loss : list of float
-        Mean training loss of each epoch: the estimator's ``loss_`` after
-        each chunk's ``partial_fit``, averaged with the chunks' row counts
-        as weights (``nan`` when the estimator has no ``loss_``).
-    validation_score : list of float
-        ``estimator.score`` on the validation chunk after each epoch
-        (accuracy for classifiers, R^2 for regressors); empty without
-        validation.
-    best_epoch : int or None
-        Epoch (counting from 1) whose weights the estimator holds at the
-        end: the best validation score. ``None`` without validation (the
-        weights are the last epoch's).
-    best_validation_score : float or None
-        Validation score of ``best_epoch``.
-    stopped_early : bool
-        Whether early stopping ended training before ``n_epochs``.
-    n_chunks : int
-        Training chunks per epoch (the validation chunk excluded); ``None``
-        when ``chunks`` is a callable.
-    n_samples : int
-        Training rows in the last epoch.
-    """
-
-    loss: list = field(default_factory=list)
-    validation_score: list = field(default_factory=list)
-    best_epoch: int | None = None
-    best_validation_score: float | None = None
-    stopped_early: bool = False
-    n_chunks: int | None = None
-    n_samples: int = 0
-
-    @property
-    def n_epochs(self):
-        """Epochs run."""
-        return len(self.loss)
 
 
 # ----------------------------------------------------------------------
@@ -296,17 +252,8 @@ class _PlainProgress:
         pass
 
 
-class _NoProgress:
-    def update(self, epoch, loss, validation_score=None):
-        pass
-
-    def close(self):
-        pass
-
-
-def _make_progress(n_epochs, verbose):
-    if not verbose:
-        return _NoProgress()
+def _make_progress(n_epochs):
+    """skbp's progress display where available, else a printed line per epoch."""
     if _ProgressDisplay is not None:
         return _ProgressDisplay(n_epochs, stream=None)
     return _PlainProgress(n_epochs)
@@ -464,35 +411,65 @@ def fit_chunks(
     history = StreamingHistory(
         n_chunks=None if train_indices is None else int(train_indices.size)
     )
-    best_weights, count, best_score = None, 0, -np.inf
-    progress = _make_progress(n_epochs, verbose)
-    try:
-        for epoch in range(1, n_epochs + 1):
-            loss, history.n_samples = _run_epoch(
-                estimator, chunks, train_indices, rng, shuffle, fit_params
-            )
-            history.loss.append(loss)
-            score = None
-            if X_val is not None:
-                score = float(estimator.score(X_val, y_val))
-                history.validation_score.append(score)
-                count, best_score, improved = update_no_improvement(
-                    count, best_score, score, tol
-                )
-                if improved:
-                    best_weights = _snapshot(estimator)
-                    history.best_epoch, history.best_validation_score = epoch, score
-            progress.update(epoch, loss, score)
-            if stalled(count, n_iter_no_change):
-                history.stopped_early = epoch < n_epochs
-                break
-    finally:
-        progress.close()
+    # The training engine's loop and listeners: the history, the stopping
+    # rule on the validation score, the progress display.
+    rule = _ValidationRule(history, X_val, y_val, n_iter_no_change, tol)
+    listeners = [_History(history), rule]
+    if verbose:
+        listeners.append(Progress(_make_progress(n_epochs)))
+    engine = Engine(estimator, listeners)
 
-    if best_weights is not None:
-        _restore(estimator, best_weights)
+    def run_epoch():
+        return Step(
+            *_run_epoch(estimator, chunks, train_indices, rng, shuffle, fit_params),
+            None,
+        )
+
+    with engine.running():
+        epochs = engine.run(run_epoch, n_epochs)
+    history.stopped_early = engine.stopped and epochs < n_epochs
+    if rule.best_weights is not None:
+        _restore(estimator, rule.best_weights)
     estimator.streaming_history_ = history
     return estimator
+
+
+class _History(Listener):
+    """Each epoch's mean training loss and rows, in the history."""
+
+    def __init__(self, history):
+        self._history = history
+
+    def step_ends(self, estimator, step):
+        self._history.loss.append(step.loss)
+        self._history.n_samples = step.n_samples
+        return False
+
+
+class _ValidationRule(Listener):
+    """The no-improvement rule on the validation chunk's score: the best
+    epoch's weights kept, the fit stopped once the score stalls (never
+    without a validation chunk)."""
+
+    def __init__(self, history, X_val, y_val, n_iter_no_change, tol):
+        self._history, self._X, self._y = history, X_val, y_val
+        self._n_iter_no_change, self._tol = n_iter_no_change, tol
+        self._count, self._best = 0, -np.inf
+        self.best_weights = None
+
+    def step_ends(self, estimator, step):
+        if self._X is None:
+            return False
+        step.score = score = float(estimator.score(self._X, self._y))
+        self._history.validation_score.append(score)
+        self._count, self._best, improved = update_no_improvement(
+            self._count, self._best, score, self._tol
+        )
+        if improved:
+            self.best_weights = _snapshot(estimator)
+            self._history.best_epoch = step.index
+            self._history.best_validation_score = score
+        return stalled(self._count, self._n_iter_no_change)
 
 
 def _check_arguments(estimator, classes, n_epochs, n_iter_no_change, tol):

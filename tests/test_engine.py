@@ -161,3 +161,40 @@ def test_a_listener_stopping_lbfgs_stops_it_at_that_iterate(monkeypatch):
         est = BPRegressor(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=50)
         est.fit(X, X[:, 0])
     assert est.n_iter_ == 3 == len(est.loss_curve_)
+
+
+def test_fit_chunks_runs_its_epochs_through_the_engine(monkeypatch):
+    """Streaming shares the loop: each epoch is an engine step, its
+    validation rule stops the engine, and the display is the engine's
+    Progress listener."""
+    import skbp.streaming
+    from skbp._engine import Progress
+
+    engines = []
+
+    class Watched(Engine):
+        def __init__(self, estimator, listeners):
+            super().__init__(estimator, listeners)
+            engines.append(self)
+
+    monkeypatch.setattr(skbp.streaming, "Engine", Watched)
+    rng = np.random.RandomState(0)
+    X = rng.randn(120, 3)
+    y = (X[:, 0] > 0).astype(int)
+    chunks = [(X[i : i + 30], y[i : i + 30]) for i in range(0, 120, 30)]
+    est = BPClassifier(hidden_layer_sizes=(4,), random_state=0)
+    skbp.streaming.fit_chunks(
+        est,
+        chunks,
+        classes=[0, 1],
+        n_epochs=30,
+        validation=-1,
+        n_iter_no_change=2,
+        tol=1.0,
+        verbose=True,
+    )
+    (engine,) = engines
+    history = est.streaming_history_
+    assert engine.steps == history.n_epochs < 30
+    assert engine.stopped and history.stopped_early
+    assert any(isinstance(listener, Progress) for listener in engine.listeners)

@@ -24,16 +24,22 @@ class Step:
     n_samples : int
         Rows the step trained on (0 for an L-BFGS iteration, which adds
         nothing to ``t_``).
-    flat : array of shape (n_parameters,)
+    flat : array of shape (n_parameters,) or None
         The weights after the step as one vector (what ``coefs_`` and
         ``intercepts_`` view, or the L-BFGS iterate), unchanged until the
-        next step begins.
+        next step begins; None where the steps are another estimator's.
+    index : int
+        The step's number in this run, from 1 (set by the engine).
+    score : float or None
+        The step's validation score, set by the listener that computes
+        one (early stopping), for those after it; None by default.
     """
 
-    __slots__ = ("loss", "n_samples", "flat")
+    __slots__ = ("loss", "n_samples", "flat", "index", "score")
 
     def __init__(self, loss, n_samples, flat):
         self.loss, self.n_samples, self.flat = loss, n_samples, flat
+        self.index, self.score = 0, None
 
 
 class Outcome(NamedTuple):
@@ -94,6 +100,7 @@ class Engine:
         self.estimator = estimator
         self.listeners = list(listeners)
         self.stopped = False
+        self.steps = 0  # completed
         # Bound once, and only the hooks a listener overrides: a step's
         # dispatch is a loop over the calls that do something (an epoch of
         # a small network takes tens of microseconds).
@@ -122,6 +129,8 @@ class Engine:
 
     def step_ends(self, step):
         """Tell every listener; True when any asked to stop."""
+        self.steps += 1
+        step.index, step.score = self.steps, None
         stop = False
         for step_ends in self._step_ends:
             if step_ends(self.estimator, step):

@@ -6,17 +6,16 @@ __all__ = ["Progress"]
 
 
 class Progress(Listener):
-    """Updates a :class:`~skbp._progress.ProgressDisplay` after each step
-    (with the validation score when early stopping keeps one) and closes it
-    when the fit is over."""
+    """Updates a progress display (:class:`~skbp._progress.ProgressDisplay`,
+    or anything with its ``update`` and ``close``) after each step, with the
+    step's validation score when a listener before it set one, and closes
+    it when the solver is done."""
 
     def __init__(self, display):
         self._display = display
 
     def step_ends(self, estimator, step):
-        scores = getattr(estimator, "validation_scores_", None)
-        score = scores[-1] if estimator.early_stopping and scores else None
-        self._display.update(estimator.n_iter_, step.loss, score)
+        self._display.update(step.index, step.loss, step.score)
         return False
 
     def closes(self, estimator):

@@ -25,7 +25,8 @@ class NoImprovement(Listener):
         self._validation = validation
 
     def step_ends(self, estimator, step):
-        score = estimator._track_validation(self._validation)
+        # The validation score (when early stopping), for the listeners after.
+        step.score = score = estimator._track_validation(self._validation)
         estimator._update_no_improvement_count(score)
         estimator._optimizer.iteration_ends(estimator.t_)
         if not stalled(estimator._no_improvement_count, estimator.n_iter_no_change):
