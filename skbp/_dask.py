@@ -37,7 +37,6 @@ import warnings
 from numbers import Number
 
 import numpy as np
-from sklearn import get_config
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -356,10 +355,13 @@ class DaskSupport:
     """
 
     def _trains_on_dask(self, X):
-        """Whether ``fit`` trains on ``X``'s chunks where they are: a Dask
-        array, and no array API dispatch (under it Dask arrays are one more
-        array library, as before)."""
-        return is_dask_array(X) and not get_config()["array_api_dispatch"]
+        """Whether ``fit`` trains on ``X``'s chunks where they are: for a
+        Dask array, always. Under ``array_api_dispatch`` too: its chunks are
+        numpy arrays on the workers, and the array API path, which would
+        treat the Dask array as one more array library in this process,
+        failed differently for each solver (a TypeError about mixed
+        libraries with adam, a broadcast error with L-BFGS)."""
+        return is_dask_array(X)
 
     def _client_blas(self, X):
         """A context for a fit on ``X``: on a ``distributed`` Client's

@@ -148,6 +148,32 @@ def test_without_a_client_trains_on_the_local_scheduler():
     assert_array_equal(on_dask.classes_, in_memory.classes_)
 
 
+@pytest.mark.parametrize("solver", ["lbfgs", "sgd", "adam"])
+@pytest.mark.parametrize("kind", ["multiclass", "regression"])
+def test_array_api_dispatch_trains_on_the_chunks_the_same(kind, solver):
+    """Under array_api_dispatch a Dask array trains on its chunks as
+    without it: the same model bit for bit, and lazy predictions (before,
+    adam raised a TypeError about mixed libraries and L-BFGS a broadcast
+    error)."""
+    import sklearn
+
+    X, y, _ = _data(kind)
+    X_dask, y_dask = _dask(100, X, y)
+    params = {"solver": solver, "max_iter": 5}
+    plain = _estimator(kind, **params).fit(X_dask, y_dask)
+    with sklearn.config_context(array_api_dispatch=True):
+        dispatched = _estimator(kind, **params).fit(X_dask, y_dask)
+        predicted = dispatched.predict(X_dask)
+    for got, expected in zip(
+        [*dispatched.coefs_, *dispatched.intercepts_],
+        [*plain.coefs_, *plain.intercepts_],
+    ):
+        assert_array_equal(got, expected)
+    assert dispatched.loss_curve_ == plain.loss_curve_
+    assert isinstance(predicted, da.Array)
+    assert_array_equal(predicted.compute(), plain.predict(X))
+
+
 def test_the_in_memory_loop_reports_each_iteration(capsys):
     """verbose, loss_curve_ and n_iter_ come from the in-memory L-BFGS loop."""
     X, y, _ = _data("binary")
