@@ -42,7 +42,7 @@ from ._callbacks import (
     with_callbacks,
 )
 from ._chunked_training import ChunkedHeldOut
-from ._dask import DaskSupport, is_dask_array
+from ._dask import DaskSupport, is_dask_array, is_dask_input
 from ._engine import (
     BestIterate,
     Callbacks,
@@ -501,7 +501,7 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
             host_dtype(X.dtype),
             self._init_factors(layer_units),
             # Dask arrays: numpy weights, sent to the chunks.
-            like=None if isinstance(X, np.ndarray) or is_dask_array(X) else X,
+            like=None if isinstance(X, np.ndarray) or is_dask_input(X) else X,
         )
         self._dropout_seed = None  # drawn on the first step that drops units
         self.loss_curve_ = []

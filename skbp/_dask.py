@@ -81,6 +81,34 @@ def is_dask_array(value):
     return dask_array is not None and isinstance(value, dask_array.Array)
 
 
+def is_dask_frame(value):
+    """Whether ``value`` is a Dask DataFrame or Series (without importing Dask)."""
+    frames = sys.modules.get("dask.dataframe")
+    return frames is not None and isinstance(value, (frames.DataFrame, frames.Series))
+
+
+def is_dask_input(value):
+    """Whether ``value`` lives in Dask chunks: a Dask array, DataFrame or Series."""
+    return is_dask_array(value) or is_dask_frame(value)
+
+
+def columns_of(X):
+    """What scikit-learn's checks of the width and feature names read: for a
+    Dask DataFrame, its empty pandas counterpart (``_meta``: the columns and
+    dtypes, no rows, nothing computed); anything else as it is."""
+    return X._meta if is_dask_frame(X) else X
+
+
+def dask_array_of(value):
+    """``value`` as a Dask array: a DataFrame's or Series' partitions become
+    its row chunks, their sizes computed (``to_dask_array(lengths=True)``:
+    the lengths, not the data, come back). Anything else is returned as it
+    is."""
+    if is_dask_frame(value):
+        return value.to_dask_array(lengths=True)
+    return value
+
+
 # ----------------------------------------------------------------------
 # The input's structure: checked before any work is sent
 # ----------------------------------------------------------------------
@@ -356,12 +384,14 @@ class DaskSupport:
 
     def _trains_on_dask(self, X):
         """Whether ``fit`` trains on ``X``'s chunks where they are: for a
-        Dask array, always. Under ``array_api_dispatch`` too: its chunks are
+        Dask array, DataFrame or Series, always (a DataFrame's partitions
+        are its chunks: before, it was pulled into memory whole). Under
+        ``array_api_dispatch`` too: its chunks are
         numpy arrays on the workers, and the array API path, which would
         treat the Dask array as one more array library in this process,
         failed differently for each solver (a TypeError about mixed
         libraries with adam, a broadcast error with L-BFGS)."""
-        return is_dask_array(X)
+        return is_dask_input(X)
 
     def _client_blas(self, X):
         """A context for a fit on ``X``: on a ``distributed`` Client's
@@ -408,9 +438,11 @@ float or None
             Kept on the workers (Dask's local scheduler: in this process),
             in ``X``'s row chunks; X in its float training dtype.
         """
+        # The width and feature names (a DataFrame's columns), read from
+        # the shape and the columns: nothing computed.
+        validate_data(self, columns_of(X), reset=reset, skip_check_array=True)
+        X, y, sample_weight = (dask_array_of(v) for v in (X, y, sample_weight))
         X, y, sample_weight = check_dask_input(X, y, sample_weight)
-        # The width and feature names, read from the shape: nothing computed.
-        validate_data(self, X, reset=reset, skip_check_array=True)
         dtype = _training_dtype(X.dtype)
         workers = Workers.active()
         if sample_weight is not None:
@@ -568,17 +600,25 @@ def dask_blocks(method):
 
     @functools.wraps(method)
     def blockwise(self, X):
-        if not is_dask_array(X):
+        if not is_dask_input(X):
             return method(self, X)
         return _predict_blocks(self, method.__name__, X)
 
     return blockwise
 
 
-def _predict_block(X, estimator, name, empty):
+def _predict_block(X, estimator, name, empty, columns=None):
     """``estimator.name(X)`` on one row block (a task); ``empty`` (the output
-    of no rows) for an empty block, which validation refuses."""
-    return getattr(estimator, name)(X) if X.shape[0] else empty
+    of no rows) for an empty block, which validation refuses. ``columns``:
+    the DataFrame's column names, which the block gets back (the model was
+    fitted with them)."""
+    if not X.shape[0]:
+        return empty
+    if columns is not None:
+        import pandas as pd  # Dask DataFrames need it: it is there
+
+        X = pd.DataFrame(X, columns=columns, copy=False)
+    return getattr(estimator, name)(X)
 
 
 def _predict_blocks(estimator, name, X):
@@ -590,15 +630,22 @@ def _predict_blocks(estimator, name, X):
     check_is_fitted(estimator)
     if X.ndim != 2:
         raise ValueError(f"X must be a 2-D Dask array, got shape {X.shape}.")
-    validate_data(estimator, X, reset=False, skip_check_array=True)
+    # The width and a DataFrame's column names, checked here, once.
+    validate_data(estimator, columns_of(X), reset=False, skip_check_array=True)
+    columns = list(X.columns) if is_dask_frame(X) else None
+    # The partitions' lengths are computed (not their predictions): the
+    # output then lines up with y, as scoring needs.
+    X = dask_array_of(X)
     if X.numblocks[1] > 1:
         X = X.rechunk({1: -1})  # whole rows per task (lazy, as everything here)
-    probe = getattr(estimator, name)(np.zeros((1, X.shape[1]), dtype=X.dtype))
+    probe = np.zeros((1, X.shape[1]), dtype=X.dtype)
+    probe = _predict_block(probe, estimator, name, None, columns)
     return X.map_blocks(
         _predict_block,
         estimator,
         name,
         probe[:0],
+        columns,
         dtype=probe.dtype,
         chunks=(X.chunks[0], *((n,) for n in probe.shape[1:])),
         drop_axis=1 if probe.ndim == 1 else None,

@@ -174,6 +174,34 @@ def test_array_api_dispatch_trains_on_the_chunks_the_same(kind, solver):
     assert_array_equal(predicted.compute(), plain.predict(X))
 
 
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+@pytest.mark.parametrize("kind", ["binary", "regression"])
+def test_a_dask_dataframe_trains_on_its_partitions(kind, solver):
+    """A Dask DataFrame (and Series) trains where its partitions are, as the
+    Dask array of its rows does (before, it was pulled into memory whole),
+    keeps its column names, and predicts lazily (before: numpy)."""
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    X, y, _ = _data(kind)
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(6)])
+    X_frame = dd.from_pandas(frame, npartitions=3)
+    y_frame = dd.from_pandas(pd.Series(y, name="y"), npartitions=3)
+    params = {"solver": solver, "max_iter": 5}
+    on_frame = _estimator(kind, **params).fit(X_frame, y_frame)
+    rows = X_frame.to_dask_array(lengths=True)
+    on_array = _estimator(kind, **params).fit(rows, y_frame.to_dask_array(True))
+    for got, expected in zip(on_frame.coefs_, on_array.coefs_):
+        assert_array_equal(got, expected)
+    assert list(on_frame.feature_names_in_) == list(frame.columns)
+    predicted = on_frame.predict(X_frame)
+    assert isinstance(predicted, da.Array)
+    assert_array_equal(predicted.compute(), on_array.predict(rows).compute())
+    assert on_frame.score(X_frame, y_frame) == on_array.score(rows, y)
+    renamed = dd.from_pandas(frame.rename(columns={"f0": "other"}), npartitions=3)
+    with pytest.raises(ValueError, match="feature names should match"):
+        on_frame.predict(renamed)
+
+
 def test_the_in_memory_loop_reports_each_iteration(capsys):
     """verbose, loss_curve_ and n_iter_ come from the in-memory L-BFGS loop."""
     X, y, _ = _data("binary")
