@@ -24,6 +24,7 @@ from ._archive import (
     write_archive,
 )
 from ._atomic import atomic_write
+from ._classifier import BPClassifier
 from ._document import MAX_HIDDEN_LAYERS, Decoder, Encoder, survey
 from ._model_check import (
     FITTED_ATTRIBUTES,
@@ -34,6 +35,7 @@ from ._model_check import (
     short_message,
 )
 from ._moving import converted, placement_record
+from ._regressor import BPRegressor
 from ._validation import check_hidden_layer_sizes
 from ._versioning import skbp_version
 from .core.namespace import to_numpy
@@ -82,9 +84,7 @@ _DOCUMENT_KEYS = frozenset(
 
 
 def _estimator_classes():
-    from ._classifier import BPClassifier
-    from ._regressor import BPRegressor
-
+    """The classes a file may name, by name (the only ones it may build)."""
     return {cls.__name__: cls for cls in (BPClassifier, BPRegressor)}
 
 

@@ -48,6 +48,8 @@ Examples
 
 import numpy as np
 
+from ._classifier import BPClassifier
+from ._regressor import BPRegressor
 from ._validation import check_hidden_activations
 from .core import get_activation, to_numpy
 
@@ -81,9 +83,6 @@ def register_converters():
         If skl2onnx is not installed.
     """
     skl2onnx = _require_skl2onnx()
-    from ._classifier import BPClassifier
-    from ._regressor import BPRegressor
-
     skl2onnx.update_registered_converter(
         BPClassifier,
         _CLASSIFIER_ALIAS,
