@@ -41,7 +41,6 @@ from ._callbacks import (
     copied_weights,
     with_callbacks,
 )
-from ._chunked_training import ChunkedHeldOut
 from ._dask import DaskSupport, is_dask_array, is_dask_input
 from ._engine import (
     BestIterate,
@@ -59,7 +58,6 @@ from ._model_check import check_state_names, check_unpickled, short_message
 from ._moving import converted, host_state, place, split_placement
 from ._progress import ProgressDisplay
 from ._rollback import keeps_fitted_state
-from ._stopping import update_no_improvement
 from ._training_step import TrainingStep
 from ._validation import (
     check_dropout,
@@ -77,7 +75,6 @@ from .core import (
     Workspace,
     backprop,
     dropout_masks,
-    forward_loss,
     forward_output,
     get_activation,
     initialize_parameters,
@@ -803,76 +800,6 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
     def _stratify_labels(self, Y):
         """Labels to stratify the validation split by (None: random split)."""
         return None
-
-    def _track_validation(self, validation, coefs=None, intercepts=None):
-        """The validation loss (and score, when early stopping) of the
-        network: the loss goes to ``validation_loss_curve_``, the score is
-        returned (None without early stopping or validation rows).
-
-        Called once per epoch, after ``loss_curve_`` has grown: once the
-        curve exists it has one entry per entry of ``loss_curve_``, NaN for
-        epochs trained without a validation set.
-
-        ``coefs`` and ``intercepts`` default to ``coefs_`` and
-        ``intercepts_`` (L-BFGS passes its iterate).
-        """
-        curve = getattr(self, "validation_loss_curve_", None)
-        if validation is None:
-            if curve is not None:  # kept aligned with loss_curve_
-                curve.append(float("nan"))
-            return None
-        coefs = self.coefs_ if coefs is None else coefs
-        intercepts = self.intercepts_ if intercepts is None else intercepts
-        if isinstance(validation, ChunkedHeldOut):  # on the workers
-            loss, score = validation.evaluate(coefs, intercepts)
-        else:
-            output, loss = forward_loss(
-                validation.X,
-                validation.Y,
-                coefs,
-                intercepts,
-                self._activations(),
-                self._output_loss(),
-                validation.sample_weight,
-            )
-        if curve is None:
-            # Epochs before this one (warm start, partial_fit) had no
-            # validation set: NaN, so that entry k is loss_curve_[k]'s epoch.
-            curve = self.validation_loss_curve_ = [float("nan")] * (
-                len(self.loss_curve_) - 1
-            )
-        curve.append(float(loss))
-        if not (self.early_stopping and self.solver in _STOCHASTIC_SOLVERS):
-            return None
-        if isinstance(validation, ChunkedHeldOut):
-            return score
-        return self._score_output(output, validation.y, validation.host_weight)
-
-    def _update_no_improvement_count(self, score):
-        """Apply the no-improvement rule to this epoch's validation ``score``
-        (early stopping) or training loss; keep the best weights when asked."""
-        if self.early_stopping:
-            self.validation_scores_.append(score)
-            if self.verbose:
-                print(f"Validation score: {score:f}")
-            count, self.best_validation_score_, improved = update_no_improvement(
-                self._no_improvement_count, self.best_validation_score_, score, self.tol
-            )
-            keep = improved
-        else:
-            # The rule reads scores: the loss enters negated, which is exact,
-            # so the comparisons are scikit-learn's on the loss itself.
-            count, best, improved = update_no_improvement(
-                self._no_improvement_count,
-                -self.best_loss_,
-                -self.loss_curve_[-1],
-                self.tol,
-            )
-            self.best_loss_ = -best
-            keep = improved and self.restore_best_weights
-        self._no_improvement_count = count
-        if keep:
-            self._store_best_weights()
 
     def _store_best_weights(self):
         self._best_coefs = [copied(W) for W in self.coefs_]

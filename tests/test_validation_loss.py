@@ -13,6 +13,7 @@ from sklearn.metrics import log_loss
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+import skbp._engine.stopping
 from skbp import BPClassifier, BPRegressor
 
 X, y = make_classification(
@@ -268,15 +269,16 @@ def test_an_interrupt_keeps_the_curve_of_the_completed_epochs():
 
     est = BPClassifier(hidden_layer_sizes=(8,), max_iter=10)
     interrupt = Interrupt()
-    original = est._update_no_improvement_count
+    original = skbp._engine.stopping.update_rule
 
-    def counting(score):
-        original(score)
+    def counting(estimator, score):
+        original(estimator, score)
         interrupt()
 
-    est._update_no_improvement_count = counting
-    with pytest.raises(KeyboardInterrupt):
-        est.fit(X_train, y_train, X_val=X_val, y_val=y_val)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(skbp._engine.stopping, "update_rule", counting)
+        with pytest.raises(KeyboardInterrupt):
+            est.fit(X_train, y_train, X_val=X_val, y_val=y_val)
     assert len(est.validation_loss_curve_) == len(est.loss_curve_) == est.n_iter_
 
 

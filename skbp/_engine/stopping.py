@@ -1,9 +1,98 @@
-"""Validation, early stopping and best weights: what each step tells the rule."""
+"""Validation, early stopping and best weights: what each step tells the rule.
 
-from .._stopping import stalled
+Written once, for every solver and placement: :func:`validation_loss`
+scores the held-out rows (in memory, or on the Dask workers),
+:func:`update_rule` applies scikit-learn's no-improvement rule to the score
+(or the training loss) and keeps the best weights; :class:`NoImprovement`
+(the stochastic solvers) and :class:`BestIterate` (L-BFGS) call them after
+each step.
+"""
+
+from .._chunked_training import ChunkedHeldOut
+from .._stopping import stalled, update_no_improvement
+from ..core import OPTIMIZERS, forward_loss
 from .engine import Listener
 
-__all__ = ["NoImprovement", "BestIterate"]
+__all__ = ["NoImprovement", "BestIterate", "validation_loss", "update_rule"]
+
+
+def validation_loss(estimator, validation, coefs=None, intercepts=None):
+    """The validation loss (and score, when early stopping) of the network:
+    the loss goes to ``validation_loss_curve_``, the score is returned
+    (None without early stopping or validation rows).
+
+    Called once per step, after ``loss_curve_`` has grown: once the curve
+    exists it has one entry per entry of ``loss_curve_``, NaN for steps
+    trained without a validation set.
+
+    Parameters
+    ----------
+    estimator : BaseBackprop
+    validation : HeldOut, ChunkedHeldOut or None
+    coefs, intercepts : lists of arrays, optional
+        Default: ``coefs_`` and ``intercepts_`` (L-BFGS passes its iterate).
+    """
+    curve = getattr(estimator, "validation_loss_curve_", None)
+    if validation is None:
+        if curve is not None:  # kept aligned with loss_curve_
+            curve.append(float("nan"))
+        return None
+    coefs = estimator.coefs_ if coefs is None else coefs
+    intercepts = estimator.intercepts_ if intercepts is None else intercepts
+    if isinstance(validation, ChunkedHeldOut):  # on the workers
+        loss, score = validation.evaluate(coefs, intercepts)
+    else:
+        output, loss = forward_loss(
+            validation.X,
+            validation.Y,
+            coefs,
+            intercepts,
+            estimator._activations(),
+            estimator._output_loss(),
+            validation.sample_weight,
+        )
+    if curve is None:
+        # Steps before this one (warm start, partial_fit) had no validation
+        # set: NaN, so that entry k is loss_curve_[k]'s step.
+        curve = estimator.validation_loss_curve_ = [float("nan")] * (
+            len(estimator.loss_curve_) - 1
+        )
+    curve.append(float(loss))
+    if not (estimator.early_stopping and estimator.solver in OPTIMIZERS):
+        return None
+    if isinstance(validation, ChunkedHeldOut):
+        return score
+    return estimator._score_output(output, validation.y, validation.host_weight)
+
+
+def update_rule(estimator, score):
+    """Apply the no-improvement rule to this epoch's validation ``score``
+    (early stopping) or training loss; keep the best weights when asked."""
+    if estimator.early_stopping:
+        estimator.validation_scores_.append(score)
+        if estimator.verbose:
+            print(f"Validation score: {score:f}")
+        count, estimator.best_validation_score_, improved = update_no_improvement(
+            estimator._no_improvement_count,
+            estimator.best_validation_score_,
+            score,
+            estimator.tol,
+        )
+        keep = improved
+    else:
+        # The rule reads scores: the loss enters negated, which is exact, so
+        # the comparisons are scikit-learn's on the loss itself.
+        count, best, improved = update_no_improvement(
+            estimator._no_improvement_count,
+            -estimator.best_loss_,
+            -estimator.loss_curve_[-1],
+            estimator.tol,
+        )
+        estimator.best_loss_ = -best
+        keep = improved and estimator.restore_best_weights
+    estimator._no_improvement_count = count
+    if keep:
+        estimator._store_best_weights()
 
 
 class NoImprovement(Listener):
@@ -26,8 +115,8 @@ class NoImprovement(Listener):
 
     def step_ends(self, estimator, step):
         # The validation score (when early stopping), for the listeners after.
-        step.score = score = estimator._track_validation(self._validation)
-        estimator._update_no_improvement_count(score)
+        step.score = score = validation_loss(estimator, self._validation)
+        update_rule(estimator, score)
         estimator._optimizer.iteration_ends(estimator.t_)
         if not stalled(estimator._no_improvement_count, estimator.n_iter_no_change):
             return False
@@ -60,5 +149,5 @@ class BestIterate(Listener):
     def step_ends(self, estimator, step):
         estimator.best_loss_ = min(estimator.best_loss_, step.loss)
         if self._validation is not None:
-            estimator._track_validation(self._validation, *self._iterate())
+            validation_loss(estimator, self._validation, *self._iterate())
         return False
