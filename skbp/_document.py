@@ -21,7 +21,7 @@ import numpy as np
 from sklearn.preprocessing import LabelBinarizer
 
 from ._history import StreamingHistory
-from ._model_check import BINARIZER_ATTRIBUTES, STREAMING_HISTORY_FIELDS
+from ._model_check import BINARIZER_ATTRIBUTES, STREAMING_HISTORY_FIELDS, quote
 
 __all__ = [
     "Encoder",
@@ -256,7 +256,7 @@ class Decoder:
         if keys == {"__streaming_history__"}:
             return self._object(value["__streaming_history__"], "StreamingHistory")
         shown = sorted(keys)[:4]
-        raise ValueError(f"unexpected JSON object with keys {_short(shown)}")
+        raise ValueError(f"unexpected JSON object with keys {quote(shown)}")
 
     def _strings(self, value):
         strings = self._list(value["__strings__"])
@@ -268,7 +268,7 @@ class Decoder:
             and all(type(n) is int and n >= 0 for n in shape)
             and int(np.prod(shape)) == len(strings)
         ):
-            raise ValueError(f"__strings__ of shape {_short(shape)}")
+            raise ValueError(f"__strings__ of shape {quote(shape)}")
         return np.array(strings, dtype=object).reshape(shape)
 
     def _object(self, attributes, kind):
@@ -290,7 +290,7 @@ class Decoder:
 
     def _array(self, key):
         if not isinstance(key, str) or key not in self.arrays:
-            raise ValueError(f"reference to a missing array {_short(key)}")
+            raise ValueError(f"reference to a missing array {quote(key)}")
         if key in self.used:
             raise ValueError(f"array {key!r} is referenced twice")
         self.used.add(key)
@@ -305,11 +305,5 @@ class Decoder:
     @staticmethod
     def _list(value):
         if not isinstance(value, list):
-            raise ValueError(f"expected a JSON list, got {_short(value)}")
+            raise ValueError(f"expected a JSON list, got {quote(value)}")
         return value
-
-
-def _short(value, limit=60):
-    """``repr(value)``, cut to ``limit`` characters."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -66,6 +66,7 @@ __all__ = [
     "check_state_names",
     "check_unpickled",
     "short_message",
+    "quote",
 ]
 
 #: dtype kinds a classifier's labels may have: what ``skbp.save`` stores
@@ -335,7 +336,7 @@ def check_attribute(estimator, name, value, saved=True):
         or (name in _CLASSIFIER_ONLY and not is_classifier)
     ):
         what = "a saved model" if saved else f"a {type(estimator).__name__}"
-        raise ValueError(f"attribute {_quote(name)} is not one {what} holds")
+        raise ValueError(f"attribute {quote(name)} is not one {what} holds")
     if not entry.check(value):
         raise ValueError(
             f"attribute {name} must be {entry.expected}, got {_describe(value)}"
@@ -364,7 +365,7 @@ def check_state_names(cls, state):
             continue
         if name not in _ALL or (name in _CLASSIFIER_ONLY and not is_classifier):
             raise ValueError(
-                f"attribute {_quote(name)} is not one a {cls.__name__} holds"
+                f"attribute {quote(name)} is not one a {cls.__name__} holds"
             )
 
 
@@ -391,18 +392,21 @@ def check_unpickled(estimator):
 
 
 def short_message(text, limit=400):
-    """``text`` cut to ``limit`` characters: errors quote bounded excerpts of
-    what a file holds, never all of it."""
+    """``text`` cut to about ``limit`` characters: errors quote bounded
+    excerpts of what a file holds, never all of it."""
     text = str(text)
-    return (
-        text if len(text) <= limit else f"{text[: limit - 24]}... ({len(text)} chars)"
-    )
+    if len(text) <= limit:
+        return text
+    return f"{text[: max(limit - 24, limit // 2)]}... ({len(text)} chars)"
 
 
-def _quote(value, limit=60):
-    """``repr(value)``, cut to ``limit`` characters: messages stay short."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 5] + "...'"
+def quote(value, limit=60):
+    """``repr(value)`` for a message, cut by :func:`short_message`."""
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a hostile object's repr: not shown
+        text = f"<{type(value).__name__}>"
+    return short_message(text, limit)
 
 
 def _describe(value):
@@ -488,9 +492,9 @@ def _check_against_layers(estimator, units):
             expected = attribute.layers(units)
             if found != expected:
                 raise ValueError(
-                    f"{name}={_quote(found, 120)} does not match the "
-                    f"{_quote(expected, 120)} that the weights' layer widths "
-                    f"{_quote(units, 120)} call for"
+                    f"{name}={quote(found, 120)} does not match the "
+                    f"{quote(expected, 120)} that the weights' layer widths "
+                    f"{quote(units, 120)} call for"
                 )
         if attribute.weights:
             if any(a.dtype != dtype for a in value):
@@ -541,7 +545,7 @@ def _check_optimizer(optimizer, coefs, intercepts):
     if set(state) != expected:
         raise ValueError(
             f"the {kind} optimizer must hold {sorted(expected)}, got "
-            f"{_quote(sorted(map(str, state)), 200)}"
+            f"{quote(sorted(map(str, state)), 200)}"
         )
     for name in numbers:
         if not (_number(state[name]) and np.isfinite(state[name])):
@@ -578,7 +582,7 @@ def _check_hidden_layers(estimator, units, hidden):
     """The weights' hidden layers are the ones ``hidden_layer_sizes`` asks for."""
     if hidden != units[1:-1]:
         raise ValueError(
-            f"hidden_layer_sizes={_quote(estimator.hidden_layer_sizes, 120)} does "
+            f"hidden_layer_sizes={quote(estimator.hidden_layer_sizes, 120)} does "
             f"not match the weights' hidden layers {units[1:-1]}"
         )
 
@@ -597,7 +601,7 @@ def _check_classes(estimator):
     if set(vars(binarizer)) != BINARIZER_ATTRIBUTES:
         raise ValueError(
             f"_label_binarizer must hold {sorted(BINARIZER_ATTRIBUTES)}, got "
-            f"{_quote(sorted(map(str, vars(binarizer))), 200)}"
+            f"{quote(sorted(map(str, vars(binarizer))), 200)}"
         )
     for name, value in _BINARIZER.items():
         if getattr(binarizer, name, None) != value:

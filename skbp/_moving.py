@@ -24,7 +24,7 @@ import sys
 import warnings
 
 from ._array_api import convert_arrays, copied, is_device_array
-from ._model_check import PLACED_ATTRIBUTES
+from ._model_check import PLACED_ATTRIBUTES, quote, short_message
 from .core.namespace import device, to_numpy
 
 __all__ = [
@@ -155,7 +155,7 @@ def _placer(record, estimator_name):
     if entry is None or not _plain_device(plain):
         warnings.warn(
             f"This {estimator_name} records its weights as living in "
-            f"{_short(library)} on device {_short(plain)}, which is not an array "
+            f"{quote(library)} on device {quote(plain)}, which is not an array "
             f"library skbp supports ({', '.join(ARRAY_LIBRARIES)}). Its weights "
             "were loaded as numpy arrays.",
             UserWarning,
@@ -175,7 +175,7 @@ def _placer(record, estimator_name):
         warnings.warn(
             f"This {estimator_name} was fitted with {library} arrays on device "
             f"{plain!r}, which this machine cannot hold ({type(exc).__name__}: "
-            f"{_short(str(exc), 200)}). Its weights were loaded as numpy arrays: "
+            f"{short_message(exc, 200)}). Its weights were loaded as numpy arrays: "
             "predict takes numpy input (or move the model with scikit-learn's "
             "move_estimator_to).",
             UserWarning,
@@ -195,8 +195,3 @@ def _plain_device(plain):
     if type(plain) is int:
         return 0 <= plain < 2**16
     return type(plain) is str and _DEVICE_NAME.fullmatch(plain) is not None
-
-
-def _short(value, limit=60):
-    text = value if isinstance(value, str) and limit > 60 else repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."

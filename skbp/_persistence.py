@@ -32,6 +32,7 @@ from ._model_check import (
     SETTINGS,
     check_attribute,
     check_model,
+    quote,
     short_message,
 )
 from ._moving import converted, placement_record
@@ -224,9 +225,9 @@ def _check_format(document):
     version = document.get("format_version")
     if version not in READABLE_VERSIONS or isinstance(version, bool):
         raise ValueError(
-            f"it uses format version {_quote(version)}, and this skbp reads "
+            f"it uses format version {quote(version)}, and this skbp reads "
             f"versions {list(READABLE_VERSIONS)}; load it with the skbp version "
-            f"that saved it ({_quote(document.get('skbp_version'))})"
+            f"that saved it ({quote(document.get('skbp_version'))})"
         )
     unexpected = set(document) - _DOCUMENT_KEYS
     if unexpected:
@@ -234,7 +235,7 @@ def _check_format(document):
     cls = _estimator_classes().get(document.get("estimator"))
     if cls is None:
         raise ValueError(
-            f"it holds an unknown estimator {_quote(document.get('estimator'))}"
+            f"it holds an unknown estimator {quote(document.get('estimator'))}"
         )
     params, attributes = document.get("params"), document.get("attributes")
     if not isinstance(attributes, dict) or not isinstance(params, dict):
@@ -252,10 +253,6 @@ def _check_format(document):
             f"its attributes {_names(unknown)} are not ones a saved model holds"
         )
     return cls
-
-
-def _quote(value, limit=60):
-    return short_message(repr(value), limit)
 
 
 def _names(names):
@@ -308,7 +305,7 @@ def _layer_units(document):
             f"its layer_units must list 2 to {MAX_HIDDEN_LAYERS + 2} widths"
         )
     if not all(type(n) is int and n > 0 for n in units):
-        raise ValueError(f"its layer_units {_quote(units)} are not positive integers")
+        raise ValueError(f"its layer_units {quote(units)} are not positive integers")
     return units
 
 
@@ -398,7 +395,7 @@ def _build(document, arrays):
             if name in params:
                 raise ValueError(f"attribute {name!r} is a parameter")
             if not _ATTRIBUTE_NAME.fullmatch(name):
-                raise ValueError(f"invalid attribute name {_quote(name)}")
+                raise ValueError(f"invalid attribute name {quote(name)}")
             value = decoder.decode(value)
             if name in _DROPPED:  # best weights of format 2: never read
                 continue
@@ -411,7 +408,7 @@ def _build(document, arrays):
         units = document.get("layer_units")
         if units is not None and units != _units(estimator.coefs_):
             raise ValueError(
-                f"layer_units {_quote(units)} do not match the weights' "
+                f"layer_units {quote(units)} do not match the weights' "
                 f"{_units(estimator.coefs_)}"
             )
     except (TypeError, ValueError) as exc:
