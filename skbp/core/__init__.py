@@ -82,6 +82,7 @@ from .namespace import (
     host_scalar,
     is_numpy,
     library_dtype,
+    namespace_of,
     to_numpy,
 )
 from .network import (
@@ -100,6 +101,7 @@ from .workspace import Workspace
 __all__ = [
     "NUMPY",
     "ArrayNamespace",
+    "namespace_of",
     "get_namespace",
     "is_numpy",
     "device",

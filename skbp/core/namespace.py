@@ -1,7 +1,7 @@
 """Which array library holds the arrays: numpy, or any array-API namespace.
 
 The core's equations are written once, against a namespace ``xp`` that
-:func:`get_namespace` returns for the arrays at hand:
+:func:`namespace_of` returns for the arrays at hand:
 
 - numpy arrays (and scipy sparse matrices, and Python scalars) get
   :data:`NUMPY`, a view of numpy itself: every call is numpy's own, with its
@@ -18,6 +18,14 @@ The core's equations are written once, against a namespace ``xp`` that
 
 So the numpy-only conveniences (``out=``, ``dot``, ``errstate``,
 ``copyto``) live here, not in a second copy of the math.
+
+The namespace is decided once per fit or prediction where that is known:
+the whole-network functions of :mod:`skbp.core.network` ask
+:func:`namespace_of` once and hand ``xp=`` down to the building blocks of
+:mod:`skbp.core.layers`, :mod:`skbp.core.dropout` and
+:mod:`skbp.core.regularization`, which ask themselves only when called
+alone. Activations, losses and optimizers ask once per call (their methods
+keep the signatures a subclass implements).
 """
 
 import contextlib
@@ -25,10 +33,12 @@ import functools
 import types
 
 import numpy as np
+from numpy import ndarray
 
 __all__ = [
     "NUMPY",
     "ArrayNamespace",
+    "namespace_of",
     "get_namespace",
     "is_numpy",
     "host_scalar",
@@ -64,8 +74,50 @@ def is_numpy(xp):
     return xp is NUMPY
 
 
+def namespace_of(array=None, /, *arrays):
+    """The namespace of the arrays: :data:`NUMPY` for numpy arrays.
+
+    The one way the core (and the estimators) ask which library holds
+    their arrays. A numpy array costs one type test (two or more numpy
+    arrays, one each): the numpy path pays nothing for the other libraries.
+    Anything else goes to :func:`get_namespace`, which knows scipy sparse
+    matrices, scalars, ``None`` and every array-API library, and refuses
+    arrays of different libraries.
+
+    Parameters
+    ----------
+    array, *arrays : arrays of one library, scipy sparse matrices, scalars or None
+        Typically one array of shape (n_samples, n_units) or a network's
+        weights; ``None`` entries are ignored (none at all: numpy's).
+
+    Returns
+    -------
+    xp : :data:`NUMPY` or ArrayNamespace
+        :data:`NUMPY` for numpy arrays (and sparse matrices and scalars),
+        else the library's :class:`ArrayNamespace`.
+
+    Raises
+    ------
+    TypeError
+        If the arrays come from different libraries, or from something that
+        is not an array library.
+    """
+    if type(array) is ndarray:
+        if not arrays:
+            return NUMPY
+        for other in arrays:
+            if type(other) is not ndarray:
+                break
+        else:
+            return NUMPY
+    return get_namespace(array, *arrays)
+
+
 def get_namespace(*arrays):
     """The namespace of ``arrays`` (``None`` entries are ignored).
+
+    What :func:`namespace_of` does, without its numpy fast path: the general
+    case, which :func:`namespace_of` calls for anything but numpy arrays.
 
     Parameters
     ----------

@@ -4,11 +4,14 @@ import numpy as np
 import pytest
 from namespaces import NAMESPACES
 
+import skbp.core
 from skbp.core.namespace import (
     NUMPY,
+    ArrayNamespace,
     get_namespace,
     is_numpy,
     library_dtype,
+    namespace_of,
     to_numpy,
 )
 
@@ -77,3 +80,63 @@ def test_library_dtype_takes_numpy_names(lib):
     float32 = lib.to(np.zeros(1, np.float32)).dtype
     for name in (np.float32, np.dtype(np.float32), "float32", float32):
         assert library_dtype(xp, name) == float32
+
+
+# namespace_of: the one way the core asks which library holds its arrays.
+
+
+def test_namespace_of_numpy_arrays_is_numpy():
+    a, b = np.ones((2, 3)), np.zeros(3, np.float32)
+    assert namespace_of(a) is NUMPY
+    assert namespace_of(a, b) is NUMPY
+    assert namespace_of(a, b, a.T) is NUMPY
+    # What get_namespace also takes: none at all, None, scalars, subclasses.
+    assert namespace_of() is NUMPY
+    assert namespace_of(None) is NUMPY
+    assert namespace_of(a, None, 2.0) is NUMPY
+    assert namespace_of(np.float64(1.0)) is NUMPY
+    assert namespace_of(np.ma.masked_array([1.0])) is NUMPY
+
+
+def test_namespace_of_sparse_matrices_is_numpy():
+    from scipy import sparse
+
+    S = sparse.csr_matrix(np.eye(3))
+    assert namespace_of(S) is NUMPY
+    assert namespace_of(S, np.ones((3, 2))) is NUMPY
+
+
+def test_namespace_of_array_api_strict_is_its_compat_namespace():
+    strict = pytest.importorskip("array_api_strict")
+    array_api_compat = pytest.importorskip("array_api_compat")
+    a = strict.asarray([[1.0, 2.0]])
+    xp = namespace_of(a)
+    assert isinstance(xp, ArrayNamespace) and not is_numpy(xp)
+    assert xp.xp is array_api_compat.array_namespace(a)
+    # One object per library, the same as get_namespace's.
+    assert namespace_of(a, strict.ones(2)) is xp is get_namespace(a)
+    assert xp.sum(a) == 3.0
+
+
+@pytest.mark.parametrize("lib", NAMESPACES[1:])
+@pytest.mark.parametrize("numpy_first", [True, False])
+def test_namespace_of_mixed_libraries_raises(lib, numpy_first):
+    arrays = [np.ones(2), lib.to(np.ones(2))]
+    if not numpy_first:
+        arrays.reverse()
+    with pytest.raises(TypeError, match="different libraries"):
+        namespace_of(*arrays)
+    with pytest.raises(TypeError, match="different libraries"):
+        namespace_of(np.ones(2), np.ones(2), lib.to(np.ones(2)))
+
+
+def test_namespace_of_not_an_array_is_refused():
+    pytest.importorskip("array_api_compat")
+    with pytest.raises(TypeError, match="not an array"):
+        namespace_of(object())
+
+
+def test_namespace_of_is_exported_with_the_core_namespace_names():
+    assert skbp.core.namespace_of is namespace_of
+    assert "namespace_of" in skbp.core.__all__
+    assert skbp.core.get_namespace is get_namespace  # still public
