@@ -7,7 +7,7 @@
 
 import numpy as np
 
-from ._regressor import BPRegressor
+from ._estimators.regressor import BPRegressor
 
 __all__ = ["seed_sine_setup"]
 

@@ -20,9 +20,9 @@ from sklearn.base import is_classifier
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _STOCHASTIC_SOLVERS
-from ._classifier import BPClassifier
-from ._regressor import BPRegressor
+from ._estimators.base import _STOCHASTIC_SOLVERS
+from ._estimators.classifier import BPClassifier
+from ._estimators.regressor import BPRegressor
 
 __all__ = ["LossCurveDisplay"]
 

@@ -48,9 +48,9 @@ Examples
 
 import numpy as np
 
-from ._classifier import BPClassifier
-from ._regressor import BPRegressor
-from ._validation import check_hidden_activations
+from ._estimators.classifier import BPClassifier
+from ._estimators.regressor import BPRegressor
+from ._model.settings import check_hidden_activations
 from .core import get_activation, to_numpy
 
 __all__ = ["to_onnx", "register_converters"]

@@ -56,13 +56,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils import shuffle as shuffle_arrays
 
 from ._engine import Engine, Listener, Progress, Step
-from ._history import StreamingHistory
-from ._stopping import stalled, update_no_improvement
-
-try:  # the progress display is optional: plain lines without it
-    from ._progress import ProgressDisplay as _ProgressDisplay
-except ImportError:  # pragma: no cover - depends on the installed skbp
-    _ProgressDisplay = None
+from ._engine.display import ProgressDisplay
+from ._engine.rules import stalled, update_no_improvement
+from ._model.history import StreamingHistory
 
 __all__ = [
     "StreamingHistory",
@@ -234,32 +230,6 @@ def dask_chunks(X, y):
 
 
 # ----------------------------------------------------------------------
-# Progress
-# ----------------------------------------------------------------------
-class _PlainProgress:
-    """One printed line per epoch: the fallback without skbp's display."""
-
-    def __init__(self, total_epochs):
-        self.total_epochs = total_epochs
-
-    def update(self, epoch, loss, validation_score=None):
-        line = f"epoch {epoch}/{self.total_epochs}: loss {loss:.6g}"
-        if validation_score is not None:
-            line += f", validation score {validation_score:.4f}"
-        print(line, flush=True)
-
-    def close(self):
-        pass
-
-
-def _make_progress(n_epochs):
-    """skbp's progress display where available, else a printed line per epoch."""
-    if _ProgressDisplay is not None:
-        return _ProgressDisplay(n_epochs, stream=None)
-    return _PlainProgress(n_epochs)
-
-
-# ----------------------------------------------------------------------
 # Best weights
 # ----------------------------------------------------------------------
 def _snapshot(estimator):
@@ -416,7 +386,7 @@ def fit_chunks(
     rule = _ValidationRule(history, X_val, y_val, n_iter_no_change, tol)
     listeners = [_History(history), rule]
     if verbose:
-        listeners.append(Progress(_make_progress(n_epochs)))
+        listeners.append(Progress(ProgressDisplay(n_epochs, stream=None)))
     engine = Engine(estimator, listeners)
 
     def run_epoch():

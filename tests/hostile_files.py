@@ -53,7 +53,7 @@ def as_format_2(data):
     matching digest: what this skbp and the versions before it both read
     (a model without best weights or a streaming history is the same in
     both), so that benchmarks can compare their loaders on the same files."""
-    from skbp._archive import write_archive
+    from skbp._persistence.archive import write_archive
 
     with np.load(io.BytesIO(data), allow_pickle=False) as archive:
         arrays = {name: archive[name] for name in archive.files}
@@ -206,7 +206,7 @@ def with_document(edit, extra_arrays=None):
     """The genuine model's file, its document changed by ``edit(document)``
     and ``extra_arrays`` added, with a digest that matches: only the
     loader's checks of the content can refuse it."""
-    from skbp._archive import write_archive
+    from skbp._persistence.archive import write_archive
 
     document, arrays = genuine_document()
     edit(document)
@@ -260,7 +260,7 @@ def deep_nesting(depth=300_000):
     document["attributes"]["loss_"] = "NEST"
     nested = "[" * depth + "]" * depth
     body = json.dumps(document).replace('"NEST"', nested)
-    from skbp._archive import write_archive
+    from skbp._persistence.archive import write_archive
 
     out = io.BytesIO()
     write_archive(out, body, arrays)

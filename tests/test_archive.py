@@ -22,7 +22,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 import skbp
 from skbp import BPRegressor
-from skbp._archive import MAX_DOCUMENT_BYTES
+from skbp._persistence.archive import MAX_DOCUMENT_BYTES
 
 
 def _measure(call):

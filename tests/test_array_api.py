@@ -20,8 +20,8 @@ from sklearn.datasets import make_classification, make_regression
 
 import skbp
 from skbp import BPClassifier, BPRegressor
-from skbp._moving import _RECORD_KEY as RECORD
-from skbp._moving import host_state
+from skbp._model.moving import _RECORD_KEY as RECORD
+from skbp._model.moving import host_state
 
 torch = pytest.importorskip("torch", reason="torch not installed")
 array_api_strict = pytest.importorskip(
@@ -412,7 +412,7 @@ def test_an_interrupt_keeps_the_last_epoch_on_the_device(monkeypatch, solver):
     X, y = _regression()
     params = dict(hidden_layer_sizes=(6,), solver=solver, batch_size=20)
     params.update(random_state=0, tol=0, n_iter_no_change=np.inf)
-    original, calls = skbp._base.backprop, {"n": 0}
+    original, calls = skbp._estimators.base.backprop, {"n": 0}
 
     def backprop(*args, **kwargs):
         calls["n"] += 1
@@ -420,8 +420,8 @@ def test_an_interrupt_keeps_the_last_epoch_on_the_device(monkeypatch, solver):
             raise KeyboardInterrupt
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(skbp._base, "backprop", backprop)
-    monkeypatch.setattr(skbp._training_step, "backprop", backprop)
+    monkeypatch.setattr(skbp._estimators.base, "backprop", backprop)
+    monkeypatch.setattr(skbp._data.memory, "backprop", backprop)
     est = BPRegressor(max_iter=50, **params)
     with pytest.raises(KeyboardInterrupt):
         est.fit(torch.asarray(X), torch.asarray(y))

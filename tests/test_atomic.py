@@ -30,9 +30,9 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 import skbp
-import skbp._archive
+import skbp._persistence.archive
 from skbp import BPRegressor
-from skbp._atomic import atomic_write
+from skbp._persistence.atomic import atomic_write
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX signals and limits")
 
@@ -82,7 +82,9 @@ def test_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch, exception):
     old, new = _model(seed=0), _model(seed=1)
     path = tmp_path / "model.skbp"
     skbp.save(old, path)
-    monkeypatch.setattr(skbp._persistence, "write_archive", _failing_writer(exception))
+    monkeypatch.setattr(
+        skbp._persistence.model_file, "write_archive", _failing_writer(exception)
+    )
     with pytest.raises(type(exception)):
         skbp.save(new, path)
     monkeypatch.undo()
@@ -94,7 +96,9 @@ def test_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch, exception):
 
 def test_a_failed_first_save_leaves_no_file(tmp_path, monkeypatch):
     error = OSError(errno.ENOSPC, "No space left on device")
-    monkeypatch.setattr(skbp._persistence, "write_archive", _failing_writer(error))
+    monkeypatch.setattr(
+        skbp._persistence.model_file, "write_archive", _failing_writer(error)
+    )
     with pytest.raises(OSError):
         skbp.save(_model(), tmp_path / "model.skbp")
     assert list(tmp_path.iterdir()) == []
@@ -242,7 +246,8 @@ def test_atomic_write_fsyncs_the_file_and_its_directory(tmp_path, monkeypatch):
 # Issue 6: saves leak nothing and leave nothing.
 
 fcntl_only = pytest.mark.skipif(
-    skbp._atomic.fcntl is None, reason="no flock: leftovers are not cleaned here"
+    skbp._persistence.atomic.fcntl is None,
+    reason="no flock: leftovers are not cleaned here",
 )
 NOBODY = 65534
 
@@ -268,7 +273,7 @@ def test_the_temporary_file_is_private_until_complete(tmp_path, monkeypatch, exi
         skbp.save(_model(), path)
         path.chmod(existing)
     modes = []
-    write_archive = skbp._persistence.write_archive
+    write_archive = skbp._persistence.model_file.write_archive
 
     def watching(handle, document, arrays):
         for temporary in tmp_path.iterdir():
@@ -276,7 +281,7 @@ def test_the_temporary_file_is_private_until_complete(tmp_path, monkeypatch, exi
                 modes.append(stat.S_IMODE(temporary.stat().st_mode))
         write_archive(handle, document, arrays)
 
-    monkeypatch.setattr(skbp._persistence, "write_archive", watching)
+    monkeypatch.setattr(skbp._persistence.model_file, "write_archive", watching)
     mask = os.umask(0o002)  # a new file gets 0o664: wider than the temporary
     try:
         skbp.save(_model(seed=1), path)
@@ -296,10 +301,10 @@ def test_the_umask_is_read_without_changing_it(monkeypatch, source):
         def no_open(*args, **kwargs):
             raise FileNotFoundError(errno.ENOENT, "no /proc")
 
-        monkeypatch.setattr(skbp._atomic, "open", no_open, raising=False)
+        monkeypatch.setattr(skbp._persistence.atomic, "open", no_open, raising=False)
     mask = os.umask(0o027)
     try:
-        assert skbp._atomic._umask() == 0o027
+        assert skbp._persistence.atomic._umask() == 0o027
         assert os.umask(0o027) == 0o027
     finally:
         os.umask(mask)
@@ -313,7 +318,7 @@ def test_the_writer_locks_its_temporary_file(tmp_path):
 
     def write(handle):
         (temporary,) = _temporaries(tmp_path)
-        match = skbp._atomic.TEMPORARY_NAME.fullmatch(temporary.name)
+        match = skbp._persistence.atomic.TEMPORARY_NAME.fullmatch(temporary.name)
         assert match["name"] == name
         with open(temporary, "rb") as other, pytest.raises(BlockingIOError):
             fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -387,7 +392,7 @@ def test_cleaning_up_never_fails_a_save(tmp_path, monkeypatch):
     def flock(fd, operation):
         raise OSError(errno.ENOLCK, "No locks available")
 
-    monkeypatch.setattr(skbp._atomic.fcntl, "flock", flock)
+    monkeypatch.setattr(skbp._persistence.atomic.fcntl, "flock", flock)
     leftover = _leftover(tmp_path, "model.skbp")
     new = _model()
     skbp.save(new, tmp_path / "model.skbp")
@@ -401,14 +406,14 @@ def test_a_temporary_file_left_by_a_killed_save_is_removed_by_the_next(tmp_path)
     skbp.save(_model(), path)
     code = textwrap.dedent(
         f"""
-        import time, skbp, skbp._persistence
+        import time, skbp, skbp._persistence.model_file
         est = skbp.load({str(path)!r})
         def write_archive(handle, document, arrays):
             handle.write(b"\\0" * 1000)
             handle.flush()
             print("writing", flush=True)
             time.sleep(600)
-        skbp._persistence.write_archive = write_archive
+        skbp._persistence.model_file.write_archive = write_archive
         skbp.save(est, {str(path)!r})
         """
     )

@@ -13,7 +13,7 @@ from sklearn.datasets import load_iris
 from sklearn.neural_network import MLPRegressor
 
 from skbp import BPClassifier, BPRegressor
-from skbp._validation import rescale_weights
+from skbp._model.settings import rescale_weights
 
 # Short fits on purpose: what is compared is the same few steps.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

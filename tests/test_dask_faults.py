@@ -19,7 +19,7 @@ nannies restart a killed worker):
 - **A task that raises** (a worker's training code, or a chunk's source
   failing when recomputed): the fit raises that task's own exception, and
   the estimator is the one before the call, every attribute as it was
-  (``skbp._rollback.keeps_fitted_state``).
+  (``skbp._model.rollback.keeps_fitted_state``).
 - **Killed workers, data without a source** (chunks scattered from this
   process): Dask cannot recompute them; the fit raises a RuntimeError that
   says a worker was lost with data Dask cannot compute again, and the

@@ -36,7 +36,7 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.metrics import accuracy_score, r2_score
 
 from skbp import BPClassifier, BPRegressor
-from skbp._chunked_training import (
+from skbp._data.chunks import (
     ChunkAccuracy,
     ChunkedHeldOut,
     ChunkR2,
@@ -44,7 +44,7 @@ from skbp._chunked_training import (
     batch_shares,
     split_chunk,
 )
-from skbp._data_parallel import Workers, tree_sum
+from skbp._data.workers import Workers, tree_sum
 from skbp.core import (
     BinaryLogLoss,
     ParameterLayout,
@@ -555,7 +555,7 @@ def test_one_blas_thread_here_while_the_workers_train(
     On the local scheduler, the tasks run here: BLAS left as it is."""
     from threadpoolctl import threadpool_limits
 
-    from skbp._data_parallel import ChunkedLoss
+    from skbp._data.workers import ChunkedLoss
 
     seen = []
     evaluate = ChunkedLoss.__call__

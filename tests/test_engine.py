@@ -15,8 +15,8 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from skbp import BPClassifier, BPRegressor
-from skbp._base import BaseBackprop
 from skbp._engine import Engine, Listener, Step
+from skbp._estimators.base import BaseBackprop
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

@@ -36,9 +36,9 @@ from hostile_files import genuine_document, with_document
 from sklearn.exceptions import ConvergenceWarning
 
 import skbp
-import skbp._archive
+import skbp._persistence.archive
 from skbp import BPClassifier, BPRegressor
-from skbp._moving import _RECORD_KEY
+from skbp._model.moving import _RECORD_KEY
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -169,7 +169,7 @@ def test_a_skops_file_naming_a_module_imports_nothing(tmp_path, canary, monkeypa
     # Trusting skbp's types is all the file asks for...
     untrusted = sio.get_untrusted_types(file=path)
     assert set(untrusted) <= {
-        "skbp._classifier.BPClassifier",
+        "skbp.BPClassifier",
         "skbp.core.optimizers.Adam",
         "skbp.core.optimizers.SGD",
     }
@@ -400,7 +400,7 @@ def test_a_file_swapped_for_a_fifo_after_the_check_is_refused(tmp_path, monkeypa
     path = tmp_path / "model.skbp"
     os.mkfifo(path)
     regular = os.stat(__file__)
-    monkeypatch.setattr(skbp._archive.os, "stat", lambda p: regular)
+    monkeypatch.setattr(skbp._persistence.archive.os, "stat", lambda p: regular)
     outcome = _load_with_deadline(path)
     assert isinstance(outcome, ValueError) and "FIFO" in str(outcome)
 
@@ -435,7 +435,7 @@ def test_nothing_is_read_past_the_size_the_open_file_had(tmp_path, monkeypatch):
         values[stat.ST_SIZE] = 1000  # of a file of several KB
         return os.stat_result(values)
 
-    monkeypatch.setattr(skbp._archive.os, "fstat", lying)
+    monkeypatch.setattr(skbp._persistence.archive.os, "fstat", lying)
     opened = []
     real_open = open
 
@@ -466,7 +466,7 @@ def test_a_file_whose_size_is_zero_but_reads_endlessly_is_refused():
 
 
 def test_the_bounded_view_reads_no_further_than_its_size():
-    view = skbp._archive._Bounded(io.BytesIO(b"x" * 100), 10)
+    view = skbp._persistence.archive._Bounded(io.BytesIO(b"x" * 100), 10)
     assert view.read() == b"x" * 10
     assert view.seek(0, io.SEEK_END) == 10
     view.seek(5)
@@ -670,7 +670,7 @@ def _document_and_arrays(data):
 
 def _archive(document, arrays):
     out = io.BytesIO()
-    skbp._archive.write_archive(out, json.dumps(document), arrays)
+    skbp._persistence.archive.write_archive(out, json.dumps(document), arrays)
     return out.getvalue()
 
 

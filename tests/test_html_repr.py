@@ -19,7 +19,7 @@ from sklearn.utils import estimator_html_repr
 import skbp
 import skbp._version
 from skbp import BPClassifier, BPRegressor
-from skbp._repr_html import DOCS_URL, docs_version
+from skbp._estimators.html_repr import DOCS_URL, docs_version
 
 ESTIMATORS = [BPClassifier, BPRegressor]
 API_RST = Path(__file__).resolve().parents[1] / "docs" / "api.rst"

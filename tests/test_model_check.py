@@ -1,8 +1,8 @@
-"""The one list of what a model holds (skbp._model_check) is complete.
+"""The one list of what a model holds (skbp._model.attributes) is complete.
 
 save, load, unpickling and moving a model between devices all read
-:data:`~skbp._model_check.FITTED_ATTRIBUTES` and
-:data:`~skbp._model_check.SETTINGS`: an attribute a fit sets but the list
+:data:`~skbp._model.attributes.FITTED_ATTRIBUTES` and
+:data:`~skbp._model.attributes.SETTINGS`: an attribute a fit sets but the list
 lacks would make every pickle of such a model fail to load. These tests fit
 models every way there is and fail naming the list to fill in.
 """
@@ -17,7 +17,7 @@ import sklearn
 from sklearn.exceptions import ConvergenceWarning
 
 from skbp import BPClassifier, BPRegressor
-from skbp._model_check import (
+from skbp._model.attributes import (
     FITTED_ATTRIBUTES,
     PLACED_ATTRIBUTES,
     SAVED_ATTRIBUTES,
@@ -78,7 +78,7 @@ def test_every_attribute_a_fit_sets_is_on_the_list():
                     continue
                 check_attribute(est, name, getattr(est, name), saved=False)
     assert not missing, (
-        f"fitted attributes {missing} are not in skbp._model_check."
+        f"fitted attributes {missing} are not in skbp._model.attributes."
         "FITTED_ATTRIBUTES: add each, with its type, whether skbp.save "
         "writes it and whether it lives on the model's device"
     )
@@ -159,7 +159,7 @@ RULED = sorted(
 
 @pytest.mark.parametrize("name", RULED)
 def test_every_layer_rule_on_the_list_is_enforced(name):
-    from skbp._model_check import check_model
+    from skbp._model.attributes import check_model
 
     est = _model_with_every_ruled_attribute()
     assert name in vars(est), f"the test's model lacks {name}: fit it so"
@@ -173,7 +173,7 @@ def test_every_layer_rule_on_the_list_is_enforced(name):
     "name", sorted(name for name, a in FITTED_ATTRIBUTES.items() if a.weights)
 )
 def test_weights_on_the_list_must_be_finite_and_of_one_dtype(name):
-    from skbp._model_check import check_model
+    from skbp._model.attributes import check_model
 
     for change in (
         lambda a: np.full_like(a, np.nan),

@@ -30,8 +30,8 @@ from sklearn.preprocessing import StandardScaler
 import skbp
 import skbp._version
 from skbp import BPClassifier, BPRegressor
-from skbp._archive import ArchiveDigest
-from skbp._persistence import FORMAT_VERSION, OTHER_ARRAYS_BYTES, load, save
+from skbp._persistence.archive import ArchiveDigest
+from skbp._persistence.model_file import FORMAT_VERSION, OTHER_ARRAYS_BYTES, load, save
 from skbp.exceptions import InconsistentVersionWarning, PersistenceWarning
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -39,8 +39,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 #: The only types skops must be told to trust for skbp models: skbp's own
 #: estimators and optimizers (plain numpy data, listed in docs/reliability.rst).
 SKBP_TRUSTED_TYPES = {
-    "skbp._classifier.BPClassifier",
-    "skbp._regressor.BPRegressor",
+    "skbp.BPClassifier",
+    "skbp.BPRegressor",
     "skbp.core.optimizers.Adam",
     "skbp.core.optimizers.SGD",
 }

@@ -1,4 +1,4 @@
-"""skbp._progress.ProgressDisplay: what it writes on a terminal and off one."""
+"""skbp._engine.display.ProgressDisplay: what it writes on a terminal and off one."""
 
 import doctest
 import io
@@ -7,8 +7,9 @@ import math
 import pytest
 from sklearn.datasets import load_iris
 
-from skbp import BPClassifier, _progress
-from skbp._progress import ProgressDisplay, format_duration
+from skbp import BPClassifier
+from skbp._engine import display as _progress
+from skbp._engine.display import ProgressDisplay, format_duration
 
 
 class FakeClock:

@@ -12,7 +12,7 @@ import inspect
 import pytest
 
 from skbp import BPClassifier, BPRegressor
-from skbp._base import _OPTIMIZER_HYPERPARAMETERS, _STOCHASTIC_SOLVERS
+from skbp._estimators.base import _OPTIMIZER_HYPERPARAMETERS, _STOCHASTIC_SOLVERS
 from skbp.core import (
     ACTIVATIONS,
     HIDDEN_ACTIVATIONS,

@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
-import skbp._base
-import skbp._training_step
+import skbp._data.memory
+import skbp._estimators.base
 from skbp import BPClassifier, BPRegressor
 from skbp.core import HIDDEN_ACTIVATIONS, LOSSES, get_activation, get_loss
 
@@ -122,7 +122,7 @@ def test_regressor_at_extreme_scales(dtype, exponent):
 
 def _count_backprop(monkeypatch):
     """Count the fit's backprop calls (batches, L-BFGS evaluations)."""
-    original = skbp._base.backprop
+    original = skbp._estimators.base.backprop
     calls = []
 
     def backprop(*args, **kwargs):
@@ -130,8 +130,8 @@ def _count_backprop(monkeypatch):
         return original(*args, **kwargs)
 
     # The stochastic solvers call it from the training step, L-BFGS from _base.
-    monkeypatch.setattr(skbp._base, "backprop", backprop)
-    monkeypatch.setattr(skbp._training_step, "backprop", backprop)
+    monkeypatch.setattr(skbp._estimators.base, "backprop", backprop)
+    monkeypatch.setattr(skbp._data.memory, "backprop", backprop)
     return calls
 
 
@@ -253,7 +253,7 @@ def test_lbfgs_raises_at_an_iterate_whose_loss_is_not_finite(monkeypatch):
     # scipy's line search accepts only points of lower loss, so this is a
     # guard: an iterate reported with a non-finite loss is an error, not a
     # point of loss_curve_.
-    original = skbp._base.minimize_lbfgs
+    original = skbp._estimators.base.minimize_lbfgs
 
     def minimize_lbfgs(*args, callback, **kwargs):
         iterations = []
@@ -266,7 +266,7 @@ def test_lbfgs_raises_at_an_iterate_whose_loss_is_not_finite(monkeypatch):
 
         return original(*args, callback=corrupted, **kwargs)
 
-    monkeypatch.setattr(skbp._base, "minimize_lbfgs", minimize_lbfgs)
+    monkeypatch.setattr(skbp._estimators.base, "minimize_lbfgs", minimize_lbfgs)
     X, y = _data(np.float64)
     est = BPClassifier(solver="lbfgs", max_iter=10, random_state=0)
     result = _strict(lambda: est.fit(X, y))

@@ -37,8 +37,8 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.utils.validation import check_is_fitted
 
 import skbp
-import skbp._base
-import skbp._training_step
+import skbp._data.memory
+import skbp._estimators.base
 from skbp import BPClassifier, BPRegressor
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -316,7 +316,7 @@ def test_failed_first_call_leaves_the_estimator_unfitted(cls):
 # ---------------------------------------------------------------------------
 def _interrupt_at_call(monkeypatch, n_call):
     """Make skbp's n-th backprop call raise KeyboardInterrupt."""
-    original = skbp._base.backprop
+    original = skbp._estimators.base.backprop
     calls = {"n": 0}
 
     def backprop(*args, **kwargs):
@@ -326,8 +326,8 @@ def _interrupt_at_call(monkeypatch, n_call):
         return original(*args, **kwargs)
 
     # The stochastic solvers call it from the training step, L-BFGS from _base.
-    monkeypatch.setattr(skbp._base, "backprop", backprop)
-    monkeypatch.setattr(skbp._training_step, "backprop", backprop)
+    monkeypatch.setattr(skbp._estimators.base, "backprop", backprop)
+    monkeypatch.setattr(skbp._data.memory, "backprop", backprop)
     return calls
 
 
@@ -393,7 +393,7 @@ def test_interrupt_while_saving_an_epoch_keeps_that_epoch(monkeypatch, solver, d
     X, y = X.astype(dtype), y.astype(dtype)
     params = dict(hidden_layer_sizes=(6,), solver=solver, batch_size=10)
     params.update(random_state=0, tol=0, n_iter_no_change=np.inf)
-    original = skbp._rollback._copy_weights
+    original = skbp._model.rollback._copy_weights
     calls = {"n": 0}
 
     def copy_half_then_interrupt(saved, flat):
@@ -404,7 +404,7 @@ def test_interrupt_while_saving_an_epoch_keeps_that_epoch(monkeypatch, solver, d
             raise KeyboardInterrupt
         original(saved, flat)
 
-    monkeypatch.setattr(skbp._rollback, "_copy_weights", copy_half_then_interrupt)
+    monkeypatch.setattr(skbp._model.rollback, "_copy_weights", copy_half_then_interrupt)
     est = BPRegressor(max_iter=50, **params)
     with pytest.raises(KeyboardInterrupt):
         est.fit(X, y)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from sklearn.neural_network._multilayer_perceptron import BaseMultilayerPerceptron
 
-from skbp._stopping import NoImprovement, stalled, update_no_improvement
+from skbp._engine.rules import NoImprovement, stalled, update_no_improvement
 
 nan, inf = math.nan, math.inf
 

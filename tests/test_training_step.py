@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from skbp import BPRegressor
-from skbp._training_step import TrainingStep
+from skbp._data.memory import TrainingStep
 from skbp.core import (
     SGD,
     SquaredError,

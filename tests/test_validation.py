@@ -11,7 +11,7 @@ import pytest
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.class_weight import compute_sample_weight
 
-from skbp._validation import class_weight_rows, class_weights_of_totals
+from skbp._model.settings import class_weight_rows, class_weights_of_totals
 
 RNG = np.random.RandomState(0)
 Y_BINARY = np.array(["no", "yes"])[RNG.randint(0, 2, size=30)]

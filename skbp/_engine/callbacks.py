@@ -6,7 +6,7 @@ __all__ = ["Callbacks"]
 
 
 class Callbacks(Listener):
-    """Opens and ends each step's task of :class:`~skbp._callbacks.FitTasks`;
+    """Opens and ends each step's task of :class:`~skbp._engine.tasks.FitTasks`;
     a callback asking to stop stops the fit.
 
     Parameters

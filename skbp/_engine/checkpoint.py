@@ -1,6 +1,6 @@
 """The interrupt checkpoint: a ``KeyboardInterrupt`` keeps the last step."""
 
-from .._rollback import EpochCheckpoint
+from .._model.rollback import EpochCheckpoint
 from .engine import Listener
 
 __all__ = ["Checkpoint"]
@@ -8,7 +8,7 @@ __all__ = ["Checkpoint"]
 
 class Checkpoint(Listener):
     """Saves the weights and what a step changes after each step
-    (:class:`~skbp._rollback.EpochCheckpoint`), and puts them back when the
+    (:class:`~skbp._model.rollback.EpochCheckpoint`), and puts them back when the
     fit is interrupted: the estimator is then the model of the last
     completed step (before any, ``keeps_fitted_state`` puts back the model
     before the call).

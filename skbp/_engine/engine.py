@@ -3,7 +3,7 @@
 import contextlib
 from typing import NamedTuple
 
-from .._rollback import deferred_interrupts
+from .._model.rollback import deferred_interrupts
 
 __all__ = ["Engine", "Listener", "Outcome", "Step"]
 

@@ -6,7 +6,7 @@ __all__ = ["Progress"]
 
 
 class Progress(Listener):
-    """Updates a progress display (:class:`~skbp._progress.ProgressDisplay`,
+    """Updates a progress display (:class:`~skbp._engine.display.ProgressDisplay`,
     or anything with its ``update`` and ``close``) after each step, with the
     step's validation score when a listener before it set one, and closes
     it when the solver is done."""

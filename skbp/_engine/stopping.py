@@ -8,10 +8,10 @@ scores the held-out rows (in memory, or on the Dask workers),
 each step.
 """
 
-from .._chunked_training import ChunkedHeldOut
-from .._stopping import stalled, update_no_improvement
+from .._data.chunks import ChunkedHeldOut
 from ..core import OPTIMIZERS, forward_loss
 from .engine import Listener
+from .rules import stalled, update_no_improvement
 
 __all__ = ["NoImprovement", "BestIterate", "validation_loss", "update_rule"]
 

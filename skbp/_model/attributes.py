@@ -9,8 +9,8 @@ the model lives (its array library and device) and what an epoch changes;
 outside ``fit`` (callbacks, metadata requests). Every reader of a model uses
 this one list: :func:`skbp.save` and :func:`skbp.load` (what a file may
 hold), unpickling (pickle, joblib and skops: what a state may hold), moving
-a model between devices and array libraries (:mod:`skbp._moving`), and the
-checkpoint an interrupted fit returns to (:mod:`skbp._rollback`).
+a model between devices and array libraries (:mod:`skbp._model.moving`), and the
+checkpoint an interrupted fit returns to (:mod:`skbp._model.rollback`).
 
 Anything else (a private name, a method's name such as ``predict``) is
 refused. :func:`check_model` then checks that the attributes agree with each
@@ -37,13 +37,13 @@ import numpy as np
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._metadata_requests import MetadataRequest
 
-from ._history import StreamingHistory
-from ._validation import (
+from ..core.optimizers import LEARNING_RATE_SCHEDULES, OPTIMIZERS
+from .history import StreamingHistory
+from .settings import (
     check_dropout,
     check_hidden_activations,
     check_hidden_layer_sizes,
 )
-from .core.optimizers import LEARNING_RATE_SCHEDULES, OPTIMIZERS
 
 try:
     from sklearn.callback import CallbackContext
@@ -180,7 +180,7 @@ class Attribute(NamedTuple):
         Whether it holds weights: arrays of the weights' float dtype, all
         finite.
     epoch : {None, "value", "log"}
-        What :class:`~skbp._rollback.EpochCheckpoint` keeps after every
+        What :class:`~skbp._model.rollback.EpochCheckpoint` keeps after every
         epoch: the value, or the length of a list that training appends to.
     """
 
@@ -302,8 +302,9 @@ _ALL = {**FITTED_ATTRIBUTES, **SETTINGS}
 PLACED_ATTRIBUTES = frozenset(name for name, a in _ALL.items() if a.placed)
 #: The attributes a file written by :func:`skbp.save` may hold.
 SAVED_ATTRIBUTES = frozenset(name for name, a in _ALL.items() if a.saved)
-#: What an epoch changes, kept after each (:class:`~skbp._rollback.EpochCheckpoint`):
-#: values, and lists that training appends to.
+#: What an epoch changes, kept after each
+#: (:class:`~skbp._model.rollback.EpochCheckpoint`): values, and lists that
+#: training appends to.
 EPOCH_VALUES = tuple(name for name, a in _ALL.items() if a.epoch == "value")
 EPOCH_LOGS = tuple(name for name, a in _ALL.items() if a.epoch == "log")
 _REQUIRED = ("coefs_", "intercepts_", "n_features_in_", "n_outputs_", "n_layers_")

@@ -1,11 +1,11 @@
 """Plain-format files: :func:`save` and :func:`load`, no pickle involved.
 
 A ``.npz`` archive of the weights and a JSON document (see
-:mod:`skbp._archive`): loading an untrusted file runs no code, reads no more
+:mod:`skbp._persistence.archive`): loading an untrusted file runs no code, reads no more
 than the sizes it has checked, and a SHA-256 digest rejects files modified
 or truncated since saving. :func:`save` replaces a file atomically
-(:mod:`skbp._atomic`), and :func:`load` accepts only what
-:mod:`skbp._model_check` allows, checked as one consistent model.
+(:mod:`skbp._persistence.atomic`), and :func:`load` accepts only what
+:mod:`skbp._model.attributes` allows, checked as one consistent model.
 """
 
 import json
@@ -15,18 +15,9 @@ import warnings
 
 import numpy as np
 
-from ._archive import (
-    MAX_DOCUMENT_BYTES,
-    MAX_MEMBERS,
-    ArchivePlan,
-    little_endian,
-    read_archive,
-    write_archive,
-)
-from ._atomic import atomic_write
-from ._classifier import BPClassifier
-from ._document import MAX_HIDDEN_LAYERS, Decoder, Encoder, survey
-from ._model_check import (
+from .._estimators.classifier import BPClassifier
+from .._estimators.regressor import BPRegressor
+from .._model.attributes import (
     FITTED_ATTRIBUTES,
     SAVED_ATTRIBUTES,
     SETTINGS,
@@ -35,12 +26,21 @@ from ._model_check import (
     quote,
     short_message,
 )
-from ._moving import converted, placement_record
-from ._regressor import BPRegressor
-from ._validation import check_hidden_layer_sizes
-from ._versioning import skbp_version
-from .core.namespace import to_numpy
-from .exceptions import InconsistentVersionWarning, PersistenceWarning
+from .._model.moving import converted, placement_record
+from .._model.settings import check_hidden_layer_sizes
+from .._model.versioning import skbp_version
+from ..core.namespace import to_numpy
+from ..exceptions import InconsistentVersionWarning, PersistenceWarning
+from .archive import (
+    MAX_DOCUMENT_BYTES,
+    MAX_MEMBERS,
+    ArchivePlan,
+    little_endian,
+    read_archive,
+    write_archive,
+)
+from .atomic import atomic_write
+from .document import MAX_HIDDEN_LAYERS, Decoder, Encoder, survey
 
 __all__ = ["save", "load", "FORMAT", "FORMAT_VERSION"]
 
@@ -61,7 +61,7 @@ OTHER_ARRAYS_BYTES = 16 * 2**20
 #: The most bytes an array held by a parameter may take (a hidden layer
 #: size, a dropout rate or an activation name per layer).
 PARAMETER_ARRAY_BYTES = 64 * (MAX_HIDDEN_LAYERS + 1)
-# Not saved (skbp._model_check lists them): the optimizer's moment estimates
+# Not saved (skbp._model.attributes lists them): the optimizer's moment estimates
 # (partial_fit after load starts a fresh optimizer, as fit with warm_start
 # does), the random generator (drawn afresh from random_state by every fit),
 # the best-epoch weights (hidden state no file can show is right: a loaded
@@ -263,9 +263,9 @@ def _names(names):
 
 
 def _plan(document):
-    """What :func:`~skbp._archive.read_archive` needs before reading arrays:
+    """What :func:`~skbp._persistence.archive.read_archive` needs before reading arrays:
     the document checked (:func:`_check_format`) and surveyed
-    (:func:`skbp._document.survey`), and the arrays' budget."""
+    (:func:`skbp._persistence.document.survey`), and the arrays' budget."""
     _check_format(document)
     units = _layer_units(document)
     sections = {"params": document["params"], "attributes": document["attributes"]}

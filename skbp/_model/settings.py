@@ -6,8 +6,8 @@ import numpy as np
 from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils.class_weight import compute_class_weight
 
-from ._array_api import host_dtype
-from .core import HIDDEN_ACTIVATIONS
+from ..core import HIDDEN_ACTIVATIONS
+from .arrays import host_dtype
 
 __all__ = [
     "check_sample_weight",

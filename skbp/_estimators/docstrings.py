@@ -8,9 +8,9 @@ here too.
 import inspect
 import textwrap
 
-from ._base import _SOLVERS
-from .core import HIDDEN_ACTIVATIONS, LOSSES, OPTIMIZERS, REGRESSION_LOSSES
-from .core.optimizers import LEARNING_RATE_SCHEDULES
+from ..core import HIDDEN_ACTIVATIONS, LOSSES, OPTIMIZERS, REGRESSION_LOSSES
+from ..core.optimizers import LEARNING_RATE_SCHEDULES
+from .base import _SOLVERS
 
 _INDENT = " " * 8  # a parameter's description
 

@@ -1,7 +1,7 @@
 """``check_gradients``: verify the hand-written backprop on your own data."""
 
-from ._base import BaseBackprop
-from .core import gradient_check
+from ..core import gradient_check
+from .base import BaseBackprop
 
 __all__ = ["check_gradients"]
 

@@ -31,9 +31,9 @@ from sklearn.utils._array_api import (
 
 # namespace_of: the core's namespace of any array (numpy's: NUMPY), whatever
 # the dispatch setting, which scikit-learn's get_namespace follows.
-from .core.namespace import device as xp_device
-from .core.namespace import get_namespace as namespace_of
-from .core.namespace import to_numpy
+from ..core.namespace import device as xp_device
+from ..core.namespace import get_namespace as namespace_of
+from ..core.namespace import to_numpy
 
 try:  # scikit-learn >= 1.8
     from sklearn.utils._array_api import move_to

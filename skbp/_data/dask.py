@@ -13,10 +13,10 @@ them in this process:
   there for the whole fit (:meth:`DaskSupport._dask_training_data`); only
   labels and sums come back (``classes_``, the weights' totals);
 - each L-BFGS evaluation is a tree of tasks over the chunks
-  (:mod:`skbp._data_parallel`), run by the estimator's own L-BFGS loop;
+  (:mod:`skbp._data.workers`), run by the estimator's own L-BFGS loop;
 - each step of ``'sgd'`` and ``'adam'`` is a tree of tasks over every
   chunk's share of a global batch, and the epochs are the estimator's own
-  loop (:mod:`skbp._chunked_training`); early stopping's validation rows
+  loop (:mod:`skbp._data.chunks`); early stopping's validation rows
   are drawn in each chunk and stay on its worker
   (:meth:`DaskSupport._chunked_training_step`).
 
@@ -41,18 +41,7 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._chunked_training import (
-    ChunkedHeldOut,
-    ChunkedTrainingStep,
-    DropoutDraw,
-    Network,
-    TrainingChunk,
-    chunk_row_keys,
-    split_chunk,
-    validation_sizes,
-)
-from ._data_parallel import ChunkedLoss, Workers
-from ._validation import (
+from .._model.settings import (
     check_class_weighted,
     check_dropout,
     check_validation_size,
@@ -62,7 +51,18 @@ from ._validation import (
     class_weights_of_totals,
     weight_scale,
 )
-from .core import ParameterLayout, to_numpy
+from ..core import ParameterLayout, to_numpy
+from .chunks import (
+    ChunkedHeldOut,
+    ChunkedTrainingStep,
+    DropoutDraw,
+    Network,
+    TrainingChunk,
+    chunk_row_keys,
+    split_chunk,
+    validation_sizes,
+)
+from .workers import ChunkedLoss, Workers
 
 __all__ = [
     "is_dask_array",
@@ -323,7 +323,7 @@ def _take(index, values):
 def class_weighted(class_weight, Y, classes, sample_weight, workers):
     """Each row's class weight times its sample weight, for a Dask ``Y``.
 
-    What :func:`~skbp._validation.class_weight_rows` gives single-label
+    What :func:`~skbp._model.settings.class_weight_rows` gives single-label
     targets in memory: the classes' total weights are summed over the
     chunks on the workers, the class weights computed from them here, and
     each chunk's rows weighted on its worker.
@@ -360,7 +360,7 @@ def class_weighted(class_weight, Y, classes, sample_weight, workers):
 
 def _checked_total(sample_weight, workers):
     """``sample_weight`` with a positive sum, rescaled as in memory
-    (:func:`~skbp._validation.rescale_weights`); None stays None."""
+    (:func:`~skbp._model.settings.rescale_weights`); None stays None."""
     if sample_weight is None:
         return None
     (total,) = workers.compute(sample_weight.sum())
@@ -468,7 +468,7 @@ float or None
 
     def _chunked_loss(self, X, Y, sample_weight):
         """The training loss of :meth:`_dask_training_data`'s arrays, as a
-        function of the weights (:class:`~skbp._data_parallel.ChunkedLoss`)."""
+        function of the weights (:class:`~skbp._data.workers.ChunkedLoss`)."""
         workers = Workers.active()
         n_chunks = X.numblocks[0]
         chunks = list(
@@ -536,7 +536,7 @@ float or None
 
     def _chunked_split(self, workers, data, sizes, Y):
         """Early stopping's split, drawn in each chunk on its worker
-        (:func:`~skbp._chunked_training.split_chunk`, stratified by class for
+        (:func:`~skbp._data.chunks.split_chunk`, stratified by class for
         a classifier): ``ceil(validation_fraction * n_c)`` rows of each
         chunk of ``n_c`` rows are held out.
 

@@ -11,7 +11,7 @@ need one numpydoc entry per parameter (``skbp/_docstrings.py``).
 
 import re
 
-from . import _version
+from .. import _version
 
 __all__ = ["DOCS_URL", "DocLinkMixin", "docs_url", "docs_version"]
 

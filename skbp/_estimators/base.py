@@ -22,27 +22,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._array_api import (
-    all_finite,
-    check_device_input,
-    check_fitted_placement,
-    copied,
-    float_dtypes,
-    follow,
-    host_dtype,
-    placement,
-    take_rows,
-    to_host,
-)
-from ._callbacks import (
-    CallbackSupportMixin,
-    FitTasks,
-    IterateWeights,
-    copied_weights,
-    with_callbacks,
-)
-from ._dask import DaskSupport, is_dask_array, is_dask_input
-from ._engine import (
+from .._data.dask import DaskSupport, is_dask_array, is_dask_input
+from .._data.memory import TrainingStep
+from .._engine import (
     BestIterate,
     Callbacks,
     Checkpoint,
@@ -54,20 +36,38 @@ from ._engine import (
     Step,
     Verbose,
 )
-from ._model_check import check_state_names, check_unpickled, short_message
-from ._moving import converted, host_state, place, split_placement
-from ._progress import ProgressDisplay
-from ._rollback import keeps_fitted_state
-from ._training_step import TrainingStep
-from ._validation import (
+from .._engine.display import ProgressDisplay
+from .._engine.tasks import (
+    CallbackSupportMixin,
+    FitTasks,
+    IterateWeights,
+    copied_weights,
+    with_callbacks,
+)
+from .._model.arrays import (
+    all_finite,
+    check_device_input,
+    check_fitted_placement,
+    copied,
+    float_dtypes,
+    follow,
+    host_dtype,
+    placement,
+    take_rows,
+    to_host,
+)
+from .._model.attributes import check_state_names, check_unpickled, short_message
+from .._model.moving import converted, host_state, place, split_placement
+from .._model.rollback import keeps_fitted_state
+from .._model.settings import (
     check_dropout,
     check_hidden_activations,
     check_hidden_layer_sizes,
     check_sample_weight,
     check_validation_size,
 )
-from ._versioning import check_version, stamp_version
-from .core import (
+from .._model.versioning import check_version, stamp_version
+from ..core import (
     HIDDEN_ACTIVATIONS,
     OPTIMIZERS,
     Identity,
@@ -82,7 +82,7 @@ from .core import (
     row_keys,
     to_numpy,
 )
-from .core.optimizers import LEARNING_RATE_SCHEDULES
+from ..core.optimizers import LEARNING_RATE_SCHEDULES
 
 #: Every ``solver``: L-BFGS, then the stochastic optimizers of the core.
 _SOLVERS = ("lbfgs", *OPTIMIZERS)
@@ -449,7 +449,7 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
         # Bad values get the checks' clear ValueErrors, not numpy warnings
         # (inf - inf in scikit-learn's finiteness sum, casts that overflow).
         with np.errstate(over="ignore", invalid="ignore"):
-            if self._trains_on_dask(X):  # kept on the Dask workers (skbp._dask)
+            if self._trains_on_dask(X):  # kept on the Dask workers (skbp._data.dask)
                 X, Y, sample_weight = self._dask_training_data(
                     X, y, sample_weight, incremental, reset=first_pass
                 )
@@ -573,7 +573,7 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
     # Stochastic solvers: fit -> _fit -> _fit_stochastic -> Engine.run
     # (skbp._engine: each epoch told to the listeners) -> run_epoch ->
     # TrainingStep.run_epoch (one epoch) -> TrainingStep.step (one batch);
-    # on Dask arrays ChunkedTrainingStep (skbp._chunked_training) in its place.
+    # on Dask arrays ChunkedTrainingStep (skbp._data.chunks) in its place.
     # L-BFGS: _fit_lbfgs -> minimize_lbfgs, whose iterations the same engine
     # tells the same listeners.
     # ------------------------------------------------------------------
@@ -612,7 +612,7 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
         if not incremental or optimizer is None:
             self._optimizer = self._make_optimizer([flat])
         # One epoch's runner: batches in memory, or steps over the chunks of
-        # Dask arrays on their workers (skbp._chunked_training).
+        # Dask arrays on their workers (skbp._data.chunks).
         if self._trains_on_dask(X):
             step, validation = self._chunked_training_step(
                 flat, X, Y, sample_weight, held_out
@@ -820,7 +820,7 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
         """The training loss and its gradients as a function of the weights,
         ``(coefs, intercepts) -> (J, coef_grads, intercept_grads)``:
         :func:`~skbp.core.backprop` on the rows (of Dask arrays: summed over
-        their chunks where they are, :mod:`skbp._data_parallel`)."""
+        their chunks where they are, :mod:`skbp._data.workers`)."""
         if is_dask_array(X):
             return self._chunked_loss(X, Y, sample_weight)
         activations, loss = self._activations(), self._output_loss()
@@ -1054,8 +1054,8 @@ default=None
     # Pickles record the skbp version; loading one written by another version
     # warns skbp.exceptions.InconsistentVersionWarning. A model on a device
     # pickles its arrays as numpy, and goes back to that device where this
-    # machine has it (skbp._moving). An unpickled state (pickle, joblib,
-    # skops) is checked as skbp.load checks a file (skbp._model_check).
+    # machine has it (skbp._model.moving). An unpickled state (pickle, joblib,
+    # skops) is checked as skbp.load checks a file (skbp._model.attributes).
     def __getstate__(self):
         return stamp_version(host_state(super().__getstate__()))
 

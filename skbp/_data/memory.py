@@ -7,7 +7,7 @@ Bookkeeping only, like the rest of the estimator code: the math of a step is
 import numpy as np
 from sklearn.utils import gen_batches
 
-from .core import backprop, device, get_namespace, to_numpy
+from ..core import backprop, device, get_namespace, to_numpy
 
 __all__ = ["TrainingStep"]
 

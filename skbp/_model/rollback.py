@@ -16,9 +16,9 @@ import threading
 
 import numpy as np
 
-from ._array_api import cast_like, copied, host_dtype, is_device_array
-from ._model_check import EPOCH_LOGS, EPOCH_VALUES
-from .core.layout import ParameterLayout
+from ..core.layout import ParameterLayout
+from .arrays import cast_like, copied, host_dtype, is_device_array
+from .attributes import EPOCH_LOGS, EPOCH_VALUES
 
 __all__ = [
     "keeps_fitted_state",
@@ -213,7 +213,7 @@ class EpochCheckpoint:
     """
 
     # What an epoch changes besides the weights, from the one list of a
-    # model's attributes (skbp._model_check): values, and lists it appends to.
+    # model's attributes (skbp._model.attributes): values, and lists it appends to.
     _VALUES = EPOCH_VALUES
     _LISTS = EPOCH_LOGS
 

@@ -23,8 +23,8 @@ merged into the meta-estimator's tree, by scikit-learn's own
 
 import numpy as np
 
-from ._array_api import cast_like, copied
-from .core.layout import ParameterLayout
+from .._model.arrays import cast_like, copied
+from ..core.layout import ParameterLayout
 
 try:
     from sklearn.callback import CallbackSupportMixin, with_callbacks

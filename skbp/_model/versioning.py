@@ -7,8 +7,8 @@ when a model comes from another version (or from one that did not record it).
 
 import warnings
 
-from . import _version
-from .exceptions import InconsistentVersionWarning
+from .. import _version
+from ..exceptions import InconsistentVersionWarning
 
 __all__ = ["stamp_version", "check_version", "skbp_version"]
 

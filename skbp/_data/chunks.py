@@ -1,7 +1,7 @@
 r"""Stochastic solvers on rows in chunks: synchronous data-parallel steps.
 
 The rows are the row blocks ("chunks") of Dask arrays, each kept on one
-worker for the whole fit (:mod:`skbp._dask`). One optimizer step is
+worker for the whole fit (:mod:`skbp._data.dask`). One optimizer step is
 minibatch SGD (or Adam) on a global batch of ``batch_size`` rows drawn from
 every chunk (synchronous gradient averaging: Dean et al., 2012; Goyal et
 al., 2017, "Accurate, Large Minibatch SGD"):
@@ -12,9 +12,9 @@ al., 2017, "Accurate, Large Minibatch SGD"):
    the core's :func:`~skbp.core.backprop` on those rows, without the L2
    term, dropout included);
 3. the sums are added in a tree of tasks on the workers
-   (:func:`~skbp._data_parallel.tree_sum`), in an order fixed by the chunks;
+   (:func:`~skbp._data.workers.tree_sum`), in an order fixed by the chunks;
 4. this process divides by :math:`S = \sum_c S_c`, adds the L2 term once
-   (:func:`~skbp._data_parallel.mean_with_l2`: the batch loss that
+   (:func:`~skbp._data.workers.mean_with_l2`: the batch loss that
    :func:`~skbp.core.backprop` gives the batch's rows in memory), and the
    optimizer (:mod:`skbp.core.optimizers`) steps the weights.
 
@@ -38,8 +38,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._data_parallel import chunk_sums, mean_with_l2, tree_sum
-from .core import dropout_masks, forward_loss, row_keys
+from ..core import dropout_masks, forward_loss, row_keys
+from .workers import chunk_sums, mean_with_l2, tree_sum
 
 __all__ = [
     "Network",
@@ -170,7 +170,7 @@ def shuffled_rows(data, rows, seed):
 
 
 def batch_sums(data, order, start, stop, weights, network, keys, dropout, step):
-    """A chunk's share of a batch: :func:`~skbp._data_parallel.chunk_sums`
+    """A chunk's share of a batch: :func:`~skbp._data.workers.chunk_sums`
     on rows ``order[start:stop]`` of the chunk ``data`` (a task).
 
     ``order`` is None for the rows in their order; ``keys``, ``dropout``
@@ -192,11 +192,11 @@ def chunk_row_keys(data, salt):
 
 
 class ChunkedTrainingStep:
-    """:class:`~skbp._training_step.TrainingStep`'s counterpart for rows in
+    """:class:`~skbp._data.memory.TrainingStep`'s counterpart for rows in
     chunks: one fit's epochs of synchronous data-parallel steps.
 
     Bookkeeping only: the math of a step is the chunks' sums
-    (:func:`batch_sums`), :func:`~skbp._data_parallel.mean_with_l2` and the
+    (:func:`batch_sums`), :func:`~skbp._data.workers.mean_with_l2` and the
     optimizer's ``update``.
 
     Parameters
@@ -276,7 +276,7 @@ class ChunkedTrainingStep:
             :meth:`epoch_order`'s seed when shuffling, else None.
         check_first_loss : callable, default=None
             As :meth:`TrainingStep.run_epoch
-            <skbp._training_step.TrainingStep.run_epoch>`'s: called with the
+            <skbp._data.memory.TrainingStep.run_epoch>`'s: called with the
             loss of the epoch's first batch of non-zero weight.
         """
         orders = self._orders(order)

@@ -25,7 +25,7 @@ on the number of chunks alone, so that a fit gives the same numbers on any
 number of workers.
 
 The stochastic solvers' steps are trees of the same kind, over each
-chunk's share of a batch (:mod:`skbp._chunked_training`).
+chunk's share of a batch (:mod:`skbp._data.chunks`).
 
 One evaluation is one graph of tasks, sent at once and computed to one
 result (:meth:`Workers.task`, :meth:`Workers.value`): a single round trip
@@ -50,7 +50,7 @@ from concurrent.futures import CancelledError
 
 import numpy as np
 
-from .core import add_l2_gradient, backprop, l2_penalty
+from ..core import add_l2_gradient, backprop, l2_penalty
 
 __all__ = ["Workers", "ChunkedLoss", "chunk_sums", "tree_sum", "mean_with_l2"]
 

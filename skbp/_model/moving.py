@@ -23,9 +23,9 @@ import re
 import sys
 import warnings
 
-from ._array_api import convert_arrays, copied, is_device_array
-from ._model_check import PLACED_ATTRIBUTES, quote, short_message
-from .core.namespace import device, to_numpy
+from ..core.namespace import device, to_numpy
+from .arrays import convert_arrays, copied, is_device_array
+from .attributes import PLACED_ATTRIBUTES, quote, short_message
 
 __all__ = [
     "ARRAY_LIBRARIES",

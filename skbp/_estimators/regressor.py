@@ -8,16 +8,16 @@ from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import column_or_1d
 
-from ._array_api import follow, namespace_of, placement, to_host
-from ._base import BaseBackprop
-from ._callbacks import with_callbacks
-from ._chunked_training import ChunkR2
-from ._dask import dask_blocks, target_blocks
-from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS, REGRESSION_LOSS
-from ._repr_html import DocLinkMixin
-from ._rollback import keeps_fitted_state
-from ._validation import check_finite_targets
-from .core import REGRESSION_LOSSES, get_loss
+from .._data.chunks import ChunkR2
+from .._data.dask import dask_blocks, target_blocks
+from .._engine.tasks import with_callbacks
+from .._model.arrays import follow, namespace_of, placement, to_host
+from .._model.rollback import keeps_fitted_state
+from .._model.settings import check_finite_targets
+from ..core import REGRESSION_LOSSES, get_loss
+from .base import BaseBackprop
+from .docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS, REGRESSION_LOSS
+from .html_repr import DocLinkMixin
 
 
 def target_matrix(y, dtype, nonnegative=False):
@@ -48,6 +48,10 @@ def target_matrix(y, dtype, nonnegative=False):
 
 
 class BPRegressor(DocLinkMixin, RegressorMixin, BaseBackprop):
+    # Pickles and skops files name the public home, skbp.BPRegressor: it stays
+    # where it is whatever the private modules' layout (numpy's set_module).
+    __module__ = "skbp"
+
     __doc__ = f"""Multi-layer perceptron regressor trained by hand-written backprop.
 
     A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`:
@@ -174,7 +178,7 @@ class BPRegressor(DocLinkMixin, RegressorMixin, BaseBackprop):
         return self._validate_input(X_val, y_val, incremental=True, reset=False)
 
     def _dask_targets(self, y, incremental, dtype, workers):
-        """The lazy target matrix of a Dask ``y`` (skbp._dask), each chunk
+        """The lazy target matrix of a Dask ``y`` (skbp._data.dask), each chunk
         made on its worker as :func:`target_matrix` makes it in memory."""
         n_outputs = 1 if y.ndim == 1 else y.shape[1]
         nonnegative = self.loss == "poisson"

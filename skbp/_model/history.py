@@ -1,6 +1,6 @@
 """What :func:`skbp.streaming.fit_chunks` records: a leaf module.
 
-The description of a model (:mod:`skbp._model_check`) names this type, and
+The description of a model (:mod:`skbp._model.attributes`) names this type, and
 the training engine reads that description: the type lives here, below
 both, so that :mod:`skbp.streaming` can use the engine. Its public name
 stays ``skbp.streaming.StreamingHistory`` (pickles and skops files record

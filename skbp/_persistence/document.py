@@ -20,8 +20,8 @@ decoded.
 import numpy as np
 from sklearn.preprocessing import LabelBinarizer
 
-from ._history import StreamingHistory
-from ._model_check import BINARIZER_ATTRIBUTES, STREAMING_HISTORY_FIELDS, quote
+from .._model.attributes import BINARIZER_ATTRIBUTES, STREAMING_HISTORY_FIELDS, quote
+from .._model.history import StreamingHistory
 
 __all__ = [
     "Encoder",
@@ -33,8 +33,9 @@ __all__ = [
 ]
 
 #: The most hidden layers a file may describe (and :func:`skbp.save` write):
-#: the archive's member count is bounded (:data:`skbp._archive.MAX_MEMBERS`),
-#: and each layer takes two members.
+#: the archive's member count is bounded
+#: (:data:`skbp._persistence.archive.MAX_MEMBERS`), and each layer takes two
+#: members.
 MAX_HIDDEN_LAYERS = 1000
 #: The most JSON lists and objects a document may hold: a few per layer and
 #: one per entry of a ``class_weight`` dict. Lists of plain values (strings

@@ -9,16 +9,16 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import column_or_1d
 
-from ._array_api import all_finite, is_device_array, namespace_of, to_host
-from ._base import BaseBackprop
-from ._callbacks import with_callbacks
-from ._chunked_training import ChunkAccuracy
-from ._dask import class_weighted, dask_blocks, distinct_labels, target_blocks
-from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS
-from ._repr_html import DocLinkMixin
-from ._rollback import keeps_fitted_state
-from ._validation import check_finite_targets, class_weight_rows
-from .core import BinaryLogLoss, MulticlassLogLoss, device, to_numpy
+from .._data.chunks import ChunkAccuracy
+from .._data.dask import class_weighted, dask_blocks, distinct_labels, target_blocks
+from .._engine.tasks import with_callbacks
+from .._model.arrays import all_finite, is_device_array, namespace_of, to_host
+from .._model.rollback import keeps_fitted_state
+from .._model.settings import check_finite_targets, class_weight_rows
+from ..core import BinaryLogLoss, MulticlassLogLoss, device, to_numpy
+from .base import BaseBackprop
+from .docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS
+from .html_repr import DocLinkMixin
 
 
 def indicator_matrix(y, binarizer):
@@ -55,6 +55,10 @@ def indicator_matrix(y, binarizer):
 
 
 class BPClassifier(DocLinkMixin, ClassifierMixin, BaseBackprop):
+    # Pickles and skops files name the public home, skbp.BPClassifier: it stays
+    # where it is whatever the private modules' layout (numpy's set_module).
+    __module__ = "skbp"
+
     _parameter_constraints: dict = {
         **BaseBackprop._parameter_constraints,
         "class_weight": [StrOptions({"balanced"}), dict, None],
@@ -198,7 +202,7 @@ class BPClassifier(DocLinkMixin, ClassifierMixin, BaseBackprop):
 
     def _sample_weight_hook(self, Y, sample_weight, incremental):
         """Multiply ``sample_weight`` by each row's class weight
-        (:func:`~skbp._validation.class_weight_rows`)."""
+        (:func:`~skbp._model.settings.class_weight_rows`)."""
         if self.class_weight is None:
             return sample_weight
         self._check_incremental_class_weight(incremental)
@@ -219,7 +223,7 @@ class BPClassifier(DocLinkMixin, ClassifierMixin, BaseBackprop):
                 "classes=classes, y=y) and pass them as a dict."
             )
 
-    # -- Dask input (skbp._dask) ------------------------------------------
+    # -- Dask input (skbp._data.dask) ------------------------------------------
     def _dask_targets(self, y, incremental, dtype, workers):
         """The lazy indicator matrix of a Dask ``y``, each chunk encoded on
         its worker; the classes are learnt from ``y``'s distinct labels."""
@@ -236,7 +240,7 @@ class BPClassifier(DocLinkMixin, ClassifierMixin, BaseBackprop):
 
     def _dask_sample_weight_hook(self, Y, sample_weight, incremental, workers):
         """Multiply Dask ``sample_weight`` by each row's class weight
-        (:func:`~skbp._dask.class_weighted`)."""
+        (:func:`~skbp._data.dask.class_weighted`)."""
         if self.class_weight is None:
             return sample_weight
         self._check_incremental_class_weight(incremental)
