@@ -150,6 +150,23 @@ def test_unpickled_model_keeps_training_exactly(name):
     _assert_same_model(a, b)
 
 
+@pytest.mark.parametrize(
+    "name, old_module",
+    [("multiclass", "skbp._classifier"), ("regressor-multi", "skbp._regressor")],
+)
+def test_pickles_naming_the_old_modules_still_load(name, old_module):
+    # skbp 0.1's pickles name the estimators by the modules that defined
+    # them then; the estimators now live in skbp._estimators, and name skbp.
+    est, X, _ = MODELS[name]
+    data = pickle.dumps(est, protocol=2)  # GLOBAL opcodes: "c<module>\n<name>\n"
+    cls = type(est).__name__
+    assert data.count(f"cskbp\n{cls}\n".encode()) == 1
+    old = data.replace(f"cskbp\n{cls}\n".encode(), f"c{old_module}\n{cls}\n".encode())
+    loaded = pickle.loads(old)
+    assert type(loaded) is type(est)
+    _assert_same_predictions(est, loaded, X)
+
+
 def test_pickle_records_the_skbp_version():
     est = MODELS["multiclass"][0]
     assert est.__getstate__()["_skbp_version"] == skbp.__version__

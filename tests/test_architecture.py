@@ -1,0 +1,103 @@
+"""The package's shape: layers, no cycles, few top-level modules, no hidden imports.
+
+docs/architecture.rst draws the layers; ``pyproject.toml`` declares them for
+import-linter (``lint-imports``, run in CI), and these tests run the same
+contracts inside the suite, so that a change that breaks a layer fails here
+too.
+"""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import skbp
+
+PACKAGE = Path(skbp.__file__).parent
+PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
+
+#: The modules directly in skbp/: the public ones, the entry point and the
+#: version. Everything else lives in a subpackage named after its layer.
+TOP_LEVEL = {
+    "__init__",
+    "__main__",
+    "_version",
+    "demo",
+    "exceptions",
+    "inspection",
+    "onnx",
+    "streaming",
+}
+
+
+def _modules():
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def test_at_most_eight_modules_directly_in_the_package():
+    found = {p.stem for p in PACKAGE.glob("*.py")}
+    assert found == TOP_LEVEL
+    assert len(found) <= 8
+
+
+def test_the_layers_hold():
+    cli = pytest.importorskip("importlinter.cli", reason="import-linter not installed")
+    if not PYPROJECT.exists():  # pragma: no cover - tests run from a checkout
+        pytest.skip("no pyproject.toml beside the tests")
+    status = cli.lint_imports(
+        config_filename=str(PYPROJECT), no_cache=True, no_logo=True
+    )
+    assert status == cli.EXIT_STATUS_SUCCESS
+
+
+def test_no_import_cycle():
+    grimp = pytest.importorskip("grimp", reason="import-linter not installed")
+    graph = grimp.build_graph("skbp")
+    cycles = []
+    for module in sorted(graph.modules):
+        for imported in graph.find_modules_directly_imported_by(module):
+            back = graph.find_shortest_chain(importer=imported, imported=module)
+            if back:
+                cycles.append((module, *back))
+    assert cycles == []
+
+
+def _function_level_imports(tree):
+    """Imports of skbp's own modules written inside a function or class."""
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.ImportFrom) and (
+                inner.level or (inner.module or "").startswith("skbp")
+            ):
+                found.append(inner.lineno)
+            elif isinstance(inner, ast.Import) and any(
+                alias.name.startswith("skbp") for alias in inner.names
+            ):
+                found.append(inner.lineno)
+    return found
+
+
+def test_no_function_level_import_of_skbp_itself():
+    # Such an import hides a dependency from the layers' check (and is how
+    # a cycle is usually dodged).
+    found = {
+        str(path.relative_to(PACKAGE)): lines
+        for path in _modules()
+        if (lines := _function_level_imports(ast.parse(path.read_text())))
+    }
+    assert found == {}
+
+
+def test_version_lives_in_a_leaf_module():
+    tree = ast.parse((PACKAGE / "_version.py").read_text())
+    imports = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+    assert imports == []
+    assert skbp.__version__ == skbp._version.__version__
+
+
+def test_function_level_import_detector_sees_one():
+    tree = ast.parse("def f():\n    from ._model import arrays\n    import skbp.core\n")
+    assert _function_level_imports(tree) == [2, 3]
