@@ -21,9 +21,8 @@ import functools
 import math
 
 import numpy as np
-from numpy import ndarray
 
-from .namespace import NUMPY, get_namespace
+from .namespace import NUMPY, namespace_of
 
 __all__ = [
     "Activation",
@@ -125,7 +124,7 @@ class Activation:
         -------
         dZ : ndarray of shape (n_samples, n_units)
         """
-        xp = NUMPY if type(dA) is ndarray else get_namespace(dA)
+        xp = namespace_of(dA)
         return xp.multiply(dA, self.derivative(Z, A), out=out)
 
     def __repr__(self):
@@ -156,7 +155,7 @@ class Identity(Activation):
 
     def derivative(self, Z, A=None):
         r""":math:`f'(z) = 1`, elementwise."""
-        xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
+        xp = namespace_of(Z)
         return xp.ones_like(Z)
 
     def backward(self, dA, Z, A=None, out=None):
@@ -200,7 +199,7 @@ class Logistic(Activation):
 
     def forward(self, Z, out=None):
         r""":math:`A = \sigma(Z) = 1 / (1 + e^{-Z})`, elementwise."""
-        xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
+        xp = namespace_of(Z)
         out = xp.negative(Z, out=out)  # out may be Z itself
         with xp.errstate(over="ignore"):
             out = xp.exp(out, out=out)
@@ -222,7 +221,7 @@ class Tanh(Activation):
 
     def forward(self, Z, out=None):
         r""":math:`A = \tanh Z`, elementwise."""
-        xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
+        xp = namespace_of(Z)
         return xp.tanh(Z, out=out)
 
     def derivative(self, Z, A=None):
@@ -245,12 +244,12 @@ class ReLU(Activation):
 
     def forward(self, Z, out=None):
         r""":math:`A = \max(Z, 0)`, elementwise."""
-        xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
+        xp = namespace_of(Z)
         return xp.maximum(Z, 0, out=out)
 
     def derivative(self, Z, A=None):
         r""":math:`f'(z) = [z > 0]` (0 at :math:`z = 0`)."""
-        xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
+        xp = namespace_of(Z)
         return xp.astype(Z > 0, Z.dtype)
 
     def backward(self, dA, Z, A=None, out=None):
@@ -259,7 +258,7 @@ class ReLU(Activation):
         Multiplying by the boolean mask avoids materialising ``f'`` as floats
         (``_mask_factor``).
         """
-        xp = NUMPY if type(dA) is ndarray else get_namespace(dA)
+        xp = namespace_of(dA)
         return xp.multiply(dA, _mask_factor(xp, Z > 0, dA.dtype), out=out)
 
 
@@ -293,7 +292,7 @@ class Softmax(Activation):
 
     def backward(self, dA, Z, A=None, out=None):
         r""":math:`dZ = A \odot (dA - \sum_k dA_k A_k)`, row by row."""
-        xp = NUMPY if type(dA) is ndarray else get_namespace(dA)
+        xp = namespace_of(dA)
         if A is None:
             A = self.forward(Z)
         inner = xp.sum(dA * A, axis=1, keepdims=True)
@@ -316,7 +315,7 @@ class Exp(Activation):
 
     def forward(self, Z, out=None):
         r""":math:`A = e^Z`; ``inf`` where :math:`z > 709.78` (88.72 in float32)."""
-        xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
+        xp = namespace_of(Z)
         # Overflow gives inf, which the estimators report as divergence.
         with xp.errstate(over="ignore"):
             return xp.exp(Z, out=out)
@@ -326,25 +325,33 @@ class Exp(Activation):
         return self.forward(Z) if A is None else A
 
 
-def shifted_exp(Z, shift, out=None):
-    """``exp(Z - shift)``; rows beyond the dtype's range give 0, not a warning."""
-    xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
+def shifted_exp(Z, shift, out=None, *, xp=None):
+    """``exp(Z - shift)``; rows beyond the dtype's range give 0, not a warning.
+
+    ``Z`` and ``out`` of shape (n_samples, n_outputs), ``shift`` a scalar or
+    of shape (n_samples, 1); ``xp``: ``Z``'s namespace when the caller knows
+    it (:func:`~skbp.core.namespace.namespace_of` otherwise).
+    """
+    if xp is None:
+        xp = namespace_of(Z)
     with xp.errstate(over="ignore"):
         out = xp.subtract(Z, shift, out=out)
     return xp.exp(out, out=out)
 
 
-def row_sums(A):
-    """Sum of each row of ``A`` (n_samples, n_units).
+def row_sums(A, *, xp=None):
+    """Sum of each row of ``A`` (n_samples, n_units), shape (n_samples,).
 
     On numpy, as a matrix-vector product: for the few columns of an output
     layer, BLAS is several times faster than numpy's reduction along the
     short axis. Other libraries reduce (``xp.sum``), which is what their
-    devices do best.
+    devices do best. ``xp``: ``A``'s namespace when the caller knows it.
     """
-    if type(A) is ndarray:
+    if xp is None:
+        xp = namespace_of(A)
+    if xp is NUMPY:
         return A @ np.ones(A.shape[1], dtype=A.dtype)
-    return get_namespace(A).sum(A, axis=1)
+    return xp.sum(A, axis=1)
 
 
 def _reduce(xp, how, x, axis=None, keepdims=False):
@@ -370,7 +377,7 @@ def _underflow_limit(dtype, finfo=np.finfo):
     return math.sqrt(float(finfo(dtype).smallest_normal))
 
 
-def max_shifted_exp(Z, out=None):
+def max_shifted_exp(Z, out=None, *, xp=None):
     r"""Exponentials shifted by the largest logit, and their row sums.
 
     .. math:: E_{ij} = e^{z_{ij} - z^*}, \qquad s_i = \sum_j E_{ij}
@@ -397,6 +404,9 @@ def max_shifted_exp(Z, out=None):
         Logits.
     out : ndarray of shape (n_samples, n_outputs), optional
         Buffer for ``E``.
+    xp : namespace, optional
+        ``Z``'s (:func:`~skbp.core.namespace.namespace_of`), when the
+        caller knows it.
 
     Returns
     -------
@@ -408,13 +418,14 @@ def max_shifted_exp(Z, out=None):
         :math:`z^*`: the batch's largest logit, or each row's own (always,
         outside numpy: choosing would read the data, a wait for a GPU).
     """
-    xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
+    if xp is None:
+        xp = namespace_of(Z)
     if xp is not NUMPY:
         # Choosing between the shifts reads the data, which would make the
         # host wait for a GPU on every batch: each row's own maximum, always.
         shift = xp.max(Z, axis=1, keepdims=True)
-        out = shifted_exp(Z, shift, out=out)
-        return out, row_sums(out), shift[:, 0]
+        out = shifted_exp(Z, shift, out=out, xp=xp)
+        return out, row_sums(out, xp=xp), shift[:, 0]
     limit = _underflow_limit(Z.dtype, xp.finfo)
     shift = _reduce(xp, "max", Z)
     if out is Z and _reduce(xp, "min", Z) - shift < math.log(limit):
@@ -422,17 +433,17 @@ def max_shifted_exp(Z, out=None):
         # e^(its largest logit - z*) >= e^(min Z - z*), so only a batch that
         # spread can fall back: then work from a copy.
         Z = xp.asarray(Z, copy=True)
-    out = shifted_exp(Z, shift, out=out)
-    sums = row_sums(out)
+    out = shifted_exp(Z, shift, out=out, xp=xp)
+    sums = row_sums(out, xp=xp)
     if _reduce(xp, "min", sums) < limit:
         shift = _reduce(xp, "max", Z, axis=1, keepdims=True)
-        out = shifted_exp(Z, shift, out=out)
-        sums = row_sums(out)
+        out = shifted_exp(Z, shift, out=out, xp=xp)
+        sums = row_sums(out, xp=xp)
         shift = shift[:, 0]
     return out, sums, shift
 
 
-def log_sum_exp(Z):
+def log_sum_exp(Z, *, xp=None):
     r"""Log-sum-exp of each row, without overflow.
 
     .. math:: \log \sum_j e^{z_{ij}} = z^* + \log \sum_j e^{z_{ij} - z^*}
@@ -443,17 +454,20 @@ def log_sum_exp(Z):
     ----------
     Z : ndarray of shape (n_samples, n_outputs)
         Logits.
+    xp : namespace, optional
+        ``Z``'s, when the caller knows it.
 
     Returns
     -------
     ndarray of shape (n_samples,)
     """
-    xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
-    _, sums, shift = max_shifted_exp(Z)
+    if xp is None:
+        xp = namespace_of(Z)
+    _, sums, shift = max_shifted_exp(Z, xp=xp)
     return shift + xp.log(sums)
 
 
-def softplus(Z, out=None):
+def softplus(Z, out=None, *, xp=None):
     r"""Softplus :math:`\log(1 + e^z)`, elementwise, without overflow.
 
     .. math:: \log(1 + e^z) = \max(z, 0) + \log(1 + e^{-|z|})
@@ -467,12 +481,15 @@ def softplus(Z, out=None):
     Z : ndarray of shape (n_samples, n_units)
     out : ndarray of shape (n_samples, n_units), optional
         Buffer for the result; may be ``Z`` itself.
+    xp : namespace, optional
+        ``Z``'s, when the caller knows it.
 
     Returns
     -------
     ndarray of shape (n_samples, n_units)
     """
-    xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
+    if xp is None:
+        xp = namespace_of(Z)
     log_term = xp.log1p(xp.exp(-xp.abs(Z)))  # computed first: out may be Z
     out = xp.maximum(Z, 0, out=out)
     out += log_term
@@ -510,7 +527,7 @@ class LeakyReLU(Activation):
 
     def _select(self, X, Z, out):
         """``X`` where ``Z > 0``, ``negative_slope * X`` elsewhere, into ``out``."""
-        xp = NUMPY if type(X) is ndarray else get_namespace(X)
+        xp = namespace_of(X)
         # Both sides are computed before out (which may be X or Z) is written.
         selected = xp.where(Z > 0, X, self.negative_slope * X)
         return _same_or_copied(selected, out)
@@ -521,7 +538,7 @@ class LeakyReLU(Activation):
 
     def derivative(self, Z, A=None):
         r""":math:`f'(z) = 1` where :math:`z > 0`, :math:`\kappa` elsewhere."""
-        xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
+        xp = namespace_of(Z)
         return self._select(xp.ones_like(Z), Z, None)
 
     def backward(self, dA, Z, A=None, out=None):
@@ -549,7 +566,7 @@ class ELU(Activation):
 
     def forward(self, Z, out=None):
         r""":math:`A = Z` where :math:`Z > 0`, :math:`\gamma (e^Z - 1)` elsewhere."""
-        xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
+        xp = namespace_of(Z)
         negative_part = xp.expm1(xp.minimum(Z, 0))
         negative_part *= self.alpha
         # Computed in full before out (which may be Z itself) is written.
@@ -557,7 +574,7 @@ class ELU(Activation):
 
     def derivative(self, Z, A=None):
         r""":math:`f'(z) = 1` where :math:`z > 0`, :math:`\gamma e^z` elsewhere."""
-        xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
+        xp = namespace_of(Z)
         exp_part = xp.exp(xp.minimum(Z, 0))
         exp_part *= self.alpha
         return xp.where(Z > 0, 1.0, exp_part)
@@ -594,7 +611,7 @@ class GELU(Activation):
 
         With :math:`u = \sqrt{2/\pi}\,(Z + 0.044715\, Z^3)`.
         """
-        xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
+        xp = namespace_of(Z)
         t = self._tanh_u(Z, xp)
         t += 1.0
         t *= 0.5
@@ -602,7 +619,7 @@ class GELU(Activation):
 
     def derivative(self, Z, A=None):
         r""":math:`f'(z) = \tfrac12 (1 + \tanh u) + \tfrac12 z (1 - \tanh^2 u)\, u'`."""
-        xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
+        xp = namespace_of(Z)
         Z = xp.clip(Z, -self._z_max, self._z_max)  # beyond, f' is exactly 1 or 0
         t = self._tanh_u(Z, xp)
         du = self._c * (1.0 + 3.0 * self._k * Z * Z)
@@ -638,7 +655,7 @@ class SiLU(Activation):
 
     def forward(self, Z, out=None):
         r""":math:`A = Z \odot \sigma(Z)`."""
-        xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
+        xp = namespace_of(Z)
         s = _sigmoid(Z)
         return xp.multiply(Z, s, out=out)
 

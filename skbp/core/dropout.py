@@ -42,9 +42,8 @@ their parameters stands for them too) and compute in it.
 """
 
 import numpy as np
-from numpy import ndarray
 
-from .namespace import NUMPY, device, get_namespace, library_dtype, to_numpy
+from .namespace import NUMPY, device, library_dtype, namespace_of, to_numpy
 
 __all__ = [
     "row_keys",
@@ -90,7 +89,7 @@ def row_keys(X, salt):
     -------
     numpy.ndarray of shape (n_samples,), uint64
     """
-    if type(X) is not ndarray and get_namespace(X) is not NUMPY:
+    if namespace_of(X) is not NUMPY:
         X = to_numpy(X)  # hashed on the host, where the masks are drawn
     if isinstance(X, np.ndarray):
         values = np.asarray(X, dtype=np.float64)
@@ -164,10 +163,10 @@ def dropout_mask(keys, n_units, rate, counter, dtype=None, like=None):
     if like is not None:
         if dtype is None:
             dtype = like.dtype
-        if type(like) is not ndarray:
+        xp = namespace_of(like)
+        if xp is not NUMPY:
             # Moved as booleans (an eighth of float64's bytes) and scaled
             # there: 1 / (1 - p) is correctly rounded in every library.
-            xp = get_namespace(like)
             keep = xp.asarray(keep, device=device(like))
     mask = xp.astype(keep, library_dtype(xp, np.float64 if dtype is None else dtype))
     mask /= 1.0 - rate
@@ -211,7 +210,7 @@ def dropout_masks(keys, hidden_units, rates, seed, step, dtype=None, like=None):
     return [*masks, None]
 
 
-def dropout_forward(A, mask, out=None):
+def dropout_forward(A, mask, out=None, *, xp=None):
     r"""Silence and rescale: :math:`\tilde A = A \odot M`.
 
     Parameters
@@ -221,16 +220,20 @@ def dropout_forward(A, mask, out=None):
         From :func:`dropout_mask`.
     out : ndarray of shape (n_samples, n_units), optional
         May be ``A`` itself.
+    xp : namespace, optional
+        ``A``'s (:func:`~skbp.core.namespace.namespace_of`), when the caller
+        knows it.
 
     Returns
     -------
     ndarray of shape (n_samples, n_units)
     """
-    xp = NUMPY if type(A) is ndarray else get_namespace(A)
+    if xp is None:
+        xp = namespace_of(A)
     return xp.multiply(A, mask, out=out)
 
 
-def dropout_backward(dA_tilde, mask, out=None):
+def dropout_backward(dA_tilde, mask, out=None, *, xp=None):
     r"""Chain rule through the mask: :math:`dA = d\tilde A \odot M`.
 
     Silenced units get no gradient; kept ones get it scaled by
@@ -240,12 +243,13 @@ def dropout_backward(dA_tilde, mask, out=None):
     ----------
     dA_tilde : ndarray of shape (n_samples, n_units)
         Gradient with respect to the masked output.
-    mask, out
+    mask, out, xp
         As in :func:`dropout_forward` (``out`` may be ``dA_tilde`` itself).
 
     Returns
     -------
     dA : ndarray of shape (n_samples, n_units)
     """
-    xp = NUMPY if type(dA_tilde) is ndarray else get_namespace(dA_tilde)
+    if xp is None:
+        xp = namespace_of(dA_tilde)
     return xp.multiply(dA_tilde, mask, out=out)

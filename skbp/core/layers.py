@@ -22,6 +22,11 @@ weights only; no other array is. ``out=`` buffers must be C-contiguous
 arrays of the result's dtype (leading row slices of a larger C-contiguous
 buffer are).
 
+Each block takes an optional ``xp``, the namespace of its arrays
+(:func:`~skbp.core.namespace.namespace_of`): the whole-network passes of
+:mod:`skbp.core.network` decide it once and pass it to every layer; a block
+called alone decides it itself.
+
 The products are ``xp.dot``, which for numpy is ``np.dot``, not ``@``: both
 call the same BLAS routine on large arrays, but ``np.dot`` reaches it with
 less overhead on the small and thin products of tiny networks and one-row
@@ -36,7 +41,7 @@ import numpy as np
 from numpy import ndarray
 
 from .activations import get_activation
-from .namespace import NUMPY, get_namespace
+from .namespace import NUMPY, namespace_of
 
 __all__ = [
     "LayerCache",
@@ -80,22 +85,42 @@ _new_cache = functools.partial(tuple.__new__, LayerCache)
 
 
 def _layer_namespace(A_prev, W):
-    """The namespace of a layer's input and weights (sparse input: numpy only)."""
-    if _is_sparse(A_prev) and not isinstance(W, ndarray):
-        raise TypeError(
-            "Sparse input works with numpy arrays only: got a scipy sparse "
-            f"matrix with {type(W).__module__.split('.')[0]} weights. Densify "
-            "the input (and move it to that library) or train on numpy."
-        )
-    return get_namespace(A_prev, W)
+    """The namespace of a layer's input and weights.
 
+    A numpy ``A_prev`` gives :data:`~skbp.core.namespace.NUMPY` after one
+    type test (a scipy sparse one too, after a few more: its product then
+    checks that ``W`` is numpy's). An ``A_prev`` of another library needs
+    ``W`` in that library.
 
-def _is_sparse(A):
-    return type(A).__module__.startswith("scipy.sparse")
+    Parameters
+    ----------
+    A_prev : ndarray or sparse matrix of shape (m, n_in)
+    W : ndarray of shape (n_in, n_out)
+
+    Returns
+    -------
+    xp : :data:`~skbp.core.namespace.NUMPY` or ArrayNamespace
+
+    Raises
+    ------
+    TypeError
+        For an ``A_prev`` and a ``W`` of two libraries, other than numpy.
+    """
+    xp = namespace_of(A_prev)
+    return xp if xp is NUMPY else namespace_of(A_prev, W)
 
 
 def _sparse_product(S, B, out=None):
-    """``S @ B`` for a scipy sparse ``S``, as an ndarray (into ``out``)."""
+    """``S @ B`` for a scipy sparse ``S``, as an ndarray (into ``out``).
+
+    ``B`` must be a numpy array: sparse input works with numpy weights only.
+    """
+    if not isinstance(B, ndarray):
+        raise TypeError(
+            "Sparse input works with numpy arrays only: got a scipy sparse "
+            f"matrix with {type(B).__module__.split('.')[0]} weights. Densify "
+            "the input (and move it to that library) or train on numpy."
+        )
     product = np.asarray(S @ B)
     if out is None:
         return product
@@ -116,18 +141,7 @@ def _ones(m, dtype):
     return ones
 
 
-def _column_sums(dZ, xp, out=None):
-    r""":math:`\mathbf 1_m^\top dZ`, the sum of ``dZ``'s rows.
-
-    numpy computes it as the product ``ones @ dZ``: BLAS beats
-    ``sum(axis=0)``. Other libraries sum (a reduction is what a GPU does well).
-    """
-    if xp is NUMPY:
-        return np.dot(_ones(dZ.shape[0], dZ.dtype), dZ, out=out)
-    return xp.sum(dZ, axis=0, out=out)
-
-
-def linear_forward(A_prev, W, b, out=None):
+def linear_forward(A_prev, W, b, out=None, *, xp=None):
     r"""Affine part of a layer: :math:`Z = A_{prev} W + \mathbf 1_m b^\top`.
 
     ``A_prev @ W + b``, the biases broadcast over the ``m`` rows.
@@ -140,24 +154,27 @@ def linear_forward(A_prev, W, b, out=None):
     b : ndarray of shape (n_out,)
     out : ndarray of shape (m, n_out), optional
         Buffer for ``Z``.
+    xp : namespace, optional
+        That of ``A_prev`` and ``W``, when the caller knows it (numpy's,
+        :data:`~skbp.core.namespace.NUMPY`, for a sparse ``A_prev``).
 
     Returns
     -------
     Z : ndarray of shape (m, n_out)
     """
-    if type(A_prev) is ndarray:  # the numpy fast path: one type test
-        Z = NUMPY.dot(A_prev, W, out=out)
-    else:
+    if xp is None:
         xp = _layer_namespace(A_prev, W)
-        if xp is NUMPY and not isinstance(A_prev, ndarray):
-            Z = _sparse_product(A_prev, W, out=out)
-        else:
-            Z = xp.dot(A_prev, W, out=out)
+    if xp is not NUMPY or isinstance(A_prev, ndarray):
+        Z = xp.dot(A_prev, W, out=out)
+    else:  # scipy sparse
+        Z = _sparse_product(A_prev, W, out=out)
     Z += b
     return Z
 
 
-def linear_backward(dZ, A_prev, W, out=None, compute_dA_prev=True, averaged=False):
+def linear_backward(
+    dZ, A_prev, W, out=None, compute_dA_prev=True, averaged=False, *, xp=None
+):
     r"""Gradients of the affine part, averaged over the ``m`` rows.
 
     .. math:: dW = \tfrac1m A_{prev}^\top dZ, \qquad
@@ -183,6 +200,9 @@ def linear_backward(dZ, A_prev, W, out=None, compute_dA_prev=True, averaged=Fals
         divides once, at the output, since every later ``dZ`` is linear in
         it), so ``dW`` and ``db`` need no division; ``dA_prev`` then comes
         out divided by ``m`` too.
+    xp : namespace, optional
+        That of ``dZ`` (:func:`~skbp.core.namespace.namespace_of`), when
+        the caller knows it.
 
     Returns
     -------
@@ -190,14 +210,20 @@ def linear_backward(dZ, A_prev, W, out=None, compute_dA_prev=True, averaged=Fals
     dW : ndarray of shape (n_in, n_out)
     db : ndarray of shape (n_out,)
     """
-    xp = NUMPY if type(dZ) is ndarray else get_namespace(dZ)
+    if xp is None:
+        xp = namespace_of(dZ)
     dA_prev_out, dW_out, db_out = (None, None, None) if out is None else out
     m = dZ.shape[0]
     if xp is NUMPY and not isinstance(A_prev, ndarray):
         dW = _sparse_product(A_prev.T, dZ, out=dW_out)
     else:
         dW = xp.dot(A_prev.T, dZ, out=dW_out)
-    db = _column_sums(dZ, xp, out=db_out)
+    # db = 1^T dZ: numpy as the product ones @ dZ (BLAS beats sum(axis=0));
+    # other libraries reduce (a reduction is what a GPU does well).
+    if xp is NUMPY:
+        db = np.dot(_ones(m, dZ.dtype), dZ, out=db_out)
+    else:
+        db = xp.sum(dZ, axis=0, out=db_out)
     if not averaged:
         dW /= m
         db /= m
@@ -205,7 +231,7 @@ def linear_backward(dZ, A_prev, W, out=None, compute_dA_prev=True, averaged=Fals
     return dA_prev, dW, db
 
 
-def linear_activation_forward(A_prev, W, b, activation, out=None):
+def linear_activation_forward(A_prev, W, b, activation, out=None, *, xp=None):
     """One layer: ``Z = A_prev @ W + b`` then ``A = f(Z)``.
 
     Parameters
@@ -218,6 +244,8 @@ def linear_activation_forward(A_prev, W, b, activation, out=None):
         (``"relu"``, ``"sigmoid"``; see
         :func:`~skbp.core.activations.get_activation`).
     out : tuple (Z, A) of ndarrays of shape (m, n_out), optional
+    xp : namespace, optional
+        As in :func:`linear_forward`.
 
     Returns
     -------
@@ -228,13 +256,21 @@ def linear_activation_forward(A_prev, W, b, activation, out=None):
     if isinstance(activation, str):  # a name: one type test for an Activation
         activation = get_activation(activation)
     Z_out, A_out = (None, None) if out is None else out
-    Z = linear_forward(A_prev, W, b, out=Z_out)
+    Z = linear_forward(A_prev, W, b, out=Z_out, xp=xp)
     A = activation.forward(Z, out=A_out)
     return A, _new_cache((A_prev, W, Z))
 
 
 def linear_activation_backward(
-    dA, cache, activation, A=None, out=None, compute_dA_prev=True, averaged=False
+    dA,
+    cache,
+    activation,
+    A=None,
+    out=None,
+    compute_dA_prev=True,
+    averaged=False,
+    *,
+    xp=None,
 ):
     """Backward through one layer: ``dZ = dA * f'(Z)``, then the affine part.
 
@@ -255,6 +291,8 @@ def linear_activation_backward(
     compute_dA_prev : bool, default=True
     averaged : bool, default=False
         ``dA`` is already divided by ``m`` (see :func:`linear_backward`).
+    xp : namespace, optional
+        That of ``dA``, when the caller knows it.
 
     Returns
     -------
@@ -264,13 +302,15 @@ def linear_activation_backward(
     """
     if isinstance(activation, str):
         activation = get_activation(activation)
+    A_prev, W, Z = cache
     dZ_out, grad_out = (None, None) if out is None else (out[0], out[1:])
-    dZ = activation.backward(dA, cache.Z, A, out=dZ_out)
+    dZ = activation.backward(dA, Z, A, out=dZ_out)
     return linear_backward(
         dZ,
-        cache.A_prev,
-        cache.W,
+        A_prev,
+        W,
         out=grad_out,
         compute_dA_prev=compute_dA_prev,
         averaged=averaged,
+        xp=xp,
     )

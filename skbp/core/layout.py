@@ -22,9 +22,8 @@ import itertools
 import math
 
 import numpy as np
-from numpy import ndarray
 
-from .namespace import NUMPY, device, get_namespace, library_dtype
+from .namespace import NUMPY, device, library_dtype, namespace_of
 
 __all__ = ["ParameterLayout", "pack", "unpack", "packed_views"]
 
@@ -151,7 +150,7 @@ class ParameterLayout:
         """
         if like is None:
             return np.empty(self.size, dtype)
-        xp = get_namespace(like)
+        xp = namespace_of(like)
         dtype = library_dtype(xp, dtype)
         return xp.empty((self.size,), dtype=dtype, device=device(like))
 
@@ -161,7 +160,7 @@ class ParameterLayout:
             raise ValueError(
                 f"expected {self.size} parameters, got an array of shape {flat.shape}"
             )
-        xp = NUMPY if type(flat) is ndarray else get_namespace(flat)
+        xp = namespace_of(flat)
         parts = [_reshaped(xp, flat[where], shape) for where, shape in self._parts]
         return parts[: self.n_layers], parts[self.n_layers :]
 
@@ -209,8 +208,7 @@ class ParameterLayout:
         flat : ndarray of shape (size,)
         """
         self._check(coefs, intercepts)
-        first = coefs[0] if coefs else None
-        xp = NUMPY if type(first) is ndarray else get_namespace(*coefs, *intercepts)
+        xp = namespace_of(*coefs, *intercepts)
         parts = [_reshaped(xp, a, (-1,)) for a in (*coefs, *intercepts)]
         return _concatenated(xp, parts, dtype, out)
 
@@ -231,7 +229,7 @@ class ParameterLayout:
         coefs, intercepts : lists of ndarray
         """
         parts = self._split(flat)
-        xp = NUMPY if type(flat) is ndarray else get_namespace(flat)
+        xp = namespace_of(flat)
         if out is None:
             return tuple(
                 [xp.asarray(part, copy=True) for part in group] for group in parts

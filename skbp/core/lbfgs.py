@@ -21,7 +21,7 @@ from .layout import ParameterLayout
 from .layout import pack as pack
 from .layout import packed_views as packed_views
 from .layout import unpack as unpack
-from .namespace import NUMPY, device, get_namespace, to_numpy
+from .namespace import NUMPY, device, namespace_of, to_numpy
 
 __all__ = ["minimize_lbfgs"]
 
@@ -67,7 +67,7 @@ def minimize_lbfgs(
         ``x`` and ``jac`` are float64 numpy vectors, whatever the library.
     """
     layout = ParameterLayout.of(coefs, intercepts)
-    xp = get_namespace(*coefs, *intercepts)
+    xp = namespace_of(*coefs, *intercepts)
     where = device(coefs[0])
 
     def to_device(theta):

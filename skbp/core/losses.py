@@ -34,10 +34,9 @@ equation is written once, against the namespace ``xp`` of its inputs
 """
 
 import numpy as np
-from numpy import ndarray
 
 from .activations import Exp, Identity, Logistic, Softmax, log_sum_exp, softplus
-from .namespace import NUMPY, get_namespace, host_scalar
+from .namespace import NUMPY, host_scalar, namespace_of
 from .regularization import squared_norm
 
 __all__ = [
@@ -55,16 +54,20 @@ __all__ = [
 ]
 
 
-def weighted_mean(per_sample, sample_weight=None):
+def weighted_mean(per_sample, sample_weight=None, *, xp=None):
     """Mean of ``per_sample`` (shape ``(n_samples,)``), weighted if given.
 
-    Returns a Python float for numpy, a 0-d array of the input's library
-    otherwise (see :func:`~skbp.core.host_scalar`).
+    ``sample_weight`` has shape ``(n_samples,)``; ``xp`` is the arrays'
+    namespace when the caller knows it
+    (:func:`~skbp.core.namespace.namespace_of`). Returns a Python float for
+    numpy, a 0-d array of the input's library otherwise (see
+    :func:`~skbp.core.host_scalar`).
     """
+    if xp is None:
+        xp = namespace_of(per_sample)
     if sample_weight is None:
         # sum / n rather than a mean, whose overhead shows on small batches.
-        return _total(per_sample) / per_sample.shape[0]
-    xp = NUMPY if type(per_sample) is ndarray else get_namespace(per_sample)
+        return _total(per_sample, xp) / per_sample.shape[0]
     if sample_weight.dtype != per_sample.dtype:
         # Both to the common dtype, as numpy's dot does itself (torch's
         # matmul refuses two dtypes).
@@ -74,21 +77,24 @@ def weighted_mean(per_sample, sample_weight=None):
     return host_scalar(xp, xp.dot(per_sample, sample_weight) / xp.sum(sample_weight))
 
 
-def _total(x):
-    """Sum of every entry of ``x``: a Python float for numpy, a 0-d array
-    (left on its device) otherwise."""
-    if type(x) is ndarray:
+def _total(x, xp):
+    """Sum of every entry of ``x`` (namespace ``xp``): a Python float for
+    numpy, a 0-d array (left on its device) otherwise."""
+    if xp is NUMPY:
         # The method: np.sum's dispatch costs about 1 us more per call.
         return float(x.sum())
-    return get_namespace(x).sum(x)
+    return xp.sum(x)
 
 
-def _row_dots(a, b):
-    r"""Each row's dot product, :math:`\sum_k a_{ik} b_{ik}`, shape ``(n_samples,)``."""
-    if type(a) is ndarray:
+def _row_dots(a, b, xp):
+    r"""Each row's dot product, :math:`\sum_k a_{ik} b_{ik}`, shape ``(n_samples,)``.
+
+    ``a`` and ``b`` of shape (n_samples, n_outputs), of the namespace ``xp``.
+    """
+    if xp is NUMPY:
         # numpy's einsum: one pass, no (n_samples, n_outputs) temporary.
         return np.einsum("ij,ij->i", a, b)
-    return get_namespace(a, b).sum(a * b, axis=1)
+    return xp.sum(a * b, axis=1)
 
 
 class Loss:
@@ -167,7 +173,7 @@ class Loss:
         -------
         dZ : ndarray of shape (n_samples, n_outputs)
         """
-        xp = NUMPY if type(A) is ndarray else get_namespace(A)
+        xp = namespace_of(A)
         if Y.dtype != A.dtype:
             # In A's dtype (targets may be float64 or integers): what numpy
             # does itself with dtype=, which other libraries lack.
@@ -197,7 +203,7 @@ class Loss:
         """
         dZ = self.per_sample_gradient(Y, Z, A, out=out)
         if sample_weight is not None:
-            xp = NUMPY if type(dZ) is ndarray else get_namespace(dZ)
+            xp = namespace_of(dZ)
             m = sample_weight.shape[0]
             scale = sample_weight * (m / xp.sum(sample_weight))
             if scale.dtype != dZ.dtype:
@@ -229,7 +235,7 @@ class SquaredError(Loss):
     def per_sample(self, Y, Z, A):
         r"""Row losses :math:`\tfrac12 \sum_k (z_k - y_k)^2`, shape ``(n_samples,)``."""
         diff = A - Y
-        return 0.5 * _row_dots(diff, diff)
+        return 0.5 * _row_dots(diff, diff, namespace_of(diff))
 
     def value(self, Y, Z, A, sample_weight=None):
         if sample_weight is not None:
@@ -258,8 +264,8 @@ class BinaryLogLoss(Loss):
 
     def per_sample(self, Y, Z, A):
         r"""Row losses :math:`\sum_k [\log(1 + e^{z_k}) - y_k z_k]`, from the logits."""
-        xp = NUMPY if type(Z) is ndarray else get_namespace(Z)
-        return xp.sum(softplus(Z) - Y * Z, axis=1)
+        xp = namespace_of(Z)
+        return xp.sum(softplus(Z, xp=xp) - Y * Z, axis=1)
 
 
 class MulticlassLogLoss(Loss):
@@ -278,7 +284,8 @@ class MulticlassLogLoss(Loss):
 
     def per_sample(self, Y, Z, A):
         r"""Row losses :math:`\log \sum_j e^{z_j} - \sum_k y_k z_k`, from the logits."""
-        return log_sum_exp(Z) - _row_dots(Y, Z)
+        xp = namespace_of(Y, Z)
+        return log_sum_exp(Z, xp=xp) - _row_dots(Y, Z, xp)
 
 
 class PoissonLoss(Loss):
@@ -299,7 +306,7 @@ class PoissonLoss(Loss):
 
     def per_sample(self, Y, Z, A):
         r"""Row losses :math:`\sum_k [y_k \log y_k - y_k - y_k z_k + e^{z_k}]`."""
-        xp = NUMPY if type(A) is ndarray else get_namespace(A)
+        xp = namespace_of(A)
         y_log_y = xp.where(Y > 0, Y * xp.log(xp.where(Y > 0, Y, 1)), 0)
         return xp.sum(y_log_y - Y - Y * Z + A, axis=1)
 
@@ -329,7 +336,7 @@ class HuberLoss(Loss):
         .. math:: \sum_k \begin{cases} \tfrac12 r_k^2 & |r_k| \le \delta \\
                   \delta (|r_k| - \tfrac12 \delta) & |r_k| > \delta \end{cases}
         """
-        xp = NUMPY if type(A) is ndarray else get_namespace(A)
+        xp = namespace_of(A)
         abs_r = xp.abs(A - Y)
         quadratic = xp.minimum(abs_r, self.delta)
         # 1/2 q^2 + delta (|r| - q) covers both branches at once.
@@ -345,7 +352,7 @@ class HuberLoss(Loss):
         and shapes as in :meth:`Loss.per_sample_gradient`.
         """
         dZ = super().per_sample_gradient(Y, Z, A, out=out)  # A - Y
-        xp = NUMPY if type(dZ) is ndarray else get_namespace(dZ)
+        xp = namespace_of(dZ)
         return xp.clip(dZ, -self.delta, self.delta, out=dZ)
 
 
@@ -363,7 +370,7 @@ class AbsoluteError(Loss):
 
     def per_sample(self, Y, Z, A):
         r"""Row losses :math:`\sum_k |z_k - y_k|`, shape ``(n_samples,)``."""
-        xp = NUMPY if type(A) is ndarray else get_namespace(A)
+        xp = namespace_of(A)
         return xp.sum(xp.abs(A - Y), axis=1)
 
     def per_sample_gradient(self, Y, Z, A, out=None):
@@ -374,7 +381,7 @@ class AbsoluteError(Loss):
         :meth:`Loss.per_sample_gradient`.
         """
         dZ = super().per_sample_gradient(Y, Z, A, out=out)  # A - Y
-        xp = NUMPY if type(dZ) is ndarray else get_namespace(dZ)
+        xp = namespace_of(dZ)
         return xp.sign(dZ, out=dZ)
 
 

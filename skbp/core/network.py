@@ -16,20 +16,24 @@ The arrays are numpy arrays or arrays of another array-API library
 library of ``X`` and the parameters, on their device, and return arrays of
 it. Only the initial weights are drawn in numpy, then moved (``like=``), so
 that one ``random_state`` gives one model in every library.
+
+Each pass decides the namespace once (:func:`~skbp.core.namespace.namespace_of`),
+not once per layer: it hands ``xp`` to every building block. A caller that
+already knows it (a training loop, once per fit) passes it as ``xp=``.
 """
 
 import numpy as np
-from numpy import ndarray
 
 from .activations import get_activation
 from .dropout import dropout_backward, dropout_forward
 from .layers import (
+    _layer_namespace,
     linear_activation_backward,
     linear_activation_forward,
     linear_backward,
     linear_forward,
 )
-from .namespace import NUMPY, device, get_namespace, host_scalar
+from .namespace import NUMPY, device, host_scalar, namespace_of
 from .regularization import add_l2_gradient, l2_penalty
 
 __all__ = [
@@ -111,7 +115,7 @@ def parameters_like(arrays, like=None, dtype=None):
     list of ndarray
         For numpy, the arrays themselves where they already have ``dtype``.
     """
-    xp = NUMPY if like is None or type(like) is ndarray else get_namespace(like)
+    xp = namespace_of(like)
     if xp is NUMPY:
         return [a if dtype is None else a.astype(dtype, copy=False) for a in arrays]
     if dtype is not None and isinstance(dtype, (np.dtype, type, str)):
@@ -123,7 +127,9 @@ def parameters_like(arrays, like=None, dtype=None):
     return [xp.asarray(a, dtype=dtype, device=where, copy=True) for a in arrays]
 
 
-def L_model_forward(X, coefs, intercepts, activations, out=None, masks=None):
+def L_model_forward(
+    X, coefs, intercepts, activations, out=None, masks=None, *, xp=None
+):
     """Forward pass through every layer, keeping what backward needs.
 
     Parameters
@@ -138,6 +144,9 @@ def L_model_forward(X, coefs, intercepts, activations, out=None, masks=None):
         Dropout masks (:func:`skbp.core.dropout.dropout_masks`): layer
         ``l``'s output is multiplied by ``masks[l]`` before the next layer
         reads it. ``None`` entries (and ``masks=None``) drop nothing.
+    xp : namespace, optional
+        That of ``X`` and the parameters, when the caller knows it; by
+        default decided here, once for every layer.
 
     Returns
     -------
@@ -147,19 +156,21 @@ def L_model_forward(X, coefs, intercepts, activations, out=None, masks=None):
         Each layer's ``(A_prev, W, Z)``
         (:class:`~skbp.core.layers.LayerCache`).
     """
+    if xp is None:
+        xp = _layer_namespace(X, coefs[0])
     A = X
     caches = []
     for layer, (W, b, activation) in enumerate(zip(coefs, intercepts, activations)):
         buffers = None if out is None else out[layer]
-        A, cache = linear_activation_forward(A, W, b, activation, out=buffers)
+        A, cache = linear_activation_forward(A, W, b, activation, out=buffers, xp=xp)
         if masks is not None and masks[layer] is not None:
-            A = dropout_forward(A, masks[layer], out=A)
+            A = dropout_forward(A, masks[layer], out=A, xp=xp)
         caches.append(cache)
     return A, caches
 
 
 def L_model_backward(
-    dZL, caches, activations, out=None, masks=None, overwrite_dZL=False
+    dZL, caches, activations, out=None, masks=None, overwrite_dZL=False, *, xp=None
 ):
     """Backward pass from the output pre-activation gradient to every layer.
 
@@ -180,12 +191,17 @@ def L_model_backward(
     overwrite_dZL : bool, default=False
         ``dZL`` is the caller's scratch: it may be divided by ``m`` in place
         instead of into a new array.
+    xp : namespace, optional
+        That of ``dZL``, when the caller knows it; by default decided here,
+        once for every layer.
 
     Returns
     -------
     coef_grads : list of ndarray of shape (n_in, n_out)
     intercept_grads : list of ndarray of shape (n_out,)
     """
+    if xp is None:
+        xp = namespace_of(dZL)
     n_layers = len(caches)
     if out is None:
         coef_grads, intercept_grads = [None] * n_layers, [None] * n_layers
@@ -202,20 +218,21 @@ def L_model_backward(
     else:
         dZ = dZL * (1.0 / dZL.shape[0])
     # Output layer: the loss already gave dZ, so only the affine part remains.
-    output_cache = caches[-1]
+    A_prev, W, _ = caches[-1]
     dA, coef_grads[-1], intercept_grads[-1] = linear_backward(
         dZ,
-        output_cache.A_prev,
-        output_cache.W,
+        A_prev,
+        W,
         out=(dA_buffers[-1], coef_grads[-1], intercept_grads[-1]),
         compute_dA_prev=n_layers > 1,
         averaged=True,
+        xp=xp,
     )
     for layer in range(n_layers - 2, -1, -1):
         A = caches[layer + 1].A_prev  # this layer's output is the next one's input
         mask = None if masks is None else masks[layer]
         if mask is not None:
-            dA = dropout_backward(dA, mask, out=dA)
+            dA = dropout_backward(dA, mask, out=dA, xp=xp)
             A = None  # the cached output is masked: f'(Z) must come from Z
         # dA is ours alone, so dZ may overwrite it.
         dA, coef_grads[layer], intercept_grads[layer] = linear_activation_backward(
@@ -226,11 +243,12 @@ def L_model_backward(
             out=(dA, dA_buffers[layer], coef_grads[layer], intercept_grads[layer]),
             compute_dA_prev=layer > 0,
             averaged=True,
+            xp=xp,
         )
     return coef_grads, intercept_grads
 
 
-def forward_output(X, coefs, intercepts, activations, block_rows=2048):
+def forward_output(X, coefs, intercepts, activations, block_rows=2048, *, xp=None):
     """Output of the network, keeping no cache (for prediction).
 
     Rows go through the network in blocks of ``block_rows``, so that each
@@ -245,6 +263,9 @@ def forward_output(X, coefs, intercepts, activations, block_rows=2048):
     coefs, intercepts, activations : lists of length L
         ``activations`` holds Activation objects or names.
     block_rows : int, default=2048
+    xp : namespace, optional
+        That of ``X`` and the parameters, when the caller knows it; by
+        default decided here, once for every layer and block.
 
     Returns
     -------
@@ -254,15 +275,16 @@ def forward_output(X, coefs, intercepts, activations, block_rows=2048):
         if isinstance(activation, str):  # a name: looked up once, here
             activations = [get_activation(a) for a in activations]
             break
+    if xp is None:
+        xp = _layer_namespace(X, coefs[0])
     m = X.shape[0]
     if m <= block_rows:
         A = X
         for W, b, activation in zip(coefs, intercepts, activations):
-            Z = linear_forward(A, W, b)
+            Z = linear_forward(A, W, b, xp=xp)
             A = activation.forward(Z, out=Z)  # Z is not needed again: reuse it
         return A
-    # X may be sparse: the weights say which library and device compute.
-    xp = get_namespace(coefs[0])
+    # X may be sparse: the weights say which device computes.
     dtype, where = xp.result_type(X.dtype, *coefs), device(coefs[0])
     buffers = [
         xp.empty((block_rows, W.shape[1]), dtype=dtype, device=where) for W in coefs
@@ -272,7 +294,7 @@ def forward_output(X, coefs, intercepts, activations, block_rows=2048):
         stop = min(start + block_rows, m)
         A = X[start:stop, :]
         for W, b, activation, Z in zip(coefs, intercepts, activations, buffers):
-            Z = linear_forward(A, W, b, out=Z[: stop - start, :])
+            Z = linear_forward(A, W, b, out=Z[: stop - start, :], xp=xp)
             A = activation.forward(Z, out=Z)
         output[start:stop, :] = A
     return output
@@ -289,6 +311,8 @@ def backprop(
     sample_weight=None,
     workspace=None,
     dropout_masks=None,
+    *,
+    xp=None,
 ):
     r"""Loss of the network on ``(X, Y)`` and its gradient for every parameter.
 
@@ -316,6 +340,10 @@ def backprop(
         Preallocated buffers (see :class:`skbp.core.workspace.Workspace`).
     dropout_masks : list of (ndarray or None), length L, optional
         Masks from :func:`skbp.core.dropout.dropout_masks` (training only).
+    xp : namespace, optional
+        That of ``X`` and the parameters, when the caller knows it (a
+        training loop: once per fit); by default decided here, once for the
+        whole pass.
 
     Returns
     -------
@@ -323,16 +351,18 @@ def backprop(
     coef_grads : list of ndarray, shapes of ``coefs``
     intercept_grads : list of ndarray, shapes of ``intercepts``
     """
+    if xp is None:
+        xp = _layer_namespace(X, coefs[0])
     m = X.shape[0]
     forward_out = backward_out = dZ_out = None
     if workspace is not None:
         forward_out, backward_out, dZ_out = workspace.views(m)
     AL, caches = L_model_forward(
-        X, coefs, intercepts, activations, out=forward_out, masks=dropout_masks
+        X, coefs, intercepts, activations, out=forward_out, masks=dropout_masks, xp=xp
     )
     ZL = caches[-1].Z
-    n = m if sample_weight is None else _total(sample_weight)
-    J = loss.value(Y, ZL, AL, sample_weight) + l2_penalty(coefs, alpha, n)
+    n = m if sample_weight is None else _total(sample_weight, xp)
+    J = loss.value(Y, ZL, AL, sample_weight) + l2_penalty(coefs, alpha, n, xp=xp)
     dZL = loss.gradient(Y, ZL, AL, sample_weight, out=dZ_out)
     coef_grads, intercept_grads = L_model_backward(
         dZL,
@@ -341,12 +371,15 @@ def backprop(
         out=backward_out,
         masks=dropout_masks,
         overwrite_dZL=True,  # dZL is this call's own array
+        xp=xp,
     )
-    add_l2_gradient(coef_grads, coefs, alpha, n)
+    add_l2_gradient(coef_grads, coefs, alpha, n, xp=xp)
     return J, coef_grads, intercept_grads
 
 
-def forward_loss(X, Y, coefs, intercepts, activations, loss, sample_weight=None):
+def forward_loss(
+    X, Y, coefs, intercepts, activations, loss, sample_weight=None, *, xp=None
+):
     r"""Output of the network on held-out rows, and their data loss.
 
     .. math:: J_\text{data} = \frac{\sum_i s_i \ell(y_i, z_{L,i})}{\sum_i s_i}
@@ -365,6 +398,8 @@ def forward_loss(X, Y, coefs, intercepts, activations, loss, sample_weight=None)
         The last must be ``loss.output_activation`` (or its name).
     loss : Loss
     sample_weight : ndarray of shape (m,), optional
+    xp : namespace, optional
+        As in :func:`forward_output`.
 
     Returns
     -------
@@ -373,18 +408,19 @@ def forward_loss(X, Y, coefs, intercepts, activations, loss, sample_weight=None)
     J : float
         A 0-d array outside numpy (:func:`~skbp.core.host_scalar`).
     """
+    if xp is None:
+        xp = _layer_namespace(X, coefs[0])
     A = X
     if len(coefs) > 1:
-        A = forward_output(X, coefs[:-1], intercepts[:-1], activations[:-1])
+        A = forward_output(X, coefs[:-1], intercepts[:-1], activations[:-1], xp=xp)
     # The output layer apart: the loss reads its pre-activation ZL (the
     # log-losses are computed stably from it, not from AL).
-    ZL = linear_forward(A, coefs[-1], intercepts[-1])
+    ZL = linear_forward(A, coefs[-1], intercepts[-1], xp=xp)
     AL = get_activation(activations[-1]).forward(ZL)
     return AL, loss.value(Y, ZL, AL, sample_weight)
 
 
-def _total(sample_weight):
-    """The sum of the weights (the L2 term's ``n``): a Python float for
-    numpy, a 0-d array on the weights' device otherwise."""
-    xp = NUMPY if type(sample_weight) is ndarray else get_namespace(sample_weight)
+def _total(sample_weight, xp):
+    """The sum of the weights (the L2 term's ``n``; ``xp`` their namespace):
+    a Python float for numpy, a 0-d array on the weights' device otherwise."""
     return host_scalar(xp, xp.sum(sample_weight))

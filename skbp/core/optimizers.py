@@ -21,9 +21,8 @@ with BLAS on two threads. Hence no scipy BLAS in the training loop.
 import math
 
 import numpy as np
-from numpy import ndarray
 
-from .namespace import NUMPY, get_namespace
+from .namespace import namespace_of
 
 __all__ = ["Optimizer", "SGD", "Adam", "OPTIMIZERS", "LEARNING_RATE_SCHEDULES"]
 
@@ -149,7 +148,7 @@ class SGD(Optimizer):
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
         self.power_t = float(power_t)
-        xp = get_namespace(*params)
+        xp = namespace_of(*params)
         self.velocities = [xp.zeros_like(p) for p in params]
 
     def update(self, params, grads, overwrite_grads=False):
@@ -169,7 +168,7 @@ class SGD(Optimizer):
         """
         # The same operations as scikit-learn's SGDOptimizer, written into a
         # working copy of the gradient (the gradient itself when allowed).
-        xp = NUMPY if type(params[0]) is ndarray else get_namespace(params[0])
+        xp = namespace_of(params[0])
         lr, mu = self.learning_rate, self.momentum
         for i, (param, grad, velocity) in enumerate(
             zip(params, grads, self.velocities)
@@ -262,7 +261,7 @@ class Adam(Optimizer):
         self.beta_2 = float(beta_2)
         self.epsilon = float(epsilon)
         self.t = 0
-        xp = get_namespace(*params)
+        xp = namespace_of(*params)
         self.ms = [xp.zeros_like(p) for p in params]
         self.vs = [xp.zeros_like(p) for p in params]
 
@@ -278,7 +277,7 @@ class Adam(Optimizer):
 
         The parameters are those of :meth:`Optimizer.update`.
         """
-        xp = NUMPY if type(params[0]) is ndarray else get_namespace(params[0])
+        xp = namespace_of(params[0])
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
         # A Python float keeps float32 parameters in float32.

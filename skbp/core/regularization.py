@@ -11,17 +11,18 @@ mean loss as it is and divides the penalty by :math:`c`, which is what makes
 a row of weight :math:`q` count exactly as :math:`q` copies of it.
 
 The weights are ndarrays or arrays of another array-API library (PyTorch,
-CuPy, ...), all of one library (:mod:`skbp.core.namespace`).
+CuPy, ...), all of one library (:mod:`skbp.core.namespace`). Each function
+takes that library's namespace as ``xp`` when the caller knows it
+(:func:`skbp.core.network.backprop` does), and asks
+:func:`~skbp.core.namespace.namespace_of` otherwise.
 """
 
-from numpy import ndarray
-
-from .namespace import NUMPY, get_namespace, host_scalar
+from .namespace import NUMPY, host_scalar, namespace_of
 
 __all__ = ["l2_penalty", "add_l2_gradient", "squared_norm"]
 
 
-def squared_norm(x):
+def squared_norm(x, *, xp=None):
     r"""Sum of the squares of every entry, :math:`\lVert x \rVert^2`.
 
     One dot product of ``x`` flattened with itself. Shared by
@@ -30,6 +31,8 @@ def squared_norm(x):
     Parameters
     ----------
     x : ndarray of any shape
+    xp : namespace, optional
+        ``x``'s (:func:`~skbp.core.namespace.namespace_of`).
 
     Returns
     -------
@@ -37,16 +40,14 @@ def squared_norm(x):
         A Python float for numpy, a 0-d array of ``x``'s library otherwise
         (see :func:`~skbp.core.host_scalar`).
     """
-    if type(x) is ndarray:
-        # ravel (a view when contiguous) costs 0.5 us less than np.reshape.
-        xp, flat = NUMPY, x.ravel()
-    else:
-        xp = get_namespace(x)
-        flat = xp.reshape(x, (-1,))
+    if xp is None:
+        xp = namespace_of(x)
+    # numpy's ravel (a view when contiguous) costs 0.5 us less than np.reshape.
+    flat = x.ravel() if xp is NUMPY else xp.reshape(x, (-1,))
     return host_scalar(xp, xp.dot(flat, flat))
 
 
-def l2_penalty(coefs, alpha, n):
+def l2_penalty(coefs, alpha, n, *, xp=None):
     r"""Value of the L2 penalty, :math:`\frac{\alpha}{2n} \sum_l \lVert W_l \rVert_F^2`.
 
     Parameters
@@ -55,6 +56,8 @@ def l2_penalty(coefs, alpha, n):
     alpha : float
     n : float or 0-d array
         Number of samples, or sum of sample weights.
+    xp : namespace, optional
+        The weights' (:func:`~skbp.core.namespace.namespace_of`).
 
     Returns
     -------
@@ -64,18 +67,20 @@ def l2_penalty(coefs, alpha, n):
     """
     if alpha == 0:
         return 0.0
-    squares = sum(squared_norm(W) for W in coefs)
+    if xp is None:
+        xp = namespace_of(coefs[0])
+    squares = sum([squared_norm(W, xp=xp) for W in coefs])
     return 0.5 * alpha * squares / n
 
 
-def add_l2_gradient(coef_grads, coefs, alpha, n):
+def add_l2_gradient(coef_grads, coefs, alpha, n, *, xp=None):
     r"""Add the penalty's gradient :math:`\alpha W_l / n` to each ``dW_l``, in place.
 
     Parameters
     ----------
     coef_grads : list of ndarray of shape (n_in, n_out)
         The data part of each ``dW_l``; the penalty's part is added to it.
-    coefs, alpha, n
+    coefs, alpha, n, xp
         As in :func:`l2_penalty`.
 
     Returns
@@ -89,7 +94,9 @@ def add_l2_gradient(coef_grads, coefs, alpha, n):
     if not isinstance(scale, float):
         # n is a 0-d array on a device (a sum of weights): in the weights'
         # dtype, as a Python float would leave them.
-        scale = get_namespace(scale).astype(scale, coefs[0].dtype)
+        if xp is None:
+            xp = namespace_of(scale)
+        scale = xp.astype(scale, coefs[0].dtype)
     for dW, W in zip(coef_grads, coefs):
         dW += scale * W
     return coef_grads

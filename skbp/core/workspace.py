@@ -10,7 +10,7 @@ another device (``like=``): those of the data they will hold.
 """
 
 from .layout import ParameterLayout
-from .namespace import NUMPY, device, get_namespace, library_dtype
+from .namespace import NUMPY, device, library_dtype, namespace_of
 
 __all__ = ["Workspace"]
 
@@ -63,7 +63,7 @@ class Workspace:
                 f"in_place needs one flag per layer ({len(widths)}); got "
                 f"{list(in_place)!r}."
             )
-        xp = get_namespace(like)
+        xp = namespace_of(like)
         dtype = library_dtype(xp, dtype)
         where = None if like is None else device(like)
 

@@ -140,3 +140,17 @@ def test_namespace_of_is_exported_with_the_core_namespace_names():
     assert skbp.core.namespace_of is namespace_of
     assert "namespace_of" in skbp.core.__all__
     assert skbp.core.get_namespace is get_namespace  # still public
+
+
+def test_one_spelling_of_the_namespace_test_in_the_core():
+    # Every module of the core asks namespace_of (only namespace.py itself
+    # tests the type), and none calls get_namespace directly.
+    from pathlib import Path
+
+    for path in Path(skbp.core.__file__).parent.glob("*.py"):
+        if path.name in ("namespace.py", "__init__.py"):
+            continue
+        source = path.read_text()
+        assert "is ndarray" not in source, path.name
+        assert "is not ndarray" not in source, path.name
+        assert "get_namespace" not in source, path.name

@@ -450,7 +450,9 @@ def test_gradient_check_detects_wrong_derivative(monkeypatch):
 def test_gradient_check_detects_missing_l2_gradient(monkeypatch):
     net = make_network("squared_error", "relu", 1, alpha=1.0, seed=3)
     assert _check(net) < 1e-6
-    monkeypatch.setattr(network_module, "add_l2_gradient", lambda *args: args[0])
+    monkeypatch.setattr(
+        network_module, "add_l2_gradient", lambda grads, *args, **kwargs: grads
+    )
     assert _check(net) > 1e-2
 
 
