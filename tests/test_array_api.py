@@ -412,7 +412,7 @@ def test_an_interrupt_keeps_the_last_epoch_on_the_device(monkeypatch, solver):
     X, y = _regression()
     params = dict(hidden_layer_sizes=(6,), solver=solver, batch_size=20)
     params.update(random_state=0, tol=0, n_iter_no_change=np.inf)
-    original, calls = skbp._estimators.base.backprop, {"n": 0}
+    original, calls = skbp._data.memory.backprop, {"n": 0}
 
     def backprop(*args, **kwargs):
         calls["n"] += 1
@@ -420,7 +420,6 @@ def test_an_interrupt_keeps_the_last_epoch_on_the_device(monkeypatch, solver):
             raise KeyboardInterrupt
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(skbp._estimators.base, "backprop", backprop)
     monkeypatch.setattr(skbp._data.memory, "backprop", backprop)
     est = BPRegressor(max_iter=50, **params)
     with pytest.raises(KeyboardInterrupt):

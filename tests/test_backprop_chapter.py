@@ -13,6 +13,7 @@ from sklearn.datasets import load_iris
 from sklearn.neural_network import MLPRegressor
 
 from skbp import BPClassifier, BPRegressor
+from skbp._data.memory import workspace_for
 from skbp._model.settings import rescale_weights
 
 # Short fits on purpose: what is compared is the same few steps.
@@ -197,7 +198,7 @@ def test_one_buffer_only_for_output_based_layers_without_dropout(regression):
         random_state=0,
     )
     est.fit(X, y)
-    workspace = est._workspace([3, 4, 4, 4, 1], 8, X)
+    workspace = workspace_for(est._network(), 8, X, est._dropout())
     forward_out, _, _ = workspace.views(8)
     shared = [np.shares_memory(Z, A) for Z, A in forward_out]
     # leaky relu with dropout: two buffers; without: one; elu: two (its f'

@@ -5,6 +5,7 @@ import pytest
 from sklearn.preprocessing import LabelBinarizer
 
 from skbp import BPClassifier
+from skbp._estimators.classifier import indicator_matrix
 
 CASES = {
     "binary": (np.array(["b", "a", "b", "a", "a"]), None),
@@ -20,7 +21,7 @@ def test_indicators_are_label_binarizer_transform_as_bool(case):
     y, fit_on = CASES[case]
     est = BPClassifier()
     est._label_binarizer = LabelBinarizer().fit(y if fit_on is None else fit_on)
-    Y = est._indicators(y)
+    Y = indicator_matrix(y, est._label_binarizer)
     expected = est._label_binarizer.transform(y).astype(bool)
     assert Y.dtype == bool and isinstance(Y, np.ndarray)
     np.testing.assert_array_equal(Y, expected)

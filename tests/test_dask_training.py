@@ -11,7 +11,7 @@ models; for a given chunking, the model is the same bit for bit on any
 number of workers and on the local scheduler.
 
 With ``'sgd'`` and ``'adam'`` each optimizer step is minibatch SGD on a
-global batch drawn from every chunk (``skbp/_chunked_training.py``): the
+global batch drawn from every chunk (``skbp/_data/chunks.py``): the
 fit in memory on the rows in the order the batches take them, up to
 rounding; for a given chunking, the same bit for bit on any number of
 workers; as accurate as the fit in memory of the same data and epochs.
@@ -36,14 +36,9 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.metrics import accuracy_score, r2_score
 
 from skbp import BPClassifier, BPRegressor
-from skbp._data.chunks import (
-    ChunkAccuracy,
-    ChunkedHeldOut,
-    ChunkR2,
-    Network,
-    batch_shares,
-    split_chunk,
-)
+from skbp._data.chunks import ChunkedHeldOut, batch_shares, split_chunk
+from skbp._data.rows import Network
+from skbp._data.scores import R2, Accuracy
 from skbp._data.workers import Workers, tree_sum
 from skbp.core import (
     BinaryLogLoss,
@@ -672,10 +667,10 @@ def test_validation_loss_and_score_summed_over_chunks(kind):
     sample_weight = rng.uniform(0, 2, 90)
     sample_weight[30:40] = 0  # a chunk of weightless rows
     if kind == "regression":
-        Y, loss, score = rng.normal(size=(90, 2)), SquaredError(), ChunkR2()
+        Y, loss, score = rng.normal(size=(90, 2)), SquaredError(), R2()
         metric = r2_score
     elif kind == "binary":
-        Y, loss, score = rng.rand(90, 1) > 0.5, BinaryLogLoss(), ChunkAccuracy(2)
+        Y, loss, score = rng.rand(90, 1) > 0.5, BinaryLogLoss(), Accuracy(2)
         metric = lambda Y, output, sample_weight: accuracy_score(  # noqa: E731
             Y[:, 0], output[:, 0] > 0.5, sample_weight=sample_weight
         )
@@ -683,7 +678,7 @@ def test_validation_loss_and_score_summed_over_chunks(kind):
         from skbp.core import MulticlassLogLoss
 
         Y = np.eye(3, dtype=bool)[rng.randint(3, size=90)]
-        loss, score = MulticlassLogLoss(), ChunkAccuracy(3)
+        loss, score = MulticlassLogLoss(), Accuracy(3)
         metric = lambda Y, output, sample_weight: accuracy_score(  # noqa: E731
             Y.argmax(1), output.argmax(1), sample_weight=sample_weight
         )

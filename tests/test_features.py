@@ -19,7 +19,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_class_weight
 
-import skbp._estimators.base
+import skbp._data.memory
 from skbp import BPClassifier, BPRegressor, check_gradients
 from skbp.core import HIDDEN_ACTIVATIONS, ReLU, dropout_masks
 
@@ -266,7 +266,7 @@ def test_dropout_masks_are_fresh_every_step(iris, monkeypatch):
         drawn.append(dict(zip(keys.tolist(), masks[0])))
         return masks
 
-    monkeypatch.setattr(skbp._estimators.base, "dropout_masks", recording)
+    monkeypatch.setattr(skbp._data.memory, "dropout_masks", recording)
     clf = BPClassifier(
         hidden_layer_sizes=(16,),
         dropout=0.5,

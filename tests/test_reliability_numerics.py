@@ -122,7 +122,7 @@ def test_regressor_at_extreme_scales(dtype, exponent):
 
 def _count_backprop(monkeypatch):
     """Count the fit's backprop calls (batches, L-BFGS evaluations)."""
-    original = skbp._estimators.base.backprop
+    original = skbp._data.memory.backprop
     calls = []
 
     def backprop(*args, **kwargs):
@@ -130,7 +130,6 @@ def _count_backprop(monkeypatch):
         return original(*args, **kwargs)
 
     # The stochastic solvers call it from the training step, L-BFGS from _base.
-    monkeypatch.setattr(skbp._estimators.base, "backprop", backprop)
     monkeypatch.setattr(skbp._data.memory, "backprop", backprop)
     return calls
 

@@ -316,7 +316,7 @@ def test_failed_first_call_leaves_the_estimator_unfitted(cls):
 # ---------------------------------------------------------------------------
 def _interrupt_at_call(monkeypatch, n_call):
     """Make skbp's n-th backprop call raise KeyboardInterrupt."""
-    original = skbp._estimators.base.backprop
+    original = skbp._data.memory.backprop
     calls = {"n": 0}
 
     def backprop(*args, **kwargs):
@@ -326,7 +326,6 @@ def _interrupt_at_call(monkeypatch, n_call):
         return original(*args, **kwargs)
 
     # The stochastic solvers call it from the training step, L-BFGS from _base.
-    monkeypatch.setattr(skbp._estimators.base, "backprop", backprop)
     monkeypatch.setattr(skbp._data.memory, "backprop", backprop)
     return calls
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from skbp import BPRegressor
-from skbp._data.memory import TrainingStep
+from skbp._data.memory import TrainingStep, mask_function
 from skbp.core import (
     SGD,
     SquaredError,
@@ -121,10 +121,10 @@ def test_estimators_bind_no_mask_function_without_dropout():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         reg.fit(X, X[:, 0])
-    assert reg._dropout_mask_function() is None
+    assert mask_function(reg._dropout()) is None
     reg.set_params(dropout=[0.0, 0.3])
     reg._dropout_salt = np.ones(3, dtype=np.uint64)
     reg._dropout_seed, reg._dropout_step = 0, 0
-    masks = reg._dropout_mask_function()(X[:5])
+    masks = mask_function(reg._dropout())(X[:5])
     assert masks[0] is None and masks[1].shape == (5, 3) and masks[2] is None
     assert reg._dropout_step == 1

@@ -27,7 +27,7 @@ rounded to a neighbouring integer, and every row once per epoch.
 
 Early stopping's validation rows are drawn per chunk (:func:`split_chunk`)
 and stay on the workers; the validation loss and score are sums over
-them (:class:`ChunkedHeldOut`, :class:`ChunkAccuracy`, :class:`ChunkR2`).
+them (:class:`ChunkedHeldOut`, scored by :mod:`skbp._data.scores`).
 
 The task functions (and the score objects' ``sums``) run on the workers,
 the rest on this process.
@@ -39,10 +39,10 @@ from typing import NamedTuple
 import numpy as np
 
 from ..core import dropout_masks, forward_loss, row_keys
+from .rows import HeldOutRows
 from .workers import chunk_sums, mean_with_l2, tree_sum
 
 __all__ = [
-    "Network",
     "TrainingChunk",
     "DropoutDraw",
     "batch_shares",
@@ -50,18 +50,7 @@ __all__ = [
     "split_chunk",
     "ChunkedTrainingStep",
     "ChunkedHeldOut",
-    "ChunkAccuracy",
-    "ChunkR2",
 ]
-
-
-class Network(NamedTuple):
-    """What a chunk's task needs of the network besides its weights: a few
-    small objects, sent inside each task."""
-
-    layout: object
-    activations: list
-    loss: object
 
 
 class TrainingChunk(NamedTuple):
@@ -401,12 +390,11 @@ def held_out_sums(data, weights, network, score):
     return (total, total * float(loss), *score.sums(output, Y, sample_weight))
 
 
-class ChunkedHeldOut:
+class ChunkedHeldOut(HeldOutRows):
     """Validation rows in chunks on the workers, evaluated there each epoch.
 
-    The counterpart of the in-memory ``HeldOut`` rows: :meth:`evaluate`
-    gives the validation loss (``validation_loss_curve_``) and score
-    (accuracy, :math:`R^2`) of weights, from one tree of tasks.
+    :meth:`evaluate` gives the validation loss (``validation_loss_curve_``)
+    and score (accuracy, :math:`R^2`) of weights, from one tree of tasks.
 
     Parameters
     ----------
@@ -415,7 +403,8 @@ class ChunkedHeldOut:
         Handles of each validation chunk's ``(X, Y, sample_weight)`` (none
         empty).
     network : Network
-    score : ChunkAccuracy or ChunkR2
+    score : Accuracy or R2
+        (:mod:`skbp._data.scores`).
     """
 
     def __init__(self, workers, chunks, network, score):
@@ -427,8 +416,9 @@ class ChunkedHeldOut:
         self.homes = workers.homes(chunks)
         score.prepare(workers, chunks)
 
-    def evaluate(self, coefs, intercepts):
-        """The validation loss and score of ``coefs`` and ``intercepts``."""
+    def evaluate(self, coefs, intercepts, scored=True):
+        """The validation loss and score of ``coefs`` and ``intercepts``
+        (the score's sums come with the loss's: one tree of tasks)."""
         workers = self.workers
         weights = workers.share(self.layout.pack(coefs, intercepts))
         parts = [
@@ -438,97 +428,5 @@ class ChunkedHeldOut:
             for chunk, home in zip(self.chunks, self.homes)
         ]
         total, weighted_loss, *sums = workers.value(tree_sum(workers, parts))
-        return weighted_loss / total, self.score.value(total, sums)
-
-
-class ChunkAccuracy:
-    r"""Accuracy from sums over chunks: :math:`\sum_i s_i [\hat y_i = y_i]
-    / \sum_i s_i`, what ``accuracy_score`` gives with ``sample_weight``.
-
-    Parameters
-    ----------
-    n_classes : int
-        A model of one class predicts it for every row.
-    """
-
-    def __init__(self, n_classes):
-        self.n_classes = n_classes
-
-    def prepare(self, workers, chunks):
-        """Nothing to compute before the first epoch."""
-
-    def sums(self, output, Y, sample_weight):
-        """A chunk's weight of rightly labelled rows, and its number of
-        non-finite outputs (a diverged network scores NaN)."""
-        if self.n_classes == 1:
-            right = np.ones(Y.shape[0], dtype=bool)
-        elif Y.shape[1] == 1:  # binary: one logistic unit
-            right = (output[:, 0] > 0.5) == (Y[:, 0] != 0)
-        else:
-            right = output.argmax(axis=1) == Y.argmax(axis=1)
-        weight = right if sample_weight is None else sample_weight * right
-        return float(np.sum(weight)), int(np.sum(~np.isfinite(output)))
-
-    def value(self, total, sums):
-        right, non_finite = sums
-        return np.nan if non_finite else right / total
-
-
-def _target_sums(data):
-    """A chunk's :math:`\\sum_i s_i` and :math:`\\sum_i s_i y_i` (a task)."""
-    _, Y, sample_weight = data
-    weight = np.ones(Y.shape[0]) if sample_weight is None else sample_weight
-    return float(np.sum(weight)), weight @ Y.astype(np.float64)
-
-
-def _centred_squares(data, mean):
-    """A chunk's :math:`\\sum_i s_i (y_i - \\bar y)^2` per output (a task)."""
-    _, Y, sample_weight = data
-    squares = (Y.astype(np.float64) - mean) ** 2
-    if sample_weight is None:
-        return (squares.sum(axis=0),)
-    return (sample_weight @ squares,)
-
-
-class ChunkR2:
-    r""":math:`R^2` from sums over chunks, as ``r2_score`` with
-    ``sample_weight``, averaged over the outputs.
-
-    .. math:: R^2_k = 1 - \frac{\sum_i s_i (y_{ik} - \hat y_{ik})^2}
-                               {\sum_i s_i (y_{ik} - \bar y_k)^2}
-
-    The denominators do not change during a fit: :meth:`prepare` computes
-    them once, in two passes (the weighted mean :math:`\bar y_k`, then the
-    squares about it); each epoch sums the residuals' squares. As
-    ``r2_score``: an output of constant targets scores 1 when predicted
-    exactly, else 0.
-    """
-
-    def prepare(self, workers, chunks):
-        """The denominators, from the validation ``chunks`` (handles)."""
-        total, weighted = workers.value(
-            tree_sum(workers, [workers.task(_target_sums, c) for c in chunks])
-        )
-        mean = weighted / total
-        (self.denominator,) = workers.value(
-            tree_sum(workers, [workers.task(_centred_squares, c, mean) for c in chunks])
-        )
-
-    def sums(self, output, Y, sample_weight):
-        """A chunk's residual squares per output, and its number of
-        non-finite outputs."""
-        squares = (Y.astype(np.float64) - output) ** 2
-        residual = (
-            squares.sum(axis=0) if sample_weight is None else sample_weight @ squares
-        )
-        return residual, int(np.sum(~np.isfinite(output)))
-
-    def value(self, total, sums):
-        residual, non_finite = sums
-        if non_finite:
-            return np.nan
-        scores = np.ones_like(self.denominator)
-        fitted = self.denominator != 0
-        scores[fitted] = 1 - residual[fitted] / self.denominator[fitted]
-        scores[~fitted & (residual != 0)] = 0.0
-        return float(np.mean(scores))
+        score = self.score.value(total, sums) if scored else None
+        return weighted_loss / total, score

@@ -10,7 +10,7 @@ them in this process:
   ``sample_weight`` chunked as ``X``, known chunk sizes;
 - each chunk is checked (as ``validate_data`` checks arrays in memory),
   its targets encoded and its row weights computed on its worker, and kept
-  there for the whole fit (:meth:`DaskSupport._dask_training_data`); only
+  there for the whole fit (:meth:`DaskPlacement.checked`); only
   labels and sums come back (``classes_``, the weights' totals);
 - each L-BFGS evaluation is a tree of tasks over the chunks
   (:mod:`skbp._data.workers`), run by the estimator's own L-BFGS loop;
@@ -18,7 +18,7 @@ them in this process:
   chunk's share of a global batch, and the epochs are the estimator's own
   loop (:mod:`skbp._data.chunks`); early stopping's validation rows
   are drawn in each chunk and stay on its worker
-  (:meth:`DaskSupport._chunked_training_step`).
+  (:meth:`DaskRows.split`).
 
 ``predict`` and the other prediction methods, given a Dask array, return a
 lazy Dask array: one task per row block, as dask-ml's ``ParallelPostFit``
@@ -29,6 +29,7 @@ otherwise.
 """
 
 import contextlib
+import copy
 import functools
 import math
 import operator
@@ -40,10 +41,10 @@ import numpy as np
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
 
 from .._model.settings import (
     check_class_weighted,
-    check_dropout,
     check_validation_size,
     check_weight_total,
     check_weight_values,
@@ -51,23 +52,23 @@ from .._model.settings import (
     class_weights_of_totals,
     weight_scale,
 )
-from ..core import ParameterLayout, to_numpy
 from .chunks import (
     ChunkedHeldOut,
     ChunkedTrainingStep,
     DropoutDraw,
-    Network,
     TrainingChunk,
     chunk_row_keys,
     split_chunk,
     validation_sizes,
 )
+from .rows import Placement, TrainingRows
 from .workers import ChunkedLoss, Workers
 
 __all__ = [
     "is_dask_array",
     "check_dask_input",
-    "DaskSupport",
+    "DaskPlacement",
+    "DaskRows",
     "dask_blocks",
     "distinct_labels",
     "target_blocks",
@@ -375,27 +376,64 @@ def _rescaled(weight, total, workers):
     return weight if scale is None else weight / scale
 
 
-class DaskSupport:
-    """What the estimators do with Dask arrays (mixed into ``BaseBackprop``).
+class DaskPlacement(Placement):
+    """Rows in the chunks of Dask arrays (or DataFrames), on the workers of
+    the active ``distributed`` Client (Dask's local scheduler without one).
 
-    An estimator adds ``_dask_targets`` (its target matrix from a Dask
-    ``y``) and may override ``_dask_sample_weight_hook`` (its row weights).
+    What :class:`~skbp._data.memory.MemoryPlacement` does in memory, done on
+    each chunk where it is: only labels and sums come back (``classes_``,
+    the weights' totals).
     """
 
-    def _trains_on_dask(self, X):
-        """Whether ``fit`` trains on ``X``'s chunks where they are: for a
-        Dask array, DataFrame or Series, always (a DataFrame's partitions
-        are its chunks: before, it was pulled into memory whole). Under
-        ``array_api_dispatch`` too: its chunks are
-        numpy arrays on the workers, and the array API path, which would
-        treat the Dask array as one more array library in this process,
-        failed differently for each solver (a TypeError about mixed
-        libraries with adam, a broadcast error with L-BFGS)."""
-        return is_dask_input(X)
+    def __init__(self):
+        self.workers = Workers.active()
 
-    def _client_blas(self, X):
-        """A context for a fit on ``X``: on a ``distributed`` Client's
-        workers, one BLAS thread in this process.
+    def checked(self, estimator, X, y, sample_weight, *, reset, labels):
+        # The width and feature names (a DataFrame's columns), read from
+        # the shape and the columns: nothing computed.
+        validate_data(estimator, columns_of(X), reset=reset, skip_check_array=True)
+        X, y, sample_weight = (dask_array_of(v) for v in (X, y, sample_weight))
+        X, y, sample_weight = check_dask_input(X, y, sample_weight)
+        dtype = _training_dtype(X.dtype)
+        if sample_weight is not None:
+            sample_weight = _blockwise(sample_weight, _checked_weights, dtype, dtype)
+        # The one pass over the source data; errors in any chunk raise here.
+        X, y, sample_weight = self.workers.persist(
+            _blockwise(X, _checked_rows, dtype, dtype),
+            _blockwise(y, _checked_targets, y.dtype),
+            sample_weight,
+        )
+        return X, y, _checked_total(sample_weight, self.workers)
+
+    def label_sample(self, y):
+        if y.ndim != 1:
+            raise ValueError(
+                "Multilabel targets (a 2-D y) are not supported as Dask arrays; "
+                "pass y in memory, with X in memory too."
+            )
+        return distinct_labels(y, self.workers)
+
+    def is_multilabel(self, y):
+        # A Dask y stays where it is: its chunks are checked there, and a
+        # 2-D one (multilabel) refused (label_sample).
+        return False
+
+    def encode(self, y, encode, n_outputs, dtype, *args):
+        return target_blocks(y, encode, n_outputs, dtype, *args)
+
+    def class_weighted(self, class_weight, Y, classes, sample_weight, multilabel):
+        return class_weighted(class_weight, Y, classes, sample_weight, self.workers)
+
+    def rows(self, X, Y, sample_weight):
+        Y, sample_weight = self.workers.persist(Y, sample_weight)
+        return DaskRows(self.workers, X, Y, sample_weight)
+
+    def weights_like(self, X):
+        return None  # numpy weights, sent to the chunks with each task
+
+    def fit_context(self):
+        """On a ``distributed`` Client's workers, one BLAS thread in this
+        process.
 
         This process only adds the chunks' sums and steps the weights
         (vector operations) while the workers compute. Multithreaded BLAS
@@ -404,182 +442,109 @@ class DaskSupport:
         cores, a 2-worker adam fit took 3.2 s with this process's 2 BLAS
         threads, 2.85 s with one. scikit-learn's ``KMeans`` limits BLAS
         around its loops in the same way."""
-        if not self._trains_on_dask(X) or Workers.active().client is None:
+        if self.workers.client is None:
             return contextlib.nullcontext()
-        from threadpoolctl import threadpool_limits
-
         return threadpool_limits(limits=1, user_api="blas")
 
-    def _dask_training_data(self, X, y, sample_weight, incremental, reset):
-        """Check, encode and keep the Dask training data on the workers.
 
-        What ``_validate_input``, ``check_sample_weight`` and
-        ``_sample_weight_hook`` do in memory, done on each chunk where it
-        is. Sets ``n_features_in_`` (and the classifier's labels).
+class DaskRows(TrainingRows):
+    """Training rows in the chunks of Dask arrays, kept on the workers.
 
-        Parameters
-        ----------
-        X : dask.array.Array of shape (n_samples, n_features)
-        y : dask.array.Array or array-like of shape (n_samples,) or \
-(n_samples, n_outputs)
-        sample_weight : dask.array.Array, array-like of shape (n_samples,), \
-float or None
-        incremental : bool
-            ``partial_fit`` (or ``warm_start``): labels are checked against
-            those known.
-        reset : bool
-            A new network: ``n_features_in_`` is set, not checked.
+    Parameters
+    ----------
+    workers : Workers
+    X, Y, sample_weight : dask.array.Array
+        Persisted, in the same row chunks (``sample_weight`` may be None).
+    """
 
-        Returns
-        -------
-        X : dask.array.Array of shape (n_samples, n_features)
-        Y : dask.array.Array of shape (n_samples, n_outputs)
-        sample_weight : dask.array.Array of shape (n_samples,) or None
-            Kept on the workers (Dask's local scheduler: in this process),
-            in ``X``'s row chunks; X in its float training dtype.
-        """
-        # The width and feature names (a DataFrame's columns), read from
-        # the shape and the columns: nothing computed.
-        validate_data(self, columns_of(X), reset=reset, skip_check_array=True)
-        X, y, sample_weight = (dask_array_of(v) for v in (X, y, sample_weight))
-        X, y, sample_weight = check_dask_input(X, y, sample_weight)
-        dtype = _training_dtype(X.dtype)
-        workers = Workers.active()
-        if sample_weight is not None:
-            sample_weight = _blockwise(sample_weight, _checked_weights, dtype, dtype)
-        # The one pass over the source data; errors in any chunk raise here.
-        X, y, sample_weight = workers.persist(
-            _blockwise(X, _checked_rows, dtype, dtype),
-            _blockwise(y, _checked_targets, y.dtype),
-            sample_weight,
-        )
-        Y = self._dask_targets(y, incremental, dtype, workers)
-        sample_weight = _checked_total(sample_weight, workers)
-        sample_weight = self._dask_sample_weight_hook(
-            Y, sample_weight, incremental, workers
-        )
-        Y, sample_weight = workers.persist(Y, sample_weight)
-        return X, Y, sample_weight
-
-    def _dask_sample_weight_hook(self, Y, sample_weight, incremental, workers):
-        """Final row weights of Dask input (the classifier adds class
-        weights), as ``_sample_weight_hook`` in memory."""
-        return sample_weight
-
-    def _chunked_loss(self, X, Y, sample_weight):
-        """The training loss of :meth:`_dask_training_data`'s arrays, as a
-        function of the weights (:class:`~skbp._data.workers.ChunkedLoss`)."""
-        workers = Workers.active()
+    def __init__(self, workers, X, Y, sample_weight):
+        self.workers = workers
+        self.X, self.Y, self.sample_weight = X, Y, sample_weight
+        self.dtype = X.dtype
         n_chunks = X.numblocks[0]
-        chunks = list(
-            zip(*(workers.blocks(a, n_chunks) for a in (X, Y, sample_weight)))
-        )
-        return ChunkedLoss(
-            workers,
-            chunks,
-            ParameterLayout.of(self.coefs_, self.intercepts_),
-            self._activations(),
-            self._output_loss(),
-            self.alpha,
-        )
+        blocks = [workers.blocks(a, n_chunks) for a in (X, Y, sample_weight)]
+        self.blocks = list(zip(*blocks))
+        self.sizes = list(X.chunks[0])
+        self.rows = [None] * n_chunks  # each chunk's training rows: all
+        self.n_samples = sum(self.sizes)
+        self._data = None
 
-    def _chunked_training_step(self, flat, X, Y, sample_weight, held_out):
-        """The epochs of ``'sgd'`` or ``'adam'`` on :meth:`_dask_training_data`'s
-        arrays, and their validation rows.
+    def _chunk_data(self):
+        """Each chunk's X, Y and weights in one piece, where its X is."""
+        if self._data is None:
+            self._data = [self.workers.keep(_together, *b) for b in self.blocks]
+        return self._data
 
-        Parameters
-        ----------
-        flat : ndarray of shape (n_parameters,)
-            What ``coefs_`` and ``intercepts_`` view, stepped in place.
-        X, Y, sample_weight : dask.array.Array
-            Kept on the workers, in the same row chunks (``sample_weight``
-            may be None).
-        held_out : HeldOut or None
-            ``fit``'s own validation data (in memory).
-
-        Returns
-        -------
-        step : ChunkedTrainingStep
-        validation : HeldOut, ChunkedHeldOut or None
-            ``held_out``; else, with early stopping, ``validation_fraction``
-            of each chunk's rows, kept on its worker.
-        """
-        workers = Workers.active()
-        n_chunks = X.numblocks[0]
-        blocks = zip(*(workers.blocks(a, n_chunks) for a in (X, Y, sample_weight)))
-        # Each chunk's X, Y and weights in one piece, where its X is.
-        data = [workers.keep(_together, *block) for block in blocks]
-        network = Network(
-            ParameterLayout.of(self.coefs_, self.intercepts_),
-            self._activations(),
-            self._output_loss(),
-        )
-        rows, sizes = [None] * n_chunks, list(X.chunks[0])
-        validation = held_out
-        if held_out is None and self.early_stopping:
-            rows, sizes, validation = self._chunked_split(workers, data, sizes, Y)
-            validation = ChunkedHeldOut(
-                workers, validation, network, self._chunked_score()
-            )
-        dropout, keys = self._chunked_dropout(workers, data)
+    def epochs(self, network, flat, optimizer, alpha, batch_size, dropout):
+        data = self._chunk_data()
+        draw, keys = self._dropout(data, dropout, flat.dtype)
+        chunks = [
+            TrainingChunk(*chunk) for chunk in zip(data, self.rows, self.sizes, keys)
+        ]
         return ChunkedTrainingStep(
             flat,
-            workers,
-            [TrainingChunk(*chunk) for chunk in zip(data, rows, sizes, keys)],
-            self._batch_size(sum(sizes)),
+            self.workers,
+            chunks,
+            batch_size,
             network=network,
-            optimizer=self._optimizer,
-            alpha=self.alpha,
-            dropout=dropout,
-            dropout_step=self._next_dropout_step,
-        ), validation
+            optimizer=optimizer,
+            alpha=alpha,
+            dropout=draw,
+            dropout_step=None if dropout is None else dropout.next_step,
+        )
 
-    def _chunked_split(self, workers, data, sizes, Y):
+    def _dropout(self, data, dropout, dtype):
+        """The dropout draw of a fit on chunks, and each chunk's handle of
+        its rows' keys (None and Nones without dropout)."""
+        if dropout is None:
+            return None, [None] * len(data)
+        draw = DropoutDraw(dropout.hidden_units, dropout.rates, dropout.seed, dtype)
+        keep = self.workers.keep
+        return draw, [keep(chunk_row_keys, chunk, dropout.salt) for chunk in data]
+
+    def loss_function(self, network, alpha):
+        """:class:`~skbp._data.workers.ChunkedLoss`: each evaluation a tree
+        of tasks over the chunks, summed where they are."""
+        return ChunkedLoss(
+            self.workers,
+            self.blocks,
+            network.layout,
+            network.activations,
+            network.loss,
+            alpha,
+        )
+
+    def split(self, fraction, random_state, stratified, network, score):
         """Early stopping's split, drawn in each chunk on its worker
         (:func:`~skbp._data.chunks.split_chunk`, stratified by class for
-        a classifier): ``ceil(validation_fraction * n_c)`` rows of each
-        chunk of ``n_c`` rows are held out.
-
-        Returns each chunk's handle of its training rows, their numbers, and
-        the handles of the validation chunks (the non-empty ones).
-        """
-        self._check_validation_fraction()
-        n_val = validation_sizes(sizes, self.validation_fraction)
+        a classifier): ``ceil(fraction * n_c)`` rows of each chunk of
+        ``n_c`` rows are held out, and stay there."""
+        sizes = self.sizes
+        n_val = validation_sizes(sizes, fraction)
         check_validation_size(sum(n_val))
         if sum(n_val) == sum(sizes):
             raise ValueError(
                 f"With n_samples={sum(sizes)} and validation_fraction="
-                f"{self.validation_fraction}, every row is held out for "
-                "validation: none is left to train on."
+                f"{fraction}, every row is held out for validation: none is "
+                "left to train on."
             )
-        seed = int(self._random_state.randint(np.iinfo(np.int32).max))
-        stratify = self._stratify_labels(Y) is not None
+        seed = int(random_state.randint(np.iinfo(np.int32).max))
+        keep, data = self.workers.keep, self._chunk_data()
         splits = [
-            workers.keep(split_chunk, chunk, k, (seed, index), stratify)
+            keep(split_chunk, chunk, k, (seed, index), stratified)
             for index, (chunk, k) in enumerate(zip(data, n_val))
         ]
-        rows = [workers.keep(operator.getitem, split, 0) for split in splits]
+        train = copy.copy(self)
+        train.rows = [keep(operator.getitem, split, 0) for split in splits]
+        train.sizes = [n - k for n, k in zip(sizes, n_val)]
+        train.n_samples = sum(train.sizes)
         held_out = [
-            workers.keep(operator.getitem, split, 1)
-            for split, k in zip(splits, n_val)
-            if k
+            keep(operator.getitem, split, 1) for split, k in zip(splits, n_val) if k
         ]
-        return rows, [n - k for n, k in zip(sizes, n_val)], held_out
+        return train, ChunkedHeldOut(self.workers, held_out, network, score)
 
-    def _chunked_dropout(self, workers, data):
-        """The dropout draw of a fit on chunks, and each chunk's handle of
-        its rows' keys (None and Nones without dropout)."""
-        rates = check_dropout(self.dropout, len(self.coefs_) - 1)
-        if not any(rates):
-            return None, [None] * len(data)
-        draw = DropoutDraw(
-            [W.shape[1] for W in self.coefs_[:-1]],
-            rates,
-            self._dropout_seed,
-            self.coefs_[0].dtype,
-        )
-        salt = to_numpy(self._dropout_salt)
-        return draw, [workers.keep(chunk_row_keys, chunk, salt) for chunk in data]
+    def held_out(self, network, score):
+        return ChunkedHeldOut(self.workers, self._chunk_data(), network, score)
 
 
 def _together(X, Y, sample_weight):

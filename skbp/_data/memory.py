@@ -1,15 +1,293 @@
-"""One fit's batches: what they share, worked out once, and the step itself.
+"""Rows in this process: numpy, or any array-API library on its device.
+
+The memory placement of the data interface (:mod:`skbp._data.rows`):
+:class:`MemoryPlacement` checks the input with ``validate_data`` and builds
+targets and row weights; :class:`MemoryRows` gives the engine an epoch's
+mini-batches (:class:`TrainingStep`), the full-batch loss for L-BFGS and
+early stopping's split; :class:`MemoryHeldOut` scores validation rows.
 
 Bookkeeping only, like the rest of the estimator code: the math of a step is
 :func:`skbp.core.backprop` and the optimizer's ``update``.
 """
 
 import numpy as np
+from sklearn.model_selection import train_test_split
 from sklearn.utils import gen_batches
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import column_or_1d, validate_data
 
-from ..core import backprop, device, get_namespace, to_numpy
+from .._model.arrays import (
+    check_device_input,
+    check_fitted_placement,
+    float_dtypes,
+    follow,
+    host_dtype,
+    placement,
+    take_rows,
+    to_host,
+)
+from .._model.settings import (
+    check_finite_targets,
+    check_sample_weight,
+    check_validation_size,
+    class_weight_rows,
+)
+from ..core import (
+    Identity,
+    Workspace,
+    backprop,
+    device,
+    dropout_masks,
+    forward_loss,
+    get_namespace,
+    row_keys,
+    to_numpy,
+)
+from .rows import HeldOutRows, Placement, TrainingRows
 
-__all__ = ["TrainingStep"]
+__all__ = [
+    "MemoryPlacement",
+    "MemoryRows",
+    "MemoryHeldOut",
+    "TrainingStep",
+    "check_data",
+    "workspace_for",
+    "mask_function",
+]
+
+
+def check_data(estimator, X, y="no_validation", *, reset, method="fit", **kwargs):
+    """``validate_data`` (``kwargs`` go to it) with the array API's rules.
+
+    ``X`` is kept in its own library's float dtypes, and must come from
+    the library and device of the weights (except in ``fit``); float16
+    and sparse arrays of other libraries than scipy are refused. ``y``
+    is validated where the caller put it. Returns ``X``, or ``X, y`` when
+    ``y`` is given.
+    """
+    where = placement(X)
+    check_device_input(X, where)
+    if method != "fit":
+        check_fitted_placement(X, estimator, method)
+    return validate_data(
+        estimator,
+        X,
+        y,
+        accept_sparse=["csr", "csc"],
+        dtype=float_dtypes(where),
+        reset=reset,
+        **kwargs,
+    )
+
+
+def _layer_units(layout):
+    """``[n_features, *hidden, n_outputs]`` of a parameter layout."""
+    coef_shapes = layout.shapes[: layout.n_layers]
+    return [coef_shapes[0][0], *(shape[1] for shape in coef_shapes)]
+
+
+def workspace_for(network, max_rows, X, dropout=None):
+    """Training buffers for batches of up to ``max_rows`` rows of ``X``, in
+    its dtype, library and device.
+
+    A layer's activation overwrites its ``Z`` where that is safe (see
+    :class:`~skbp.core.Workspace`'s ``in_place``): where the derivative
+    reads the output, and no dropout mask scales it.
+    """
+    activations = network.activations
+    rates = dropout.rates if dropout is not None else [0] * (len(activations) - 1)
+    in_place = [
+        activation.derivative_from_output and not rate
+        for activation, rate in zip(activations[:-1], rates)
+    ]
+    # An identity output is its pre-activation: nothing to keep apart.
+    in_place.append(isinstance(activations[-1], Identity))
+    return Workspace(
+        _layer_units(network.layout),
+        max_rows,
+        X.dtype,
+        in_place=in_place,
+        like=None if isinstance(X, np.ndarray) else X,
+    )
+
+
+def mask_function(dropout, X_train=None):
+    """The function drawing one training batch's dropout masks, or None.
+
+    The function takes a batch ``X`` of shape ``(n_batch, n_features)``
+    and, optionally, the batch's ``rows`` of ``X_train`` (a slice or numpy
+    indices), and returns :func:`~skbp.core.dropout_masks`' list, one mask
+    of shape ``(n_batch, n_units)`` per hidden layer (None at rate 0) and
+    None for the output layer. Each call is a new training step, hence
+    fresh masks (``dropout.next_step``).
+
+    The masks hang on each row's key (:func:`~skbp.core.row_keys`), a
+    hash of its values made on the host. With ``X_train``, every row is
+    hashed once per fit, and a batch given its ``rows`` reads its keys:
+    a GPU's batch never comes back to the host.
+    """
+    if dropout is None:
+        return None
+    salt = dropout.salt
+    keys = None if X_train is None else row_keys(X_train, salt)
+
+    def masks(X, rows=None):
+        return dropout_masks(
+            row_keys(X, salt) if rows is None or keys is None else keys[rows],
+            dropout.hidden_units,
+            dropout.rates,
+            dropout.seed,
+            dropout.next_step(),
+            host_dtype(X.dtype),
+            like=X,  # drawn in numpy, moved to X's library and device
+        )
+
+    return masks
+
+
+class MemoryPlacement(Placement):
+    """Rows in this process (numpy, or an array-API library's device)."""
+
+    def checked(self, estimator, X, y, sample_weight, *, reset, labels):
+        if not labels:  # targets follow X to its library and device
+            (y,) = follow(placement(X), y)
+        X, y = check_data(
+            estimator, X, y, reset=reset, multi_output=True, y_numeric=not labels
+        )
+        if labels:
+            # Labels live on the host (they may be strings): the binarizer
+            # and the class weights work there, once per fit.
+            y = to_host(y)
+            if y.ndim == 2 and y.shape[1] == 1:
+                y = column_or_1d(y, warn=True)
+        # Row weights are checked on the host, once per fit; training reads
+        # them where X lives.
+        return X, y, check_sample_weight(to_host(sample_weight), X)
+
+    def label_sample(self, y):
+        return y
+
+    def is_multilabel(self, y):
+        check_finite_targets(y)
+        return type_of_target(y).startswith("multilabel")
+
+    def encode(self, y, encode, n_outputs, dtype, *args):
+        return encode(y, *args)
+
+    def class_weighted(self, class_weight, Y, classes, sample_weight, multilabel):
+        return class_weight_rows(
+            class_weight, Y, classes, sample_weight, multilabel=multilabel
+        )
+
+    def rows(self, X, Y, sample_weight):
+        where = placement(X)
+        return MemoryRows(X, where.put(Y, X.dtype), where.put(sample_weight, X.dtype))
+
+    def weights_like(self, X):
+        return None if isinstance(X, np.ndarray) else X
+
+
+class MemoryRows(TrainingRows):
+    """Training rows in this process.
+
+    Parameters
+    ----------
+    X : array or sparse matrix of shape (n_samples, n_features)
+    Y : array of shape (n_samples, n_outputs)
+        The target matrix, where ``X`` lives.
+    sample_weight : array of shape (n_samples,) or None
+        Where ``X`` lives.
+    """
+
+    def __init__(self, X, Y, sample_weight):
+        self.X, self.Y, self.sample_weight = X, Y, sample_weight
+        self.n_samples, self.dtype = X.shape[0], X.dtype
+
+    def epochs(self, network, flat, optimizer, alpha, batch_size, dropout):
+        return TrainingStep(
+            flat,
+            workspace_for(network, batch_size, self.X, dropout),
+            (self.X, self.Y, self.sample_weight),
+            batch_size,
+            activations=network.activations,
+            loss=network.loss,
+            optimizer=optimizer,
+            alpha=alpha,
+            dropout_masks=mask_function(dropout, self.X),
+        )
+
+    def loss_function(self, network, alpha):
+        X, Y, sample_weight = self.X, self.Y, self.sample_weight
+        activations, loss = network.activations, network.loss
+        workspace = workspace_for(network, self.n_samples, X)
+
+        def evaluate(coefs, intercepts):
+            return backprop(
+                X,
+                Y,
+                coefs,
+                intercepts,
+                activations,
+                loss,
+                alpha,
+                sample_weight,
+                workspace,
+            )
+
+        return evaluate
+
+    def split(self, fraction, random_state, stratified, network, score):
+        # The rows train_test_split picks: it draws indices from the number
+        # of rows and the labels, not the values. A device's Y holds
+        # 0.0/1.0 floats: stratified by the same rows as bools.
+        stratify = (to_host(self.Y) != 0) if stratified else None
+        train_rows, val_rows = train_test_split(
+            np.arange(self.n_samples),
+            random_state=random_state,
+            test_size=fraction,
+            stratify=stratify,
+        )
+        check_validation_size(val_rows.shape[0])
+        arrays = (self.X, self.Y, self.sample_weight)
+        train = MemoryRows(*(take_rows(a, train_rows) for a in arrays))
+        held_out = MemoryRows(*(take_rows(a, val_rows) for a in arrays))
+        return train, held_out.held_out(network, score)
+
+    def held_out(self, network, score):
+        return MemoryHeldOut(self.X, self.Y, self.sample_weight, network, score)
+
+
+class MemoryHeldOut(HeldOutRows):
+    """Validation rows in this process, scored on the host.
+
+    The loss is computed where the rows live; the score's sums read the
+    output on the host (labels may be strings, and the sums are small).
+    """
+
+    def __init__(self, X, Y, sample_weight, network, score):
+        self.X, self.Y, self.sample_weight = X, Y, sample_weight
+        self.network, self.score = network, score
+        self.host_Y, self.host_weight = to_host(Y), to_host(sample_weight)
+        self.total = float(
+            Y.shape[0] if self.host_weight is None else np.sum(self.host_weight)
+        )
+        score.prepare_rows(self.host_Y, self.host_weight)
+
+    def evaluate(self, coefs, intercepts, scored=True):
+        network = self.network
+        output, loss = forward_loss(
+            self.X,
+            self.Y,
+            coefs,
+            intercepts,
+            network.activations,
+            network.loss,
+            self.sample_weight,
+        )
+        if not scored:
+            return float(loss), None
+        sums = self.score.sums(to_host(output), self.host_Y, self.host_weight)
+        return float(loss), self.score.value(self.total, sums)
 
 
 class TrainingStep:

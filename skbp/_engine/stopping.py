@@ -8,8 +8,8 @@ scores the held-out rows (in memory, or on the Dask workers),
 each step.
 """
 
-from .._data.chunks import ChunkedHeldOut
-from ..core import OPTIMIZERS, forward_loss
+from .._model.best_weights import store_best_weights
+from ..core import OPTIMIZERS
 from .engine import Listener
 from .rules import stalled, update_no_improvement
 
@@ -28,7 +28,8 @@ def validation_loss(estimator, validation, coefs=None, intercepts=None):
     Parameters
     ----------
     estimator : BaseBackprop
-    validation : HeldOut, ChunkedHeldOut or None
+    validation : HeldOutRows or None
+        In memory or on the Dask workers (:mod:`skbp._data.rows`).
     coefs, intercepts : lists of arrays, optional
         Default: ``coefs_`` and ``intercepts_`` (L-BFGS passes its iterate).
     """
@@ -37,20 +38,12 @@ def validation_loss(estimator, validation, coefs=None, intercepts=None):
         if curve is not None:  # kept aligned with loss_curve_
             curve.append(float("nan"))
         return None
-    coefs = estimator.coefs_ if coefs is None else coefs
-    intercepts = estimator.intercepts_ if intercepts is None else intercepts
-    if isinstance(validation, ChunkedHeldOut):  # on the workers
-        loss, score = validation.evaluate(coefs, intercepts)
-    else:
-        output, loss = forward_loss(
-            validation.X,
-            validation.Y,
-            coefs,
-            intercepts,
-            estimator._activations(),
-            estimator._output_loss(),
-            validation.sample_weight,
-        )
+    scored = estimator.early_stopping and estimator.solver in OPTIMIZERS
+    loss, score = validation.evaluate(
+        estimator.coefs_ if coefs is None else coefs,
+        estimator.intercepts_ if intercepts is None else intercepts,
+        scored=scored,
+    )
     if curve is None:
         # Steps before this one (warm start, partial_fit) had no validation
         # set: NaN, so that entry k is loss_curve_[k]'s step.
@@ -58,11 +51,7 @@ def validation_loss(estimator, validation, coefs=None, intercepts=None):
             len(estimator.loss_curve_) - 1
         )
     curve.append(float(loss))
-    if not (estimator.early_stopping and estimator.solver in OPTIMIZERS):
-        return None
-    if isinstance(validation, ChunkedHeldOut):
-        return score
-    return estimator._score_output(output, validation.y, validation.host_weight)
+    return score
 
 
 def update_rule(estimator, score):
@@ -92,7 +81,7 @@ def update_rule(estimator, score):
         keep = improved and estimator.restore_best_weights
     estimator._no_improvement_count = count
     if keep:
-        estimator._store_best_weights()
+        store_best_weights(estimator)
 
 
 class NoImprovement(Listener):
@@ -106,7 +95,7 @@ class NoImprovement(Listener):
 
     Parameters
     ----------
-    validation : HeldOut, ChunkedHeldOut or None
+    validation : HeldOutRows or None
         The held-out rows, if any.
     """
 
@@ -138,7 +127,7 @@ class BestIterate(Listener):
 
     Parameters
     ----------
-    validation : HeldOut, ChunkedHeldOut or None
+    validation : HeldOutRows or None
     iterate : callable
         ``iterate() -> (coefs, intercepts)``: the current iterate's weights.
     """

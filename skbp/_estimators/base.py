@@ -13,17 +13,15 @@ import warnings
 from abc import ABC, abstractmethod
 from copy import deepcopy
 from numbers import Integral, Real
-from typing import NamedTuple
 
 import numpy as np
-from sklearn.base import BaseEstimator, clone
-from sklearn.model_selection import train_test_split
+from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from .._data.dask import DaskSupport, is_dask_array, is_dask_input
-from .._data.memory import TrainingStep
+from .._data import Dropout, Network, placement_of
+from .._data.memory import MemoryPlacement, MemoryRows, check_data, mask_function
 from .._engine import (
     BestIterate,
     Callbacks,
@@ -44,42 +42,33 @@ from .._engine.tasks import (
     copied_weights,
     with_callbacks,
 )
+from .._model import moving
 from .._model.arrays import (
     all_finite,
-    check_device_input,
-    check_fitted_placement,
-    copied,
-    float_dtypes,
     follow,
     host_dtype,
     placement,
-    take_rows,
     to_host,
 )
 from .._model.attributes import check_state_names, check_unpickled, short_message
-from .._model.moving import converted, host_state, place, split_placement
+from .._model.best_weights import restore_best_weights, store_best_weights
+from .._model.moving import converted, host_state, split_placement
 from .._model.rollback import keeps_fitted_state
 from .._model.settings import (
     check_dropout,
     check_hidden_activations,
     check_hidden_layer_sizes,
     check_sample_weight,
-    check_validation_size,
 )
 from .._model.versioning import check_version, stamp_version
 from ..core import (
     HIDDEN_ACTIVATIONS,
     OPTIMIZERS,
-    Identity,
     ParameterLayout,
-    Workspace,
-    backprop,
-    dropout_masks,
     forward_output,
     get_activation,
     initialize_parameters,
     minimize_lbfgs,
-    row_keys,
     to_numpy,
 )
 from ..core.optimizers import LEARNING_RATE_SCHEDULES
@@ -151,23 +140,7 @@ def _validation_data(X_val, y_val, sample_weight_val):
     return X_val, y_val, sample_weight_val
 
 
-class HeldOut(NamedTuple):
-    """Validation rows, as training reads them each epoch.
-
-    ``X``, ``Y`` (the target matrix) and ``sample_weight`` live where the
-    training data does (the validation loss is computed there); ``y`` and
-    ``host_weight`` are their host versions, what the validation score
-    (accuracy, R^2) reads.
-    """
-
-    X: object
-    Y: object
-    sample_weight: object
-    y: object
-    host_weight: object
-
-
-class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
+class BaseBackprop(CallbackSupportMixin, BaseEstimator, ABC):
     """Base class of :class:`~skbp.BPRegressor` and :class:`~skbp.BPClassifier`.
 
     Not to be used directly.
@@ -215,11 +188,6 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
     # What each estimator defines
     # ------------------------------------------------------------------
     @abstractmethod
-    def _validate_input(self, X, y, incremental, reset):
-        """Return ``X`` and the 2-D target matrix ``Y`` (regression: floats in
-        the dtype of ``X``; classification: bool indicators)."""
-
-    @abstractmethod
     def _output_loss(self):
         """The :class:`~skbp.core.Loss` of the fitted output layer."""
 
@@ -228,22 +196,33 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
         """Name of the output activation for the targets seen at fit."""
 
     @abstractmethod
-    def _score_output(self, output, y, sample_weight):
-        """Score (accuracy, R^2) of the network's ``output`` (the output
-        layer's activations) against ``y``: early stopping's criterion."""
+    def _learn_targets(self, y, place, incremental):
+        """Learn what the targets ``y`` say about the network (the
+        classifier's classes: learnt afresh, or checked against those known
+        when ``incremental``), asking ``place`` (a
+        :class:`~skbp._data.rows.Placement`) for what it needs of ``y``."""
 
     @abstractmethod
-    def _validation_input(self, X_val, y_val):
-        """Validated ``X_val`` and its target matrix ``Y_val`` (as
-        :meth:`_validate_input` makes them), against the fitted network."""
+    def _encoded(self, y, place, dtype):
+        """The 2-D target matrix of checked ``y``, built by ``place``
+        (regression: floats in ``dtype``; classification: bool
+        indicators)."""
 
     @abstractmethod
-    def _targets_for_scoring(self, Y):
-        """Turn the training target matrix back into what ``score`` takes."""
+    def _scoring(self):
+        """A fresh early-stopping score (:mod:`skbp._data.scores`)."""
 
-    def _sample_weight_hook(self, Y, sample_weight, incremental):
-        """Final training weights of the rows (the classifier adds class weights)."""
+    def _row_weights(self, Y, sample_weight, incremental, place):
+        """Final training weights of the rows (the classifier multiplies
+        in class weights, through ``place``)."""
         return sample_weight
+
+    def _stratified(self):
+        """Whether early stopping's split is stratified by class."""
+        return False
+
+    def _check_validation_labels(self, y_val):
+        """Refuse validation targets the network has no output for."""
 
     # ------------------------------------------------------------------
     # The network
@@ -254,68 +233,36 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
         hidden = [get_activation(name) for name in names]
         return hidden + [self._output_loss().output_activation]
 
-    def _workspace(self, layer_units, max_rows, X):
-        """Training buffers in ``X``'s dtype, library and device; a layer's
-        activation overwrites its ``Z`` where that is safe (see
-        :class:`~skbp.core.Workspace`'s ``in_place``)."""
-        activations = self._activations()
-        rates = check_dropout(self.dropout, len(activations) - 1)
-        in_place = [
-            activation.derivative_from_output and not rate
-            for activation, rate in zip(activations[:-1], rates)
-        ]
-        # An identity output is its pre-activation: nothing to keep apart.
-        in_place.append(isinstance(activations[-1], Identity))
-        return Workspace(
-            layer_units,
-            max_rows,
-            X.dtype,
-            in_place=in_place,
-            like=None if isinstance(X, np.ndarray) else X,
+    def _network(self):
+        """The fitted network's :class:`~skbp._data.rows.Network`: the
+        layout of its weights, its activations and its loss."""
+        return Network(
+            ParameterLayout.of(self.coefs_, self.intercepts_),
+            self._activations(),
+            self._output_loss(),
         )
 
-    def _dropout_mask_function(self, X_train=None):
-        """The function drawing one training batch's dropout masks, or None.
+    def _dropout(self):
+        """This fit's :class:`~skbp._data.rows.Dropout`, or None without.
 
         Made once per fit: the rates are checked here, not on every batch,
         and a fit without dropout gets None, so that its batches pay nothing.
-        The function takes a batch ``X`` of shape ``(n_batch, n_features)``
-        and, optionally, the batch's ``rows`` of ``X_train`` (a slice or
-        numpy indices), and returns :func:`~skbp.core.dropout_masks`' list,
-        one mask of shape ``(n_batch, n_units)`` per hidden layer (None at
-        rate 0) and None for the output layer. Each call is a new training
-        step, hence fresh masks: it advances ``_dropout_step``, kept on the
-        estimator so that masks stay fresh across ``partial_fit`` calls and
-        pickles.
-
-        The masks hang on each row's key (:func:`~skbp.core.row_keys`), a
-        hash of its values made on the host. With ``X_train``, every row is
-        hashed once per fit, and a batch given its ``rows`` reads its keys:
-        a GPU's batch never comes back to the host.
         """
         rates = check_dropout(self.dropout, len(self.coefs_) - 1)
         if not any(rates):
             return None
-        hidden_units = [W.shape[1] for W in self.coefs_[:-1]]
-        salt = to_numpy(self._dropout_salt)  # once per fit: rows hash on the host
-        keys = None if X_train is None else row_keys(X_train, salt)
-
-        def masks(X, rows=None):
-            return dropout_masks(
-                row_keys(X, salt) if rows is None or keys is None else keys[rows],
-                hidden_units,
-                rates,
-                self._dropout_seed,
-                self._next_dropout_step(),
-                host_dtype(X.dtype),
-                like=X,  # drawn in numpy, moved to X's library and device
-            )
-
-        return masks
+        return Dropout(
+            [W.shape[1] for W in self.coefs_[:-1]],
+            rates,
+            self._dropout_seed,
+            to_numpy(self._dropout_salt),  # once per fit: rows hash on the host
+            self._next_dropout_step,
+        )
 
     def _next_dropout_step(self):
         """The training step number of the next dropout masks (each step
-        draws fresh ones)."""
+        draws fresh ones); kept on the estimator, so that masks stay fresh
+        across ``partial_fit`` calls and pickles."""
         step = self._dropout_step
         self._dropout_step += 1
         return step
@@ -333,7 +280,7 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
         # scikit-learn's finiteness check, a sum, is no warning either).
         with np.errstate(over="ignore", invalid="ignore"):
             if not self._is_plain_input(X):
-                X = self._check_data(X, reset=False, method=method)
+                X = check_data(self, X, reset=False, method=method)
             output = self._forward(X)
         if not all_finite(output):
             raise ValueError(
@@ -342,29 +289,6 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
                 "X as the training data was scaled."
             )
         return output
-
-    def _check_data(self, X, y="no_validation", *, reset, method="fit", **kwargs):
-        """``validate_data`` (``kwargs`` go to it) with the array API's rules.
-
-        ``X`` is kept in its own library's float dtypes, and must come from
-        the library and device of the weights (except in ``fit``); float16
-        and sparse arrays of other libraries than scipy are refused. ``y``
-        is validated where the caller put it (the estimators move it first).
-        Returns ``X``, or ``X, y`` when ``y`` is given.
-        """
-        where = placement(X)
-        check_device_input(X, where)
-        if method != "fit":
-            check_fitted_placement(X, self, method)
-        return validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=["csr", "csc"],
-            dtype=float_dtypes(where),
-            reset=reset,
-            **kwargs,
-        )
 
     @property
     def _fitted_array(self):
@@ -397,12 +321,13 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
         """Train on ``X, y``; ``validation_data`` is ``fit``'s ``(X_val,
         y_val, sample_weight_val)`` or None."""
         given = (X, y, sample_weight)
-        X, Y, sample_weight, layer_units = self._prepare_fit(
-            X, y, sample_weight, incremental
-        )
+        place = placement_of(X)  # the one question of where the rows live
+        data = self._training_rows(place, X, y, sample_weight, incremental)
+        network = self._network()
         held_out = None
         if validation_data is not None:
-            held_out = self._held_out(*validation_data, placement(X), X.dtype)
+            held_out = self._held_out(*validation_data, placement(data.X), data.dtype)
+            held_out = held_out.held_out(network, self._scoring())
         stochastic = self.solver in _STOCHASTIC_SOLVERS
         tasks = FitTasks(
             self,
@@ -416,26 +341,57 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
         # _check_finite_weights (or the best weights), not numpy warnings.
         with (
             np.errstate(over="ignore", invalid="ignore", divide="ignore"),
-            self._client_blas(X),
+            place.fit_context(),
         ):
             if stochastic:
-                self._fit_stochastic(
-                    X, Y, sample_weight, layer_units, incremental, held_out, tasks
-                )
+                self._fit_stochastic(data, network, incremental, held_out, tasks)
             else:
-                self._fit_lbfgs(X, Y, sample_weight, layer_units, held_out, tasks)
+                self._fit_lbfgs(data, network, held_out, tasks)
         self._check_finite_weights()
         tasks.end()
         return self
 
-    def _prepare_fit(self, X, y, sample_weight, incremental):
+    def _checked(self, place, X, y, sample_weight, incremental, reset):
+        """``X``, the target matrix ``Y`` and the final row weights, checked
+        and built by ``place`` (where the rows live)."""
+        # Bad values get the checks' clear ValueErrors, not numpy warnings
+        # (inf - inf in scikit-learn's finiteness sum, casts that overflow).
+        with np.errstate(over="ignore", invalid="ignore"):
+            X, y, sample_weight = place.checked(
+                self, X, y, sample_weight, reset=reset, labels=is_classifier(self)
+            )
+            self._learn_targets(y, place, incremental)
+            Y = self._encoded(y, place, X.dtype)
+            sample_weight = self._row_weights(Y, sample_weight, incremental, place)
+        return X, Y, sample_weight
+
+    def _training_rows(self, place, X, y, sample_weight, incremental):
         """Validate everything and build (or check) the network; no training.
 
-        Returns ``X``, the target matrix ``Y``, the final row weights and the
-        layer widths ``[n_features, *hidden, n_outputs]``.
+        Returns the :class:`~skbp._data.rows.TrainingRows` of the fit.
         """
         hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
-        n_hidden = len(hidden_layer_sizes)
+        rates = self._check_solver_settings(len(hidden_layer_sizes))
+        first_pass = not hasattr(self, "coefs_") or (
+            not self.warm_start and not incremental
+        )
+        X, Y, sample_weight = self._checked(
+            place, X, y, sample_weight, incremental, reset=first_pass
+        )
+        layer_units = [X.shape[1], *hidden_layer_sizes, Y.shape[1]]
+        self._random_state = check_random_state(self.random_state)
+        if first_pass:
+            self._initialize(layer_units, X, place.weights_like(X))
+        else:
+            self._check_warm_start_shapes(layer_units)
+            self._check_stopping_state()
+        if any(rates) and getattr(self, "_dropout_seed", None) is None:
+            self._draw_dropout_seed(X.shape[1], placement(X))
+        return place.rows(X, Y, sample_weight)
+
+    def _check_solver_settings(self, n_hidden):
+        """The dropout rates, checked with the activations against the
+        solver; returns the rates."""
         check_hidden_activations(self.activation, n_hidden)
         rates = check_dropout(self.dropout, n_hidden)
         if any(rates) and self.solver not in _STOCHASTIC_SOLVERS:
@@ -443,49 +399,27 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
                 "dropout makes the loss random, which L-BFGS's line search cannot "
                 f"handle: use solver='sgd' or 'adam' with dropout={self.dropout!r}."
             )
-        first_pass = not hasattr(self, "coefs_") or (
-            not self.warm_start and not incremental
-        )
-        # Bad values get the checks' clear ValueErrors, not numpy warnings
-        # (inf - inf in scikit-learn's finiteness sum, casts that overflow).
-        with np.errstate(over="ignore", invalid="ignore"):
-            if self._trains_on_dask(X):  # kept on the Dask workers (skbp._data.dask)
-                X, Y, sample_weight = self._dask_training_data(
-                    X, y, sample_weight, incremental, reset=first_pass
-                )
-            else:
-                X, Y = self._validate_input(X, y, incremental, reset=first_pass)
-                # Row weights are checked (and class weights computed) on the
-                # host, once per fit; training reads them where X lives.
-                sample_weight = check_sample_weight(to_host(sample_weight), X)
-                sample_weight = self._sample_weight_hook(Y, sample_weight, incremental)
-        where = placement(X)
-        Y, sample_weight = where.put(Y, X.dtype), where.put(sample_weight, X.dtype)
-        layer_units = [X.shape[1], *hidden_layer_sizes, Y.shape[1]]
+        return rates
 
-        self._random_state = check_random_state(self.random_state)
-        if first_pass:
-            self._initialize(layer_units, X)
-        else:
-            self._check_warm_start_shapes(layer_units)
-            self._check_stopping_state()
-        if any(rates) and getattr(self, "_dropout_seed", None) is None:
-            # Drawn only when dropout is on, so that without it the random
-            # stream (and every result) is scikit-learn's; drawn before any
-            # shuffling, whose use of the stream depends on n_samples.
-            salt = self._random_state.randint(
-                0, 2**62, size=X.shape[1], dtype=np.int64
-            ).astype(np.uint64)
-            # A fitted array, so it lives where the weights do (as
-            # scikit-learn's array-API rules have it); hashed on the host.
-            self._dropout_salt = where.put(salt)
-            self._dropout_seed = int(self._random_state.randint(2**31))
-            self._dropout_step = 0
-        return X, Y, sample_weight, layer_units
+    def _draw_dropout_seed(self, n_features, where):
+        """Draw the dropout seed and the rows' hash salt.
 
-    def _initialize(self, layer_units, X):
-        """Draw fresh weights (in numpy, then moved to ``X``'s library and
-        device: the same weights everywhere) and reset every fitted
+        Drawn only when dropout is on, so that without it the random stream
+        (and every result) is scikit-learn's; drawn before any shuffling,
+        whose use of the stream depends on n_samples.
+        """
+        salt = self._random_state.randint(
+            0, 2**62, size=n_features, dtype=np.int64
+        ).astype(np.uint64)
+        # A fitted array, so it lives where the weights do (as scikit-learn's
+        # array-API rules have it); hashed on the host.
+        self._dropout_salt = where.put(salt)
+        self._dropout_seed = int(self._random_state.randint(2**31))
+        self._dropout_step = 0
+
+    def _initialize(self, layer_units, X, like):
+        """Draw fresh weights (in numpy, then moved to ``like``'s library
+        and device: the same weights everywhere) and reset every fitted
         attribute."""
         self.n_iter_ = 0
         self.t_ = 0
@@ -497,8 +431,7 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
             self._random_state,
             host_dtype(X.dtype),
             self._init_factors(layer_units),
-            # Dask arrays: numpy weights, sent to the chunks.
-            like=None if isinstance(X, np.ndarray) or is_dask_input(X) else X,
+            like=like,
         )
         self._dropout_seed = None  # drawn on the first step that drops units
         self.loss_curve_ = []
@@ -519,7 +452,7 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
             self.best_validation_score_ = None
             self.best_loss_ = np.inf
         if self.early_stopping or self.restore_best_weights:
-            self._store_best_weights()
+            store_best_weights(self)
 
     def _check_stopping_state(self):
         """Before a warm-start fit: if ``early_stopping``, the solver or
@@ -596,42 +529,33 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
             **{kw: getattr(self, _OPTIMIZER_HYPERPARAMETERS[kw]) for kw in keywords},
         )
 
-    def _fit_stochastic(
-        self, X, Y, sample_weight, layer_units, incremental, held_out, tasks
-    ):
+    def _fit_stochastic(self, data, network, incremental, held_out, tasks):
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         # coefs_ and intercepts_ become views of one flat vector, in the
         # layout of the flat gradients, so that the optimizer steps every
         # parameter with a few operations per batch.
         # Re-packed on every call: the user may have assigned new arrays.
-        layout = ParameterLayout.from_layer_units(layer_units)
-        flat = layout.pack(self.coefs_, self.intercepts_)
-        self.coefs_, self.intercepts_ = layout.views(flat)
+        flat = network.layout.pack(self.coefs_, self.intercepts_)
+        self.coefs_, self.intercepts_ = network.layout.views(flat)
         optimizer = getattr(self, "_optimizer", None)
         if not incremental or optimizer is None:
             self._optimizer = self._make_optimizer([flat])
-        # One epoch's runner: batches in memory, or steps over the chunks of
-        # Dask arrays on their workers (skbp._data.chunks).
-        if self._trains_on_dask(X):
-            step, validation = self._chunked_training_step(
-                flat, X, Y, sample_weight, held_out
-            )
-        else:
-            train, validation = self._split_validation(X, Y, sample_weight, held_out)
-            step = self._training_step(flat, layer_units, train)
-
-        self.n_iter_ = 0
-        engine = Engine(
-            self,
-            self._listeners(
-                NoImprovement(validation),
-                tasks,
-                copied_weights(self),
-                incremental,
-            ),
+        train, validation = self._split_validation(data, held_out, network)
+        step = train.epochs(
+            network,
+            flat,
+            self._optimizer,
+            self.alpha,
+            self._batch_size(train.n_samples),
+            self._dropout(),
         )
-        run_epoch = self._epoch_runner(step, flat, X.dtype, incremental)
+        self.n_iter_ = 0
+        listeners = self._listeners(
+            NoImprovement(validation), tasks, copied_weights(self), incremental
+        )
+        engine = Engine(self, listeners)
+        run_epoch = self._epoch_runner(step, flat, data.dtype, incremental)
         with engine.running():
             engine.run(run_epoch, self.max_iter, once=incremental)
         engine.fit_ends(
@@ -641,12 +565,10 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
                 "reached and the optimization hasn't converged yet."
             ),
         )
-
         if self.early_stopping or (self.restore_best_weights and not incremental):
             # The weights of the best validation score (or training loss) are
             # the model.
-            self.coefs_ = self._best_coefs
-            self.intercepts_ = self._best_intercepts
+            restore_best_weights(self)
 
     def _epoch_runner(self, step, flat, dtype, incremental):
         """``run_epoch() -> Step``: one epoch of ``step`` (a
@@ -693,26 +615,6 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
         listeners.append(ConvergenceCheck())
         return listeners
 
-    def _training_step(self, flat, layer_units, train):
-        """The :class:`TrainingStep` of this fit, given what it needs.
-
-        ``flat`` of shape (n_parameters,) is what ``coefs_`` and
-        ``intercepts_`` view; ``train`` is ``(X, Y, sample_weight)``.
-        """
-        batch_size = self._batch_size(train[0].shape[0])
-        workspace = self._workspace(layer_units, batch_size, train[0])
-        return TrainingStep(
-            flat,
-            workspace,
-            train,
-            batch_size,
-            activations=self._activations(),
-            loss=self._output_loss(),
-            optimizer=self._optimizer,
-            alpha=self.alpha,
-            dropout_masks=self._dropout_mask_function(train[0]),
-        )
-
     def _progress_display(self, incremental):
         """A :class:`ProgressDisplay` when ``progress=True`` (not for partial_fit,
         whose calls are one epoch each)."""
@@ -736,31 +638,26 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
     # ------------------------------------------------------------------
     # Early stopping
     # ------------------------------------------------------------------
-    def _split_validation(self, X, Y, sample_weight, held_out=None):
-        """The training rows and the validation rows (:class:`HeldOut`).
+    def _split_validation(self, data, held_out, network):
+        """The training rows and the validation rows.
 
         Validation data given to ``fit`` (``held_out``) is the validation
         set; otherwise, when early stopping, ``validation_fraction`` of the
-        rows are held out: those ``train_test_split(X, Y, ...)`` picks (it
-        draws indices from the number of rows and the labels, not the
-        values). Without either, the validation set is None.
+        rows are held out (:meth:`~skbp._data.rows.TrainingRows.split`).
+        Without either, the validation set is None.
 
-        Returns the training ``(X, Y, sample_weight)`` and the
-        :class:`HeldOut` rows (or None).
+        Returns the :class:`~skbp._data.rows.TrainingRows` to train on and
+        the :class:`~skbp._data.rows.HeldOutRows` (or None).
         """
         if held_out is not None or not self.early_stopping:
-            return (X, Y, sample_weight), held_out
+            return data, held_out
         self._check_validation_fraction()
-        train_rows, val_rows = train_test_split(
-            np.arange(X.shape[0]),
-            random_state=self._random_state,
-            test_size=self.validation_fraction,
-            stratify=self._stratify_labels(to_host(Y)),
-        )
-        check_validation_size(val_rows.shape[0])
-        train = tuple(take_rows(a, train_rows) for a in (X, Y, sample_weight))
-        return train, self._as_held_out(
-            *(take_rows(a, val_rows) for a in (X, Y, sample_weight))
+        return data.split(
+            self.validation_fraction,
+            self._random_state,
+            self._stratified(),
+            network,
+            self._scoring(),
         )
 
     def _check_validation_fraction(self):
@@ -770,12 +667,6 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
                 "validation_fraction > 0, got validation_fraction="
                 f"{self.validation_fraction!r}."
             )
-
-    def _as_held_out(self, X_val, Y_val, sample_weight_val):
-        """:class:`HeldOut` rows from arrays where the training data lives."""
-        y_val = self._targets_for_scoring(to_host(Y_val))
-        host_weight = to_host(sample_weight_val)
-        return HeldOut(X_val, Y_val, sample_weight_val, y_val, host_weight)
 
     def _held_out(self, X_val, y_val, sample_weight_val, where, dtype):
         """``fit``'s validation data, checked against the network and put
@@ -795,54 +686,23 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
             X_val = X_val.astype(dtype) if where.on_host else xp.astype(X_val, dtype)
         sample_weight_val = check_sample_weight(to_host(sample_weight_val), X_val)
         sample_weight_val = where.put(sample_weight_val, dtype)
-        return self._as_held_out(X_val, where.put(Y_val, dtype), sample_weight_val)
+        return MemoryRows(X_val, where.put(Y_val, dtype), sample_weight_val)
 
-    def _stratify_labels(self, Y):
-        """Labels to stratify the validation split by (None: random split)."""
-        return None
-
-    def _store_best_weights(self):
-        self._best_coefs = [copied(W) for W in self.coefs_]
-        self._best_intercepts = [copied(b) for b in self.intercepts_]
-
-    def _score_predictions(self, y_pred, y, sample_weight, metric):
-        """``metric`` of the predictions, or NaN if the network diverged."""
-        if np.issubdtype(np.asarray(y_pred).dtype, np.floating) and not np.all(
-            np.isfinite(y_pred)
-        ):
-            return np.nan
-        return metric(y, y_pred, sample_weight=sample_weight)
+    def _validation_input(self, X_val, y_val):
+        """Validated ``X_val`` and its target matrix ``Y_val`` (as training
+        makes them), against the fitted network."""
+        place = MemoryPlacement()
+        X_val, y_val, _ = place.checked(
+            self, X_val, y_val, None, reset=False, labels=is_classifier(self)
+        )
+        self._check_validation_labels(y_val)
+        return X_val, self._encoded(y_val, place, X_val.dtype)
 
     # ------------------------------------------------------------------
     # L-BFGS
     # ------------------------------------------------------------------
-    def _lbfgs_loss(self, X, Y, sample_weight, layer_units):
-        """The training loss and its gradients as a function of the weights,
-        ``(coefs, intercepts) -> (J, coef_grads, intercept_grads)``:
-        :func:`~skbp.core.backprop` on the rows (of Dask arrays: summed over
-        their chunks where they are, :mod:`skbp._data.workers`)."""
-        if is_dask_array(X):
-            return self._chunked_loss(X, Y, sample_weight)
-        activations, loss = self._activations(), self._output_loss()
-        workspace = self._workspace(layer_units, X.shape[0], X)
-
-        def evaluate(coefs, intercepts):
-            return backprop(
-                X,
-                Y,
-                coefs,
-                intercepts,
-                activations,
-                loss,
-                self.alpha,
-                sample_weight,
-                workspace,
-            )
-
-        return evaluate
-
-    def _fit_lbfgs(self, X, Y, sample_weight, layer_units, held_out, tasks):
-        evaluate = self._lbfgs_loss(X, Y, sample_weight, layer_units)
+    def _fit_lbfgs(self, data, network, held_out, tasks):
+        evaluate = data.loss_function(network, self.alpha)
         # The iterate, not coefs_: they hold the last point the line search
         # evaluated.
         iterate = IterateWeights(self.coefs_, self.intercepts_)
@@ -850,12 +710,29 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
         self.validation_loss_curve_ = None
         self.n_iter_ = 0
         self.best_loss_ = np.inf  # of this run's iterations
-        engine = Engine(
-            self,
-            self._listeners(
-                BestIterate(held_out, iterate), tasks, iterate, incremental=False
-            ),
+        listeners = self._listeners(
+            BestIterate(held_out, iterate), tasks, iterate, incremental=False
         )
+        engine = Engine(self, listeners)
+        with engine.running():
+            result = minimize_lbfgs(
+                self._lbfgs_evaluations(evaluate, engine, data.dtype),
+                self.coefs_,
+                self.intercepts_,
+                max_iter=self.max_iter,
+                max_fun=self.max_fun,
+                tol=self.tol,
+                callback=self._lbfgs_callback(engine, iterate, data.dtype),
+            )
+        # Out of evaluations (max_fun) mid-iteration: that iteration's task
+        # ends, empty, with no model to see.
+        engine.step_abandoned()
+        self._end_lbfgs(engine, result, data.dtype)
+
+    def _lbfgs_evaluations(self, evaluate, engine, dtype):
+        """``loss_and_grads()`` at ``coefs_``, for
+        :func:`~skbp.core.minimize_lbfgs`; each evaluation may begin an
+        iteration (the engine's step)."""
         starting = [True]  # until the starting weights are evaluated
 
         def loss_and_grads():
@@ -865,36 +742,33 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
                 # The first evaluation is at the starting weights. Later ones
                 # are the line search's trial points, which may overflow: it
                 # then tries a shorter step.
-                check_finite_loss(J, X.dtype)
+                check_finite_loss(J, dtype)
             return J, coef_grads, intercept_grads
+
+        return loss_and_grads
+
+    def _lbfgs_callback(self, engine, iterate, dtype):
+        """scipy's per-iteration callback: the iteration is the engine's
+        step, told to the listeners at the new iterate."""
 
         def callback(intermediate_result):
             loss = float(intermediate_result.fun)
-            check_finite_loss(loss, X.dtype, f"at L-BFGS iteration {self.n_iter_ + 1}")
+            check_finite_loss(loss, dtype, f"at L-BFGS iteration {self.n_iter_ + 1}")
             iterate.move_to(intermediate_result.x)
             if engine.step_ends(Step(loss, 0, intermediate_result.x)):
                 raise StopIteration  # scipy ends the run at this iterate
 
-        with engine.running():
-            result = minimize_lbfgs(
-                loss_and_grads,
-                self.coefs_,
-                self.intercepts_,
-                max_iter=self.max_iter,
-                max_fun=self.max_fun,
-                tol=self.tol,
-                callback=callback,
-            )
-        # Out of evaluations (max_fun) mid-iteration: that iteration's task
-        # ends, empty, with no model to see.
-        engine.step_abandoned()
+        return callback
+
+    def _end_lbfgs(self, engine, result, dtype):
+        """The counters and the convergence warning of a finished run."""
         self.n_iter_ = min(int(result.nit), self.max_iter)
         # scipy reports the loss of the last point it evaluated: a line
         # search that failed on steps that overflow leaves a non-finite
         # loss, not the model's (the last iterate), as the result.
         check_finite_loss(
             result.fun,
-            X.dtype,
+            dtype,
             "at the last point L-BFGS evaluated (its line search, after "
             f"{self.n_iter_} iteration(s), ended on a step that overflowed)",
         )
@@ -940,21 +814,28 @@ class BaseBackprop(DaskSupport, CallbackSupportMixin, BaseEstimator, ABC):
         """
         if hasattr(self, "coefs_"):
             est = deepcopy(self)
-            X, Y = est._validate_input(X, y, incremental=True, reset=False)
-            sample_weight = check_sample_weight(to_host(sample_weight), X)
-            sample_weight = est._sample_weight_hook(Y, sample_weight, incremental=False)
+            # The fitted classes are checked, not learnt; class weights are
+            # those a fit on these rows would use.
+            place = MemoryPlacement()
+            X, y, sample_weight = place.checked(
+                est, X, y, sample_weight, reset=False, labels=is_classifier(est)
+            )
+            est._learn_targets(y, place, incremental=True)
+            Y = est._encoded(y, place, X.dtype)
+            sample_weight = est._row_weights(Y, sample_weight, False, place)
             est._random_state = check_random_state(est.random_state)
         else:
             est = clone(self)
             est._validate_params()
-            X, Y, sample_weight, _ = est._prepare_fit(
-                X, y, sample_weight, incremental=False
+            data = est._training_rows(
+                MemoryPlacement(), X, y, sample_weight, incremental=False
             )
+            X, Y, sample_weight = data.X, data.Y, data.sample_weight
         # The check runs on the host (in float64 finite differences),
         # whatever library and device the model trains on.
         dtype = host_dtype(X.dtype)
         X, Y, sample_weight = (to_host(a) for a in (X, Y, sample_weight))
-        masks = est._dropout_mask_function()
+        masks = mask_function(est._dropout())
         return {
             "X": X,
             "Y": Y,
@@ -1070,7 +951,7 @@ default=None
             raise ValueError(
                 f"Cannot unpickle this {cls.__name__}: {short_message(exc)}."
             ) from exc
-        place(self, record)
+        moving.place(self, record)
 
     def __sklearn_array_api_convert__(self, converter):
         """A copy of this model in another library or device (what

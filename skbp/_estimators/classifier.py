@@ -2,19 +2,18 @@
 
 import numpy as np
 from sklearn.base import ClassifierMixin
-from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelBinarizer, label_binarize
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
-from sklearn.utils.validation import column_or_1d
 
-from .._data.chunks import ChunkAccuracy
-from .._data.dask import class_weighted, dask_blocks, distinct_labels, target_blocks
+from .._data import placement_of
+from .._data.dask import dask_blocks
+from .._data.scores import Accuracy
 from .._engine.tasks import with_callbacks
-from .._model.arrays import all_finite, is_device_array, namespace_of, to_host
+from .._model.arrays import is_device_array, namespace_of
 from .._model.rollback import keeps_fitted_state
-from .._model.settings import check_finite_targets, class_weight_rows
+from .._model.settings import check_finite_targets
 from ..core import BinaryLogLoss, MulticlassLogLoss, device, to_numpy
 from .base import BaseBackprop
 from .docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS
@@ -173,15 +172,17 @@ class BPClassifier(DocLinkMixin, ClassifierMixin, BaseBackprop):
         self.class_weight = class_weight
 
     # -- labels ----------------------------------------------------------
-    def _validate_input(self, X, y, incremental, reset):
-        # Labels live on the host (they may be strings): the binarizer and
-        # the class weights work there, once per fit.
-        X, y = self._check_data(X, y, reset=reset, multi_output=True)
-        y = to_host(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
-        self._fit_labels(y, incremental)
-        return X, self._indicators(y)
+    def _learn_targets(self, y, place, incremental):
+        # In memory, every label (a multilabel y keeps its columns); on Dask
+        # chunks, their distinct values: the binarizer learns the same.
+        self._fit_labels(place.label_sample(y), incremental)
+
+    def _encoded(self, y, place, dtype):
+        # One logistic unit for two classes (or one); else one per class or
+        # label.
+        binary = self._label_binarizer.y_type_ == "binary"
+        n_outputs = 1 if binary else len(self.classes_)
+        return place.encode(y, indicator_matrix, n_outputs, bool, self._label_binarizer)
 
     def _fit_labels(self, y, incremental):
         """Learn the classes of ``y`` (a fresh fit), or check them against
@@ -196,22 +197,19 @@ class BPClassifier(DocLinkMixin, ClassifierMixin, BaseBackprop):
         else:
             self._check_known_classes(y)
 
-    def _indicators(self, y):
-        """The indicator matrix of ``y`` (:func:`indicator_matrix`)."""
-        return indicator_matrix(y, self._label_binarizer)
-
-    def _sample_weight_hook(self, Y, sample_weight, incremental):
+    def _row_weights(self, Y, sample_weight, incremental, place):
         """Multiply ``sample_weight`` by each row's class weight
-        (:func:`~skbp._model.settings.class_weight_rows`)."""
+        (:func:`~skbp._model.settings.class_weight_rows`'s rule, applied
+        where the rows are)."""
         if self.class_weight is None:
             return sample_weight
         self._check_incremental_class_weight(incremental)
-        return class_weight_rows(
+        return place.class_weighted(
             self.class_weight,
             Y,
             self.classes_,
             sample_weight,
-            multilabel=self._label_binarizer.y_type_.startswith("multilabel"),
+            self._label_binarizer.y_type_.startswith("multilabel"),
         )
 
     def _check_incremental_class_weight(self, incremental):
@@ -222,35 +220,6 @@ class BPClassifier(DocLinkMixin, ClassifierMixin, BaseBackprop):
                 "with sklearn.utils.class_weight.compute_class_weight('balanced', "
                 "classes=classes, y=y) and pass them as a dict."
             )
-
-    # -- Dask input (skbp._data.dask) ------------------------------------------
-    def _dask_targets(self, y, incremental, dtype, workers):
-        """The lazy indicator matrix of a Dask ``y``, each chunk encoded on
-        its worker; the classes are learnt from ``y``'s distinct labels."""
-        if y.ndim != 1:
-            raise ValueError(
-                "Multilabel targets (a 2-D y) are not supported as Dask arrays; "
-                "pass y in memory, with X in memory too."
-            )
-        labels = distinct_labels(y, workers)
-        self._fit_labels(labels, incremental)
-        binarizer = self._label_binarizer
-        n_outputs = indicator_matrix(labels[:1], binarizer).shape[1]
-        return target_blocks(y, indicator_matrix, n_outputs, bool, binarizer)
-
-    def _dask_sample_weight_hook(self, Y, sample_weight, incremental, workers):
-        """Multiply Dask ``sample_weight`` by each row's class weight
-        (:func:`~skbp._data.dask.class_weighted`)."""
-        if self.class_weight is None:
-            return sample_weight
-        self._check_incremental_class_weight(incremental)
-        return class_weighted(
-            self.class_weight, Y, self.classes_, sample_weight, workers
-        )
-
-    def _chunked_score(self):
-        """Early stopping's accuracy on validation rows in chunks."""
-        return ChunkAccuracy(len(self.classes_))
 
     def _check_known_classes(self, y):
         classes = unique_labels(y)
@@ -278,34 +247,23 @@ class BPClassifier(DocLinkMixin, ClassifierMixin, BaseBackprop):
             return MulticlassLogLoss()
         return BinaryLogLoss()
 
-    def _stratify_labels(self, Y):
-        # Multilabel rows cannot be stratified by one label. A device's Y
-        # holds 0.0/1.0 floats: stratified by the same rows as bools.
-        if self._label_binarizer.y_type_.startswith("multilabel"):
-            return None
-        return Y if Y.dtype == bool else Y != 0
+    def _stratified(self):
+        # Multilabel rows cannot be stratified by one label.
+        return not self._label_binarizer.y_type_.startswith("multilabel")
 
-    def _targets_for_scoring(self, Y):
-        return self._label_binarizer.inverse_transform(Y)
+    def _scoring(self):
+        return Accuracy(
+            len(self.classes_),
+            multilabel=self._label_binarizer.y_type_.startswith("multilabel"),
+        )
 
-    def _score_output(self, output, y, sample_weight):
-        if not all_finite(output):
-            return np.nan
-        labels = to_host(self._labels(output))
-        return accuracy_score(y, labels, sample_weight=sample_weight)
-
-    def _validation_input(self, X_val, y_val):
-        X_val, y_val = self._check_data(X_val, y_val, reset=False, multi_output=True)
-        y_val = to_host(y_val)
-        if y_val.ndim == 2 and y_val.shape[1] == 1:
-            y_val = column_or_1d(y_val, warn=True)
+    def _check_validation_labels(self, y_val):
         unseen = np.setdiff1d(unique_labels(y_val), self.classes_)
         if len(unseen):
             raise ValueError(
                 f"y_val has labels {unseen.tolist()} that y does not have: the "
                 f"network only has outputs for the classes of y, {self.classes_}."
             )
-        return X_val, self._indicators(y_val)
 
     def _labels(self, output):
         """Labels from the output layer: what LabelBinarizer.inverse_transform
@@ -449,16 +407,10 @@ class BPClassifier(DocLinkMixin, ClassifierMixin, BaseBackprop):
         """
         self._validate_params()
         if self._first_partial_fit(classes):
-            # A Dask y stays where it is: its chunks are checked there, and
-            # a 2-D one (multilabel) refused.
-            target_type = "dask" if self._trains_on_dask(X) else None
-            if target_type is None:
-                check_finite_targets(y)
-                target_type = type_of_target(y)
+            # Multilabel targets are their own columns' classes.
+            multilabel = placement_of(X).is_multilabel(y)
             self._label_binarizer = LabelBinarizer()
-            self._label_binarizer.fit(
-                y if target_type.startswith("multilabel") else classes
-            )
+            self._label_binarizer.fit(y if multilabel else classes)
             self.classes_ = self._label_binarizer.classes_
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 

@@ -4,14 +4,13 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import column_or_1d
 
-from .._data.chunks import ChunkR2
-from .._data.dask import dask_blocks, target_blocks
+from .._data.dask import dask_blocks
+from .._data.scores import R2
 from .._engine.tasks import with_callbacks
-from .._model.arrays import follow, namespace_of, placement, to_host
+from .._model.arrays import namespace_of
 from .._model.rollback import keeps_fitted_state
 from .._model.settings import check_finite_targets
 from ..core import REGRESSION_LOSSES, get_loss
@@ -153,11 +152,13 @@ class BPRegressor(DocLinkMixin, RegressorMixin, BaseBackprop):
         self.huber_delta = huber_delta
 
     # -- what BaseBackprop asks of an estimator ------------------------
-    def _validate_input(self, X, y, incremental, reset):
-        # Targets follow X to its library and device (scikit-learn's rule).
-        (y,) = follow(placement(X), y)
-        X, y = self._check_data(X, y, reset=reset, multi_output=True, y_numeric=True)
-        return X, target_matrix(y, X.dtype, nonnegative=self.loss == "poisson")
+    def _learn_targets(self, y, place, incremental):
+        """Nothing to learn from numbers."""
+
+    def _encoded(self, y, place, dtype):
+        n_outputs = 1 if y.ndim == 1 else y.shape[1]
+        nonnegative = self.loss == "poisson"
+        return place.encode(y, target_matrix, n_outputs, dtype, dtype, nonnegative)
 
     def _out_activation(self):
         return self._output_loss().output_activation.name
@@ -167,26 +168,8 @@ class BPRegressor(DocLinkMixin, RegressorMixin, BaseBackprop):
             return get_loss("huber", delta=self.huber_delta)
         return get_loss(self.loss)
 
-    def _targets_for_scoring(self, Y):
-        return Y.ravel() if Y.shape[1] == 1 else Y
-
-    def _score_output(self, output, y, sample_weight):
-        y_pred = to_host(self._one_column_as_1d(output))
-        return self._score_predictions(y_pred, y, sample_weight, r2_score)
-
-    def _validation_input(self, X_val, y_val):
-        return self._validate_input(X_val, y_val, incremental=True, reset=False)
-
-    def _dask_targets(self, y, incremental, dtype, workers):
-        """The lazy target matrix of a Dask ``y`` (skbp._data.dask), each chunk
-        made on its worker as :func:`target_matrix` makes it in memory."""
-        n_outputs = 1 if y.ndim == 1 else y.shape[1]
-        nonnegative = self.loss == "poisson"
-        return target_blocks(y, target_matrix, n_outputs, dtype, dtype, nonnegative)
-
-    def _chunked_score(self):
-        """Early stopping's R^2 on validation rows in chunks."""
-        return ChunkR2()
+    def _scoring(self):
+        return R2()
 
     @staticmethod
     def _one_column_as_1d(y_pred):

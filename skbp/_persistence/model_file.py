@@ -26,6 +26,7 @@ from .._model.attributes import (
     quote,
     short_message,
 )
+from .._model.best_weights import store_best_weights
 from .._model.moving import converted, placement_record
 from .._model.settings import check_hidden_layer_sizes
 from .._model.versioning import skbp_version
@@ -429,4 +430,4 @@ def _keep_best_weights(estimator):
     if "coefs_" in vars(estimator) and (
         estimator.early_stopping or estimator.restore_best_weights
     ):
-        estimator._store_best_weights()  # the one place best weights are copied
+        store_best_weights(estimator)  # the one place best weights are copied
