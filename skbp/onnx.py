@@ -50,6 +50,7 @@ import numpy as np
 
 from ._estimators.classifier import BPClassifier
 from ._estimators.regressor import BPRegressor
+from ._model.arrays import is_numpy_array
 from ._model.settings import check_hidden_activations
 from .core import get_activation, to_numpy
 
@@ -232,7 +233,7 @@ class _Graph:
             onnx_type = self.float
         if shape is None:
             shape = list(np.shape(value))
-        content = value.ravel().tolist() if isinstance(value, np.ndarray) else value
+        content = value.ravel().tolist() if is_numpy_array(value) else value
         self.container.add_initializer(name, onnx_type, shape, content)
         return name
 

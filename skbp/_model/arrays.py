@@ -57,6 +57,7 @@ __all__ = [
     "all_finite",
     "take_rows",
     "float_dtypes",
+    "is_numpy_array",
     "is_device_array",
     "namespace_of",
     "convert_arrays",
@@ -85,7 +86,7 @@ class Placement(NamedTuple):
     def put(self, array, dtype=None):
         """A numpy ``array`` moved to this library and device (cast to
         ``dtype``, one of this library's); anything else as it is."""
-        if self.on_host or not isinstance(array, np.ndarray):
+        if self.on_host or not is_numpy_array(array):
             return array
         return self.xp.asarray(array, dtype=dtype, device=self.device)
 
@@ -118,7 +119,7 @@ def to_host(array):
 def cast_like(array, template):
     """``array`` in the dtype, library and device of the array ``template``
     (no copy when it is there already, for numpy)."""
-    if isinstance(template, np.ndarray):
+    if is_numpy_array(template):
         return array.astype(template.dtype, copy=False)
     xp = namespace_of(template)
     return xp.asarray(array, dtype=template.dtype, device=xp_device(template))
@@ -191,7 +192,7 @@ def check_fitted_placement(X, estimator, method):
 
 def copied(array):
     """A copy of ``array`` in its own library and device."""
-    if isinstance(array, np.ndarray):
+    if is_numpy_array(array):
         return array.copy()
     return namespace_of(array).asarray(array, copy=True)
 
@@ -209,15 +210,28 @@ def take_rows(array, rows):
 
 def all_finite(array):
     """Whether every entry of ``array`` (any library) is finite."""
-    if isinstance(array, np.ndarray):
+    if is_numpy_array(array):
         return bool(np.isfinite(array).all())
     xp = namespace_of(array)
     return bool(xp.all(xp.isfinite(array)))
 
 
+def is_numpy_array(value):
+    """True for a numpy array: one on the host, which numpy's own functions,
+    methods and ``out=`` buffers take as they are.
+
+    The one test of "is it numpy" outside the data interface (and the core,
+    whose :func:`skbp.core.namespace_of` answers "which library"). Subclasses
+    of ``numpy.ndarray`` count; numpy scalars (``numpy.generic``) do not.
+    """
+    return isinstance(value, np.ndarray)
+
+
 def is_device_array(value):
     """True for an array of another library than numpy."""
-    return not isinstance(value, (np.ndarray, np.generic)) and is_array_api_obj(value)
+    if is_numpy_array(value) or isinstance(value, np.generic):
+        return False
+    return is_array_api_obj(value)
 
 
 def convert_arrays(value, converter):
@@ -228,7 +242,7 @@ def convert_arrays(value, converter):
     weights and optimizer state. Numbers, strings and other objects are
     shared, not copied.
     """
-    if isinstance(value, np.ndarray) or is_device_array(value):
+    if is_numpy_array(value) or is_device_array(value):
         return converter(value)
     if isinstance(value, (list, tuple)):
         return type(value)(convert_arrays(item, converter) for item in value)

@@ -17,7 +17,7 @@ import threading
 import numpy as np
 
 from ..core.layout import ParameterLayout
-from .arrays import cast_like, copied, host_dtype, is_device_array
+from .arrays import cast_like, copied, host_dtype, is_device_array, is_numpy_array
 from .attributes import EPOCH_LOGS, EPOCH_VALUES
 
 __all__ = [
@@ -42,7 +42,7 @@ def _copy_value(value):
     changes (label binarizers) or that others own (scikit-learn's callback
     contexts).
     """
-    if isinstance(value, np.ndarray):
+    if is_numpy_array(value):
         return value.copy()
     if is_device_array(value):  # a GPU's weights are copied on the GPU
         return copied(value)
@@ -172,7 +172,7 @@ def deferred_interrupts():
 
 def _empty_like(layout, flat, template):
     """A flat vector where ``flat`` lives, in the dtype of ``template``."""
-    if isinstance(flat, np.ndarray):
+    if is_numpy_array(flat):
         return layout.empty(host_dtype(template.dtype))
     return layout.empty(template.dtype, like=flat)
 
@@ -180,7 +180,7 @@ def _empty_like(layout, flat, template):
 def _copy_weights(saved, flat):
     """Write ``flat`` into ``saved`` (the checkpoint's copy, where ``flat``
     lives), casting if needed."""
-    if isinstance(saved, np.ndarray):
+    if is_numpy_array(saved):
         np.copyto(saved, flat, casting="same_kind")
         return
     saved[...] = cast_like(flat, saved)

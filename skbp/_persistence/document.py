@@ -20,6 +20,7 @@ decoded.
 import numpy as np
 from sklearn.preprocessing import LabelBinarizer
 
+from .._model.arrays import is_numpy_array
 from .._model.attributes import BINARIZER_ATTRIBUTES, STREAMING_HISTORY_FIELDS, quote
 from .._model.history import StreamingHistory
 
@@ -70,7 +71,7 @@ class Encoder:
             return value
         if isinstance(value, np.generic) and value.dtype.kind in "biuf":
             return value.item()
-        if isinstance(value, np.ndarray):
+        if is_numpy_array(value):
             return self._encode_array(value, where)
         if value and isinstance(value, list) and all(type(v) is float for v in value):
             return {"__floats__": self._add(np.array(value, dtype=np.float64))}
@@ -299,7 +300,7 @@ class Decoder:
 
     def _key(self, key):
         key = self.decode(key)
-        if isinstance(key, (list, dict, np.ndarray)):
+        if isinstance(key, (list, dict)) or is_numpy_array(key):
             raise ValueError("unhashable dict key")
         return key
 
