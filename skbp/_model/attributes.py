@@ -38,6 +38,7 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._metadata_requests import MetadataRequest
 
 from ..core.optimizers import LEARNING_RATE_SCHEDULES, OPTIMIZERS
+from .arrays import is_numpy_array
 from .history import StreamingHistory
 from .settings import (
     check_dropout,
@@ -411,7 +412,7 @@ def quote(value, limit=60):
 
 
 def _describe(value):
-    if isinstance(value, np.ndarray):
+    if is_numpy_array(value):
         return f"an array of dtype {value.dtype} and shape {value.shape}"
     try:
         text = repr(value)
@@ -538,10 +539,32 @@ def _check_optimizer(optimizer, coefs, intercepts):
     if optimizer is None:
         return
     kind = type(optimizer).__name__
-    numbers = _OPTIMIZER_NUMBERS.get(kind)
-    if numbers is None:  # an optimizer added without a line here
+    if kind not in _OPTIMIZER_NUMBERS:  # an optimizer added without a line here
         raise ValueError(f"the state of a {kind} optimizer is not checked")
     state = vars(optimizer)
+    # The attributes first: the arrays' check reads them by name.
+    _check_optimizer_settings(kind, state)
+    _check_optimizer_arrays(kind, state, coefs, intercepts)
+
+
+def _check_optimizer_settings(kind, state):
+    """An optimizer holds exactly its kind's attributes, with valid settings.
+
+    Parameters
+    ----------
+    kind : {"SGD", "Adam"}
+        The optimizer's class name.
+    state : dict
+        The optimizer's ``vars``.
+
+    Raises
+    ------
+    ValueError
+        For a missing or extra attribute, a number that is not finite, an
+        SGD schedule or ``nesterov`` that is not valid, or an Adam step count
+        that is not a non-negative integer.
+    """
+    numbers = _OPTIMIZER_NUMBERS[kind]
     expected = set(numbers) | _OPTIMIZER_OTHERS[kind]
     if set(state) != expected:
         raise ValueError(
@@ -559,6 +582,30 @@ def _check_optimizer(optimizer, coefs, intercepts):
         raise ValueError("_optimizer.lr_schedule or nesterov is not valid")
     if kind == "Adam" and not _integer(state["t"]):
         raise ValueError("_optimizer.t must be a non-negative integer")
+
+
+def _check_optimizer_arrays(kind, state, coefs, intercepts):
+    """An optimizer's arrays are flat vectors of the weights' size and dtype.
+
+    Each moment list holds one such vector, finite. The scratch buffers
+    (None, or a dict of vectors) need not be finite: every step overwrites
+    them before reading them.
+
+    Parameters
+    ----------
+    kind : {"SGD", "Adam"}
+        The optimizer's class name.
+    state : dict
+        The optimizer's ``vars``, whose attributes were checked already.
+    coefs, intercepts : list of arrays
+        The weights the optimizer steps, checked already.
+
+    Raises
+    ------
+    ValueError
+        For an array of another size or dtype, a moment list of another
+        length than one, or a moment that is not finite.
+    """
     size = sum(a.size for a in (*coefs, *intercepts))
     scratch = state["_scratch"]
     arrays = {name: state[name] for name in _OPTIMIZER_MOMENTS[kind]} | (
@@ -613,7 +660,7 @@ def _check_classes(estimator):
         raise ValueError("_label_binarizer.sparse_input_ must be a bool")
     inner = getattr(binarizer, "classes_", None)
     if not (
-        isinstance(inner, np.ndarray)
+        is_numpy_array(inner)
         and inner.dtype == classes.dtype
         and np.array_equal(inner, classes)
     ):

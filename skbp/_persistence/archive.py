@@ -355,15 +355,83 @@ def _check_end_record(handle):
 
 
 def _read_all(archive, plan):
+    """The document, the arrays, the stored digest and the computed one.
+
+    Parameters
+    ----------
+    archive : zipfile.ZipFile
+        The open archive, whose end record was checked.
+    plan : callable
+        :func:`read_archive`'s: the document's :class:`ArchivePlan`.
+
+    Returns
+    -------
+    document : object
+        The parsed JSON document.
+    arrays : dict of str to ndarray
+        The arrays, as stored.
+    stored : ndarray
+        The ``digest`` member's bytes.
+    digest : ArchiveDigest
+        The digest of the document and the arrays, computed as they were read.
+    """
     infos = _directory(archive)
     document_bytes = _read_member(archive, _byte_string(archive, infos, DOCUMENT))
+    document = _document(document_bytes)
+    plan = plan(document)
+    members = _checked_members(archive, infos, plan)
+    digest = ArchiveDigest()
+    arrays = {}
+    # The digest covers the members in name order, the document among them.
+    for name in sorted([*members, DOCUMENT]):
+        if name == DOCUMENT:
+            digest.add(name, document_bytes)
+        else:
+            arrays[name] = _read_member(archive, members[name], digest)
+    stored = _read_member(archive, _byte_string(archive, infos, DIGEST))
+    return document, arrays, stored, digest
+
+
+def _document(document_bytes):
+    """The JSON document parsed from its member's bytes.
+
+    Raises
+    ------
+    ValueError
+        For text that is not UTF-8 JSON, or that nests too deeply to parse.
+    """
     try:
-        document = _parse(bytes(document_bytes))
+        return _parse(bytes(document_bytes))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"its document is malformed ({str(exc)[:200]})") from exc
     except RecursionError:
         raise ValueError("its document is nested too deeply") from None
-    plan = plan(document)
+
+
+def _checked_members(archive, infos, plan):
+    """The arrays' members, each checked against ``plan`` from its header.
+
+    Parameters
+    ----------
+    archive : zipfile.ZipFile
+        The open archive.
+    infos : dict of str to zipfile.ZipInfo
+        Every member, by name (:func:`_directory`).
+    plan : ArchivePlan
+        What the document allows the arrays.
+
+    Returns
+    -------
+    dict of str to _Member
+        The array members (not the document nor the digest), in the
+        directory's order, no byte of their data read.
+
+    Raises
+    ------
+    ValueError
+        For a member the document never refers to, a member larger than its
+        field may hold, or arrays larger together than the layer sizes imply.
+    """
     # Only members the document refers to are worth a look: the others are
     # refused before a single header of theirs is read.
     unreferenced = sorted(set(infos) - {DOCUMENT, DIGEST} - set(plan.fields))
@@ -379,29 +447,35 @@ def _read_all(archive, plan):
             continue
         field = plan.fields.get(name, f"member {name!r}")
         members[name] = member = _header(archive, info, field)
-        limit, what = plan.max_bytes, "its layer sizes imply"
-        if name in plan.limits and plan.limits[name] < limit:
-            limit, what = plan.limits[name], "that field may hold"
-        if member.span > limit:
-            raise ValueError(
-                f"its {field} declares shape {member.shape[:8]} of "
-                f"{member.dtype.str}, more than the {limit} bytes {what}"
-            )
+        _check_member_size(member, name, field, plan)
     total = sum(member.nbytes for member in members.values())
     if total > plan.max_bytes:
         raise ValueError(
             f"its arrays declare {total} bytes, more than the {plan.max_bytes} "
             "bytes its layer sizes imply"
         )
-    digest = ArchiveDigest()
-    arrays = {}
-    for name in sorted([*members, DOCUMENT]):
-        if name == DOCUMENT:
-            digest.add(name, document_bytes)
-        else:
-            arrays[name] = _read_member(archive, members[name], digest)
-    stored = _read_member(archive, _byte_string(archive, infos, DIGEST))
-    return document, arrays, stored, digest
+    return members
+
+
+def _check_member_size(member, name, field, plan):
+    """One member spans at most the bytes its field may hold.
+
+    The limit is the plan's for the whole model, or the member's own where
+    the document bounds that field more tightly.
+
+    Raises
+    ------
+    ValueError
+        Naming ``field``, its declared shape and dtype, and the limit.
+    """
+    limit, what = plan.max_bytes, "its layer sizes imply"
+    if name in plan.limits and plan.limits[name] < limit:
+        limit, what = plan.limits[name], "that field may hold"
+    if member.span > limit:
+        raise ValueError(
+            f"its {field} declares shape {member.shape[:8]} of "
+            f"{member.dtype.str}, more than the {limit} bytes {what}"
+        )
 
 
 def _parse(text):

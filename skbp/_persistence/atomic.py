@@ -102,14 +102,58 @@ def atomic_write(path, write):
         with open(target, "wb") as handle:
             write(handle)
         return
-    if mode is not None:
-        _check_writable(target)
-        final_mode = stat.S_IMODE(mode)
-    else:
-        final_mode = 0o666 & ~_umask()
+    final_mode = _final_mode(target, mode)
     directory, name = os.path.split(target)
     _remove_stale_temporaries(directory, name)
     temporary = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.skbp-tmp")
+    _write_and_replace(temporary, target, write, final_mode)
+    _fsync_directory(directory)
+
+
+def _final_mode(target, mode):
+    """The permission bits the written file gets.
+
+    Parameters
+    ----------
+    target : str
+        The file to replace or create (symbolic links resolved).
+    mode : int or None
+        ``target``'s ``st_mode`` when it is a regular file, None when it
+        does not exist.
+
+    Returns
+    -------
+    int
+        An existing file's own bits; for a new file, those ``open`` would
+        give it (``0o666`` less the umask).
+
+    Raises
+    ------
+    PermissionError, OSError
+        When ``target`` exists and ``open(target, "wb")`` would refuse to
+        write it: refused before anything is written, as ``open`` would.
+    """
+    if mode is None:
+        return 0o666 & ~_umask()
+    _check_writable(target)
+    return stat.S_IMODE(mode)
+
+
+def _write_and_replace(temporary, target, write, final_mode):
+    """Create ``temporary``, ``write`` it, give it ``final_mode`` and rename
+    it over ``target``; on any exception, remove it and re-raise.
+
+    Parameters
+    ----------
+    temporary : str
+        A new file's path beside ``target`` (its random name is not there).
+    target : str
+        The file to create or replace.
+    write : callable
+        Called once with a binary file object open on ``temporary``.
+    final_mode : int
+        The permission bits ``target`` ends with.
+    """
     # O_EXCL: never write through a file (or link) someone else put there.
     # 0o600: nobody else reads the content before it has its final mode.
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_CLOEXEC | _O_NOFOLLOW
@@ -136,7 +180,6 @@ def atomic_write(path, write):
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
-    _fsync_directory(directory)
 
 
 def _check_writable(target):

@@ -121,40 +121,15 @@ def save(estimator, file):
         If ``estimator`` is not an skbp estimator, or holds a parameter or
         attribute that is not plain data.
     """
-    classes = _estimator_classes()
-    if classes.get(type(estimator).__name__) is not type(estimator):
-        raise TypeError(
-            "skbp.save stores BPClassifier and BPRegressor models only, got "
-            f"{type(estimator).__name__}. Save pipelines with joblib or skops."
-        )
-    if placement_record(vars(estimator)) is not None:
-        # A model on a device (a GPU) is stored as numpy: it loads anywhere.
-        estimator = converted(estimator, to_numpy)
+    estimator = _numpy_model(estimator)
     encoder = Encoder(little_endian)
+    # _plain_params is called here: its warning's stacklevel names save's
+    # caller. Parameters first: the encoder numbers the arrays in order.
     params = {
         name: encoder.encode(value, f"parameter {name}={value!r}")
         for name, value in _plain_params(estimator).items()
     }
-    attributes = {
-        name: encoder.encode(value, f"attribute {name}")
-        for name, value in vars(estimator).items()
-        if name not in params and name not in _NOT_SAVED
-    }
-    for name in attributes:  # what load would refuse is not written
-        try:
-            check_attribute(estimator, name, getattr(estimator, name))
-        except ValueError as exc:
-            raise ValueError(f"skbp.save cannot store this model: {exc}.") from exc
-    coefs = getattr(estimator, "coefs_", None)
-    document = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "skbp_version": skbp_version(),
-        "estimator": type(estimator).__name__,
-        "layer_units": None if coefs is None else _units(coefs),
-        "params": params,
-        "attributes": attributes,
-    }
+    document = _document(estimator, encoder, params)
     text = json.dumps(document, sort_keys=True, allow_nan=True)
     # The bounds load applies, checked before the file is touched: a model
     # save writes is a model load reads.
@@ -170,6 +145,86 @@ def save(estimator, file):
         atomic_write(file, write)
     else:
         write(file)
+
+
+def _numpy_model(estimator):
+    """``estimator``, as the numpy model :func:`save` stores.
+
+    Parameters
+    ----------
+    estimator : object
+        What :func:`save` was given.
+
+    Returns
+    -------
+    BPClassifier or BPRegressor
+        ``estimator`` itself, or, for a model whose arrays live on a device
+        (a GPU) or in another array library, a converted copy holding numpy
+        arrays: a file loads anywhere.
+
+    Raises
+    ------
+    TypeError
+        If ``estimator`` is not exactly one of the classes a file may name
+        (a subclass could not be rebuilt by :func:`load`).
+    """
+    classes = _estimator_classes()
+    if classes.get(type(estimator).__name__) is not type(estimator):
+        raise TypeError(
+            "skbp.save stores BPClassifier and BPRegressor models only, got "
+            f"{type(estimator).__name__}. Save pipelines with joblib or skops."
+        )
+    if placement_record(vars(estimator)) is not None:
+        return converted(estimator, to_numpy)
+    return estimator
+
+
+def _document(estimator, encoder, params):
+    """The JSON document of ``estimator``, its arrays left in ``encoder``.
+
+    Parameters
+    ----------
+    estimator : BPClassifier or BPRegressor
+        A numpy model (:func:`_numpy_model`).
+    encoder : Encoder
+        Encodes the attributes, and collects their arrays after the
+        parameters' ones.
+    params : dict
+        The encoded constructor parameters.
+
+    Returns
+    -------
+    dict
+        The document :func:`load` reads: format, versions, class name, layer
+        widths, parameters and the saved attributes.
+
+    Raises
+    ------
+    TypeError
+        For an attribute that is not plain data.
+    ValueError
+        For an attribute :func:`load` would refuse: it is not written.
+    """
+    attributes = {
+        name: encoder.encode(value, f"attribute {name}")
+        for name, value in vars(estimator).items()
+        if name not in params and name not in _NOT_SAVED
+    }
+    for name in attributes:  # what load would refuse is not written
+        try:
+            check_attribute(estimator, name, getattr(estimator, name))
+        except ValueError as exc:
+            raise ValueError(f"skbp.save cannot store this model: {exc}.") from exc
+    coefs = getattr(estimator, "coefs_", None)
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "skbp_version": skbp_version(),
+        "estimator": type(estimator).__name__,
+        "layer_units": None if coefs is None else _units(coefs),
+        "params": params,
+        "attributes": attributes,
+    }
 
 
 def _check_writable(text, document, arrays):
