@@ -939,3 +939,79 @@ def test_forward_loss_takes_activation_names():
     by_object = forward_loss(*args, net["activations"], net["loss"])
     np.testing.assert_array_equal(by_name[0], by_object[0])
     assert by_name[1] == by_object[1]
+
+
+# ---------------------------------------------------------------------------
+# The namespace: decided once per pass, not once per building block
+# ---------------------------------------------------------------------------
+
+_BLOCK_MODULES = ("layers", "dropout", "regularization", "network")
+#: The layers' rule (skbp.core.layers._layer_namespace): X's namespace, and
+#: for another library than numpy, that of X with the first weights.
+_ONE_DECISION = {
+    "numpy": ["layers"],
+    "array_api_strict": ["layers", "layers"],
+    "torch": ["layers", "layers"],
+}
+
+
+def _count_namespace_decisions(monkeypatch):
+    """Count every namespace_of call made by the network and the layer,
+    dropout and L2 building blocks (not the activations and losses, whose
+    methods keep the signatures a subclass implements)."""
+    import importlib
+
+    calls = []
+    for name in _BLOCK_MODULES:
+        module = importlib.import_module(f"skbp.core.{name}")
+        original = module.namespace_of
+
+        def counted(*arrays, _original=original, _name=name):
+            calls.append(_name)
+            return _original(*arrays)
+
+        monkeypatch.setattr(module, "namespace_of", counted)
+    return calls
+
+
+@pytest.mark.parametrize("lib", NAMESPACES)
+def test_backprop_decides_the_namespace_once(lib, monkeypatch):
+    net = make_network("squared_error", "relu", 3, alpha=0.5, weighted=True)
+    keys = np.arange(1, len(net["X"]) + 1, dtype=np.uint64)
+    masks = dropout_masks(keys, HIDDEN_WIDTHS, [0.4, 0.3, 0.2], 1, 0)
+    expected = _backprop(net, dropout_masks=masks)
+    moved = _in_library(lib, net)
+    moved_masks = [None if M is None else lib.to(M) for M in masks]
+    args = (moved["X"], moved["Y"], moved["coefs"], moved["intercepts"])
+    rest = (net["activations"], net["loss"], net["alpha"], moved["sample_weight"])
+    calls = _count_namespace_decisions(monkeypatch)
+    result = backprop(*args, *rest, dropout_masks=moved_masks)
+    # Three hidden layers with dropout, L2 and weights: one decision.
+    assert calls == _ONE_DECISION[lib.name]
+    xp = get_namespace(moved["X"])
+    del calls[:]
+    again = backprop(*args, *rest, dropout_masks=moved_masks, xp=xp)
+    assert calls == []  # the caller's, once per fit
+    for got in (result, again):
+        assert lib.scalar(got[0]) == pytest.approx(expected[0], rel=1e-12)
+        for a, b in zip((*got[1], *got[2]), (*expected[1], *expected[2])):
+            np.testing.assert_allclose(lib.back(a), b, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("lib", NAMESPACES)
+@pytest.mark.parametrize("block_rows", [2048, 4])
+def test_forward_output_decides_the_namespace_once(lib, block_rows, monkeypatch):
+    net = make_network("squared_error", "tanh", 3, m=10)
+    expected = forward_output(
+        net["X"], net["coefs"], net["intercepts"], net["activations"]
+    )
+    moved = _in_library(lib, net)
+    args = (moved["X"], moved["coefs"], moved["intercepts"], net["activations"])
+    calls = _count_namespace_decisions(monkeypatch)
+    output = forward_output(*args, block_rows)
+    assert calls == _ONE_DECISION[lib.name]
+    del calls[:]
+    given = forward_output(*args, block_rows, xp=get_namespace(moved["X"]))
+    assert calls == []
+    for got in (output, given):
+        np.testing.assert_allclose(lib.back(got), expected, rtol=1e-12)
