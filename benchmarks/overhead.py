@@ -16,6 +16,12 @@ network in the same process:
   20 rows, full-batch sgd, microseconds per epoch (``max_iter`` epochs of a
   fit, divided by their number).
 
+Each has its core share beside it, what :mod:`skbp.core` alone costs for the
+same work: ``core`` predict is ``forward_output`` on the fitted network,
+``core`` iteration one ``backprop`` and one sgd ``update`` on the seed
+network (with a training workspace, as the estimators train). The rest of
+each figure is the estimator layer's (validation, the training engine).
+
 Each checkout runs in its own subprocess with one BLAS thread, and the
 checkouts alternate, best of ``--repeats`` runs each, so that both see the
 same machine load. ``OLD`` is another checkout (``git worktree add OLD
@@ -89,10 +95,39 @@ def bare_iteration():
 
 
 bare = best(bare_iteration, 2000)
+
+# The core's share: what skbp.core alone costs for the same work.
+from skbp.core import (
+    SGD, Workspace, backprop, forward_output, get_activation, get_loss,
+    packed_views,
+)
+
+activations = [get_activation("relu"), get_activation("identity")]
+coefs, intercepts = list(model.coefs_), list(model.intercepts_)
+core_predict = best(
+    lambda: forward_output(row, coefs, intercepts, activations), 2000
+)
+flat, V, c = packed_views([V0, V1], [c0, c1])
+seed_activations = [get_activation("logistic"), get_activation("identity")]
+loss = get_loss("squared_error")
+workspace = Workspace([1, 25, 1], 20, np.float64, in_place=[True, True])
+# A tiny rate: the weights, and so the work, stay those of the fit.
+optimizer = SGD([flat], learning_rate_init=1e-12, momentum=0.9, nesterov=True)
+Y = y[:, None]
+
+
+def core_iteration():
+    backprop(x, Y, V, c, seed_activations, loss, 1e-4, None, workspace)
+    optimizer.update([flat], [workspace.flat_grads], overwrite_grads=True)
+
+
+core = best(core_iteration, 2000)
 print(json.dumps({{
     "predict_us": 1e6 * predict,
+    "core_predict_us": 1e6 * core_predict,
     "bare_predict_us": 1e6 * bare_predict,
     "iteration_us": 1e6 * iteration,
+    "core_iteration_us": 1e6 * core,
     "bare_iteration_us": 1e6 * bare,
 }}))
 """
@@ -119,24 +154,32 @@ def main():
     for _ in range(args.repeats):  # alternating, so both see the same load
         for label, repo in repos.items():
             results[label].append(_run(repo))
-    header = ("checkout", "predict us", "/ bare", "sgd iter us", "/ bare")
-    print("\n{:10} {:>11} {:>7} {:>12} {:>7}".format(*header))
+    header = ("checkout", "predict us", "core", "/ bare")
+    header += ("sgd iter us", "core", "/ bare")
+    print("\n{:10} {:>11} {:>6} {:>7} {:>12} {:>6} {:>7}".format(*header))
     best = {}
     for label, runs in results.items():
         best[label] = {key: min(run[key] for run in runs) for key in runs[0]}
         b = best[label]
         print(
-            f"{label:10} {b['predict_us']:11.1f} "
-            f"{b['predict_us'] / b['bare_predict_us']:7.1f} "
-            f"{b['iteration_us']:12.1f} "
-            f"{b['iteration_us'] / b['bare_iteration_us']:7.1f}"
+            f"{label:10} {b['predict_us']:11.2f} {b['core_predict_us']:6.2f} "
+            f"{b['predict_us'] / b['bare_predict_us']:7.2f} "
+            f"{b['iteration_us']:12.2f} {b['core_iteration_us']:6.2f} "
+            f"{b['iteration_us'] / b['bare_iteration_us']:7.2f}"
         )
     if "before" in best:
         now, then = best["this"], best["before"]
-        print(
-            f"\nthis / before: predict {now['predict_us'] / then['predict_us']:.3f}, "
-            f"sgd iteration {now['iteration_us'] / then['iteration_us']:.3f}"
-        )
+        print("\nthis / before:")
+        for key, name in (
+            ("predict_us", "predict"),
+            ("core_predict_us", "  of which core"),
+            ("iteration_us", "sgd iteration"),
+            ("core_iteration_us", "  of which core"),
+        ):
+            print(
+                f"  {name:16} {now[key] / then[key]:.3f} "
+                f"({now[key] - then[key]:+.2f} us)"
+            )
 
 
 if __name__ == "__main__":
