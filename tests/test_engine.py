@@ -15,8 +15,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from skbp import BPClassifier, BPRegressor
-from skbp._engine import Engine, Listener, Step
-from skbp._estimators.base import BaseBackprop
+from skbp._engine import Engine, Listener, Step, solvers
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -119,12 +118,12 @@ def test_only_the_hooks_a_listener_overrides_are_called_per_step():
 
 def _with_recorder(monkeypatch):
     """Every fit also tells a Recorder (the last listener), returned."""
-    log, original = [], BaseBackprop._listeners
+    log, original = [], solvers.listeners
 
-    def listeners(self, *args, **kwargs):
-        return [*original(self, *args, **kwargs), Recorder(log)]
+    def listeners(*args, **kwargs):
+        return [*original(*args, **kwargs), Recorder(log)]
 
-    monkeypatch.setattr(BaseBackprop, "_listeners", listeners)
+    monkeypatch.setattr(solvers, "listeners", listeners)
     return log
 
 
@@ -148,11 +147,11 @@ def test_every_solver_tells_its_steps_to_the_same_listeners(monkeypatch, cls, so
 def test_a_listener_stopping_lbfgs_stops_it_at_that_iterate(monkeypatch):
     """L-BFGS hears the engine's stop as the stochastic solvers do: the fit
     ends at that iteration, with no ConvergenceWarning."""
-    original = BaseBackprop._listeners
+    original = solvers.listeners
     monkeypatch.setattr(
-        BaseBackprop,
-        "_listeners",
-        lambda self, *a, **k: [*original(self, *a, **k), Recorder([], stop_at=3)],
+        solvers,
+        "listeners",
+        lambda *a, **k: [*original(*a, **k), Recorder([], stop_at=3)],
     )
     rng = np.random.RandomState(0)
     X = rng.randn(60, 3)

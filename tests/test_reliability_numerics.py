@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 import skbp._data.memory
-import skbp._estimators.base
+import skbp._engine.solvers
 from skbp import BPClassifier, BPRegressor
 from skbp.core import HIDDEN_ACTIVATIONS, LOSSES, get_activation, get_loss
 
@@ -252,7 +252,7 @@ def test_lbfgs_raises_at_an_iterate_whose_loss_is_not_finite(monkeypatch):
     # scipy's line search accepts only points of lower loss, so this is a
     # guard: an iterate reported with a non-finite loss is an error, not a
     # point of loss_curve_.
-    original = skbp._estimators.base.minimize_lbfgs
+    original = skbp._engine.solvers.minimize_lbfgs
 
     def minimize_lbfgs(*args, callback, **kwargs):
         iterations = []
@@ -265,7 +265,7 @@ def test_lbfgs_raises_at_an_iterate_whose_loss_is_not_finite(monkeypatch):
 
         return original(*args, callback=corrupted, **kwargs)
 
-    monkeypatch.setattr(skbp._estimators.base, "minimize_lbfgs", minimize_lbfgs)
+    monkeypatch.setattr(skbp._engine.solvers, "minimize_lbfgs", minimize_lbfgs)
     X, y = _data(np.float64)
     est = BPClassifier(solver="lbfgs", max_iter=10, random_state=0)
     result = _strict(lambda: est.fit(X, y))

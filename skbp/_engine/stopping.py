@@ -5,15 +5,54 @@ scores the held-out rows (in memory, or on the Dask workers),
 :func:`update_rule` applies scikit-learn's no-improvement rule to the score
 (or the training loss) and keeps the best weights; :class:`NoImprovement`
 (the stochastic solvers) and :class:`BestIterate` (L-BFGS) call them after
-each step.
+each step; :func:`init_stopping_state` and :func:`check_stopping_state`
+set up the rule's bookkeeping before a fit.
 """
+
+import numpy as np
 
 from .._model.best_weights import store_best_weights
 from ..core import OPTIMIZERS
 from .engine import Listener
 from .rules import stalled, update_no_improvement
 
-__all__ = ["NoImprovement", "BestIterate", "validation_loss", "update_rule"]
+__all__ = [
+    "NoImprovement",
+    "BestIterate",
+    "validation_loss",
+    "update_rule",
+    "init_stopping_state",
+    "check_stopping_state",
+]
+
+
+def init_stopping_state(estimator):
+    """Start the no-improvement rule afresh: on the validation score
+    (early stopping, stochastic solvers) or on the training loss."""
+    estimator._no_improvement_count = 0
+    if estimator.early_stopping and estimator.solver in OPTIMIZERS:
+        estimator.validation_scores_ = []
+        estimator.best_validation_score_ = -np.inf
+        estimator.best_loss_ = None
+    else:
+        estimator.validation_scores_ = None
+        estimator.best_validation_score_ = None
+        estimator.best_loss_ = np.inf
+    if estimator.early_stopping or estimator.restore_best_weights:
+        store_best_weights(estimator)
+
+
+def check_stopping_state(estimator):
+    """Before a warm-start fit: if ``early_stopping``, the solver or
+    ``restore_best_weights`` changed since the last fit, the rule's
+    bookkeeping no longer fits them (scikit-learn's MLP then fails with
+    a TypeError); it starts afresh, while the weights carry on."""
+    on_scores = estimator.early_stopping and estimator.solver in OPTIMIZERS
+    keeps_best = estimator.early_stopping or estimator.restore_best_weights
+    if (getattr(estimator, "validation_scores_", None) is None) == on_scores or (
+        keeps_best and not hasattr(estimator, "_best_coefs")
+    ):
+        init_stopping_state(estimator)
 
 
 def validation_loss(estimator, validation, coefs=None, intercepts=None):

@@ -6,10 +6,6 @@ training engine (:mod:`skbp._engine`), whose listeners keep the counters,
 curves, checkpoint, display and callbacks -> store fitted attributes.
 """
 
-import functools
-import inspect
-import math
-import warnings
 from abc import ABC, abstractmethod
 from copy import deepcopy
 from numbers import Integral, Real
@@ -22,24 +18,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._data import Dropout, Network, placement_of
 from .._data.memory import MemoryPlacement, MemoryRows, check_data, mask_function
-from .._engine import (
-    BestIterate,
-    Callbacks,
-    Checkpoint,
-    ConvergenceCheck,
-    Engine,
-    LossCurve,
-    NoImprovement,
-    Progress,
-    Step,
-    Verbose,
-)
-from .._engine.display import ProgressDisplay
+from .._engine.solvers import Fit, check_finite_weights, run_lbfgs, run_stochastic
+from .._engine.stopping import check_stopping_state, init_stopping_state
 from .._engine.tasks import (
     CallbackSupportMixin,
     FitTasks,
-    IterateWeights,
-    copied_weights,
     with_callbacks,
 )
 from .._model import moving
@@ -51,7 +34,6 @@ from .._model.arrays import (
     to_host,
 )
 from .._model.attributes import check_state_names, check_unpickled, short_message
-from .._model.best_weights import restore_best_weights, store_best_weights
 from .._model.moving import converted, host_state, split_placement
 from .._model.rollback import keeps_fitted_state
 from .._model.settings import (
@@ -68,7 +50,6 @@ from ..core import (
     forward_output,
     get_activation,
     initialize_parameters,
-    minimize_lbfgs,
     to_numpy,
 )
 from ..core.optimizers import LEARNING_RATE_SCHEDULES
@@ -76,55 +57,6 @@ from ..core.optimizers import LEARNING_RATE_SCHEDULES
 #: Every ``solver``: L-BFGS, then the stochastic optimizers of the core.
 _SOLVERS = ("lbfgs", *OPTIMIZERS)
 _STOCHASTIC_SOLVERS = tuple(OPTIMIZERS)
-
-#: The estimator hyperparameter behind each keyword of an optimizer's
-#: constructor (:data:`skbp.core.OPTIMIZERS`); an optimizer gets those its
-#: constructor takes.
-_OPTIMIZER_HYPERPARAMETERS = {
-    "learning_rate_init": "learning_rate_init",
-    "lr_schedule": "learning_rate",
-    "momentum": "momentum",
-    "nesterov": "nesterovs_momentum",
-    "power_t": "power_t",
-    "beta_1": "beta_1",
-    "beta_2": "beta_2",
-    "epsilon": "epsilon",
-}
-
-
-def check_finite_loss(loss, dtype, where="at the starting weights"):
-    """Raise the ValueError of a training loss that is not finite.
-
-    The one message of every solver and every path (in memory, Dask
-    chunks, warm start, ``partial_fit``). At the starting weights nothing
-    has been trained yet, so a loss that overflows there is the data's:
-    values so large that the first layer's products or the loss itself
-    leave ``dtype``'s range.
-
-    Parameters
-    ----------
-    loss : float or 0-d array
-        The training loss.
-    dtype : dtype
-        The training data's float dtype (of any array library), named in
-        the message.
-    where : str, default="at the starting weights"
-        Where the loss was computed, as the message says it.
-
-    Raises
-    ------
-    ValueError
-        If ``loss`` is NaN or infinite.
-    """
-    loss = float(loss)
-    if math.isfinite(loss):
-        return
-    raise ValueError(
-        f"The training loss is not finite ({loss}) {where}: X or y holds values "
-        f"too large for {host_dtype(dtype)} arithmetic (the first layer's "
-        "products, the loss or its gradient overflow). Scale the data (e.g. with "
-        "sklearn.preprocessing.StandardScaler) before fitting."
-    )
 
 
 def _validation_data(X_val, y_val, sample_weight_val):
@@ -338,16 +270,19 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator, ABC):
         )
         tasks.begin()
         # A diverging fit overflows: it ends with the clear ValueError of
-        # _check_finite_weights (or the best weights), not numpy warnings.
+        # check_finite_weights (or the best weights), not numpy warnings.
         with (
             np.errstate(over="ignore", invalid="ignore", divide="ignore"),
             place.fit_context(),
         ):
             if stochastic:
-                self._fit_stochastic(data, network, incremental, held_out, tasks)
+                run_stochastic(
+                    self,
+                    self._stochastic_fit(data, network, held_out, tasks, incremental),
+                )
             else:
-                self._fit_lbfgs(data, network, held_out, tasks)
-        self._check_finite_weights()
+                run_lbfgs(self, Fit(data, network, held_out, tasks, incremental))
+        check_finite_weights(self)
         tasks.end()
         return self
 
@@ -384,7 +319,7 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator, ABC):
             self._initialize(layer_units, X, place.weights_like(X))
         else:
             self._check_warm_start_shapes(layer_units)
-            self._check_stopping_state()
+            check_stopping_state(self)
         if any(rates) and getattr(self, "_dropout_seed", None) is None:
             self._draw_dropout_seed(X.shape[1], placement(X))
         return place.rows(X, Y, sample_weight)
@@ -436,35 +371,8 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator, ABC):
         self._dropout_seed = None  # drawn on the first step that drops units
         self.loss_curve_ = []
         self.validation_loss_curve_ = None
-        self._init_stopping_state()
+        init_stopping_state(self)
         self._optimizer = None
-
-    def _init_stopping_state(self):
-        """Start the no-improvement rule afresh: on the validation score
-        (early stopping, stochastic solvers) or on the training loss."""
-        self._no_improvement_count = 0
-        if self.early_stopping and self.solver in _STOCHASTIC_SOLVERS:
-            self.validation_scores_ = []
-            self.best_validation_score_ = -np.inf
-            self.best_loss_ = None
-        else:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
-            self.best_loss_ = np.inf
-        if self.early_stopping or self.restore_best_weights:
-            store_best_weights(self)
-
-    def _check_stopping_state(self):
-        """Before a warm-start fit: if ``early_stopping``, the solver or
-        ``restore_best_weights`` changed since the last fit, the rule's
-        bookkeeping no longer fits them (scikit-learn's MLP then fails with
-        a TypeError); it starts afresh, while the weights carry on."""
-        on_scores = self.early_stopping and self.solver in _STOCHASTIC_SOLVERS
-        keeps_best = self.early_stopping or self.restore_best_weights
-        if (getattr(self, "validation_scores_", None) is None) == on_scores or (
-            keeps_best and not hasattr(self, "_best_coefs")
-        ):
-            self._init_stopping_state()
 
     def _init_factors(self, layer_units):
         """Initialisation factor of each layer, the ``init_factor`` of its
@@ -494,150 +402,14 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator, ABC):
                 "network."
             )
 
-    def _check_finite_weights(self):
-        for array in (*self.coefs_, *self.intercepts_):
-            if not all_finite(array):
-                raise ValueError(
-                    "Solver produced non-finite parameter weights. The input data "
-                    "may contain large values and need to be preprocessed."
-                )
-
-    # ------------------------------------------------------------------
-    # Stochastic solvers: fit -> _fit -> _fit_stochastic -> Engine.run
-    # (skbp._engine: each epoch told to the listeners) -> run_epoch ->
-    # TrainingStep.run_epoch (one epoch) -> TrainingStep.step (one batch);
-    # on Dask arrays ChunkedTrainingStep (skbp._data.chunks) in its place.
-    # L-BFGS: _fit_lbfgs -> minimize_lbfgs, whose iterations the same engine
-    # tells the same listeners.
-    # ------------------------------------------------------------------
-    def _make_optimizer(self, params):
-        """The optimizer named by ``solver``, built around ``params``.
-
-        Its constructor's keywords get the estimator's hyperparameters of
-        the same meaning (:data:`_OPTIMIZER_HYPERPARAMETERS`).
-        """
-        try:
-            optimizer = OPTIMIZERS[self.solver]
-        except (KeyError, TypeError):
-            raise ValueError(
-                f"Unknown stochastic solver {self.solver!r}; expected one of "
-                f"{sorted(OPTIMIZERS)}."
-            ) from None
-        keywords = list(inspect.signature(optimizer).parameters)[1:]  # not params
-        return optimizer(
-            params,
-            **{kw: getattr(self, _OPTIMIZER_HYPERPARAMETERS[kw]) for kw in keywords},
-        )
-
-    def _fit_stochastic(self, data, network, incremental, held_out, tasks):
+    def _stochastic_fit(self, data, network, held_out, tasks, incremental):
+        """The :class:`~skbp._engine.solvers.Fit` of a stochastic solver:
+        early stopping's validation rows split off, the dropout drawn."""
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
-        # coefs_ and intercepts_ become views of one flat vector, in the
-        # layout of the flat gradients, so that the optimizer steps every
-        # parameter with a few operations per batch.
-        # Re-packed on every call: the user may have assigned new arrays.
-        flat = network.layout.pack(self.coefs_, self.intercepts_)
-        self.coefs_, self.intercepts_ = network.layout.views(flat)
-        optimizer = getattr(self, "_optimizer", None)
-        if not incremental or optimizer is None:
-            self._optimizer = self._make_optimizer([flat])
-        train, validation = self._split_validation(data, held_out, network)
-        step = train.epochs(
-            network,
-            flat,
-            self._optimizer,
-            self.alpha,
-            self._batch_size(train.n_samples),
-            self._dropout(),
-        )
-        self.n_iter_ = 0
-        listeners = self._listeners(
-            NoImprovement(validation), tasks, copied_weights(self), incremental
-        )
-        engine = Engine(self, listeners)
-        run_epoch = self._epoch_runner(step, flat, data.dtype, incremental)
-        with engine.running():
-            engine.run(run_epoch, self.max_iter, once=incremental)
-        engine.fit_ends(
-            converged=incremental or self.n_iter_ < self.max_iter,
-            message=(
-                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
-                "reached and the optimization hasn't converged yet."
-            ),
-        )
-        if self.early_stopping or (self.restore_best_weights and not incremental):
-            # The weights of the best validation score (or training loss) are
-            # the model.
-            restore_best_weights(self)
+        data, held_out = self._split_validation(data, held_out, network)
+        return Fit(data, network, held_out, tasks, incremental, self._dropout())
 
-    def _epoch_runner(self, step, flat, dtype, incremental):
-        """``run_epoch() -> Step``: one epoch of ``step`` (a
-        :class:`TrainingStep` or :class:`ChunkedTrainingStep`), for
-        :meth:`Engine.run <skbp._engine.Engine.run>`."""
-        keeps_best = self.early_stopping or (
-            self.restore_best_weights and not incremental
-        )
-        # The first batch's loss is the loss at the starting weights (the
-        # step comes after it): checked once, it fails data that overflow
-        # at once, not after max_iter epochs of NaN.
-        first = [functools.partial(check_finite_loss, dtype=dtype)]
-        done = Step(None, step.n_samples, flat)  # one record, updated each epoch
-
-        def run_epoch():
-            order = step.epoch_order(self._random_state) if self.shuffle else None
-            check = first.pop() if first else None
-            done.loss = loss = step.run_epoch(order, check_first_loss=check)
-            if not keeps_best and not math.isfinite(loss):
-                # Diverged, with no best weights to fall back on: weights
-                # that are no longer finite never become so again, so the
-                # fit ends now with the error it would end with after
-                # max_iter epochs (finite weights train on).
-                self._check_finite_weights()
-            return done
-
-        return run_epoch
-
-    def _listeners(self, rule, tasks, weights, incremental):
-        """The listeners of a fit, in the order they hear each step: the
-        counters, verbose output, the solver's stopping ``rule``, the
-        interrupt checkpoint, the progress display, scikit-learn's
-        callbacks (``tasks``, seeing ``weights()``), the convergence
-        warning."""
-        listeners = [LossCurve()]
-        if self.verbose:
-            listeners.append(Verbose())
-        listeners += [rule, Checkpoint(self)]
-        display = self._progress_display(incremental)
-        if display is not None:
-            listeners.append(Progress(display))
-        if tasks.watched:
-            listeners.append(Callbacks(tasks, weights))
-        listeners.append(ConvergenceCheck())
-        return listeners
-
-    def _progress_display(self, incremental):
-        """A :class:`ProgressDisplay` when ``progress=True`` (not for partial_fit,
-        whose calls are one epoch each)."""
-        if not self.progress or incremental:
-            return None
-        return ProgressDisplay(
-            self.max_iter, unit="iteration" if self.solver == "lbfgs" else "epoch"
-        )
-
-    def _batch_size(self, n_samples):
-        if self.batch_size == "auto":
-            return min(200, n_samples)
-        if self.batch_size > n_samples:
-            warnings.warn(
-                "Got `batch_size` less than 1 or larger than sample size. It is "
-                "going to be clipped",
-                stacklevel=2,
-            )
-        return int(np.clip(self.batch_size, 1, n_samples))
-
-    # ------------------------------------------------------------------
-    # Early stopping
-    # ------------------------------------------------------------------
     def _split_validation(self, data, held_out, network):
         """The training rows and the validation rows.
 
@@ -697,92 +469,6 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator, ABC):
         )
         self._check_validation_labels(y_val)
         return X_val, self._encoded(y_val, place, X_val.dtype)
-
-    # ------------------------------------------------------------------
-    # L-BFGS
-    # ------------------------------------------------------------------
-    def _fit_lbfgs(self, data, network, held_out, tasks):
-        evaluate = data.loss_function(network, self.alpha)
-        # The iterate, not coefs_: they hold the last point the line search
-        # evaluated.
-        iterate = IterateWeights(self.coefs_, self.intercepts_)
-        self.loss_curve_ = []
-        self.validation_loss_curve_ = None
-        self.n_iter_ = 0
-        self.best_loss_ = np.inf  # of this run's iterations
-        listeners = self._listeners(
-            BestIterate(held_out, iterate), tasks, iterate, incremental=False
-        )
-        engine = Engine(self, listeners)
-        with engine.running():
-            result = minimize_lbfgs(
-                self._lbfgs_evaluations(evaluate, engine, data.dtype),
-                self.coefs_,
-                self.intercepts_,
-                max_iter=self.max_iter,
-                max_fun=self.max_fun,
-                tol=self.tol,
-                callback=self._lbfgs_callback(engine, iterate, data.dtype),
-            )
-        # Out of evaluations (max_fun) mid-iteration: that iteration's task
-        # ends, empty, with no model to see.
-        engine.step_abandoned()
-        self._end_lbfgs(engine, result, data.dtype)
-
-    def _lbfgs_evaluations(self, evaluate, engine, dtype):
-        """``loss_and_grads()`` at ``coefs_``, for
-        :func:`~skbp.core.minimize_lbfgs`; each evaluation may begin an
-        iteration (the engine's step)."""
-        starting = [True]  # until the starting weights are evaluated
-
-        def loss_and_grads():
-            engine.step_begins()  # an iteration's first evaluation begins it
-            J, coef_grads, intercept_grads = evaluate(self.coefs_, self.intercepts_)
-            if starting and starting.pop():
-                # The first evaluation is at the starting weights. Later ones
-                # are the line search's trial points, which may overflow: it
-                # then tries a shorter step.
-                check_finite_loss(J, dtype)
-            return J, coef_grads, intercept_grads
-
-        return loss_and_grads
-
-    def _lbfgs_callback(self, engine, iterate, dtype):
-        """scipy's per-iteration callback: the iteration is the engine's
-        step, told to the listeners at the new iterate."""
-
-        def callback(intermediate_result):
-            loss = float(intermediate_result.fun)
-            check_finite_loss(loss, dtype, f"at L-BFGS iteration {self.n_iter_ + 1}")
-            iterate.move_to(intermediate_result.x)
-            if engine.step_ends(Step(loss, 0, intermediate_result.x)):
-                raise StopIteration  # scipy ends the run at this iterate
-
-        return callback
-
-    def _end_lbfgs(self, engine, result, dtype):
-        """The counters and the convergence warning of a finished run."""
-        self.n_iter_ = min(int(result.nit), self.max_iter)
-        # scipy reports the loss of the last point it evaluated: a line
-        # search that failed on steps that overflow leaves a non-finite
-        # loss, not the model's (the last iterate), as the result.
-        check_finite_loss(
-            result.fun,
-            dtype,
-            "at the last point L-BFGS evaluated (its line search, after "
-            f"{self.n_iter_} iteration(s), ended on a step that overflowed)",
-        )
-        self.loss_ = float(result.fun)
-        self.best_loss_ = min(self.loss_curve_, default=self.loss_)
-        engine.fit_ends(
-            converged=result.status == 0,
-            message=(
-                f"lbfgs failed to converge after {self.n_iter_} iteration(s) "
-                f"(status={result.status}): {result.message}. Increase the number "
-                f"of iterations (max_iter={self.max_iter}) or the number of loss "
-                f"evaluations (max_fun={self.max_fun}), or scale the data."
-            ),
-        )
 
     # ------------------------------------------------------------------
     # Gradient check: the one entry point of skbp.check_gradients
