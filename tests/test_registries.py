@@ -14,6 +14,8 @@ import pytest
 from skbp import BPClassifier, BPRegressor
 from skbp._engine.solvers import OPTIMIZER_HYPERPARAMETERS, make_optimizer
 from skbp._estimators.base import _STOCHASTIC_SOLVERS
+from skbp._estimators.docstrings import CLASSIFIER, COMMON, REGRESSOR, constraints
+from skbp._model.settings import init_factors
 from skbp.core import (
     ACTIVATIONS,
     HIDDEN_ACTIVATIONS,
@@ -126,13 +128,11 @@ def test_make_optimizer_raises_on_an_unknown_solver(solver):
 )
 def test_init_factors_read_the_activation_classes(estimator, activation, expected):
     est = estimator(hidden_layer_sizes=(3, 4), activation=activation)
-    assert est._init_factors([2, 3, 4, 1]) == expected
+    assert init_factors(est.activation, 2) == expected
 
 
 def test_init_factors_without_hidden_layers():
-    assert BPRegressor(hidden_layer_sizes=(), activation=[])._init_factors([2, 1]) == [
-        6.0
-    ]
+    assert init_factors([], 0) == [6.0]
 
 
 def test_onnx_export_has_a_graph_for_every_activation():
@@ -144,3 +144,15 @@ def test_onnx_export_has_a_graph_for_every_activation():
             "_ACTIVATION_GRAPHS in skbp/onnx.py"
         )
     assert not set(_ACTIVATION_GRAPHS) - set(ACTIVATIONS)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+def test_every_parameter_has_one_row_in_the_table(estimator):
+    # One row per parameter: its docstring entry and its constraints.
+    own = CLASSIFIER if estimator is BPClassifier else REGRESSOR
+    names = [p.name for p in (*COMMON, *own)]
+    assert sorted(names) == sorted(estimator().get_params())
+    assert len(set(names)) == len(names)
+    assert estimator._parameter_constraints == constraints((*COMMON, *own))
+    for parameter in (*COMMON, *own):
+        assert f"    {parameter.name} : {parameter.kind}\n" in estimator.__doc__

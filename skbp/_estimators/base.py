@@ -7,17 +7,14 @@ curves, checkpoint, display and callbacks -> store fitted attributes.
 """
 
 from abc import ABC, abstractmethod
-from copy import deepcopy
-from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, clone, is_classifier
+from sklearn.base import BaseEstimator, is_classifier
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._data import Dropout, Network, placement_of
-from .._data.memory import MemoryPlacement, MemoryRows, check_data, mask_function
+from .._data.memory import check_data
 from .._engine.solvers import Fit, check_finite_weights, run_lbfgs, run_stochastic
 from .._engine.stopping import check_stopping_state, init_stopping_state
 from .._engine.tasks import (
@@ -28,10 +25,8 @@ from .._engine.tasks import (
 from .._model import moving
 from .._model.arrays import (
     all_finite,
-    follow,
     host_dtype,
     placement,
-    to_host,
 )
 from .._model.attributes import check_state_names, check_unpickled, short_message
 from .._model.moving import converted, host_state, split_placement
@@ -40,11 +35,11 @@ from .._model.settings import (
     check_dropout,
     check_hidden_activations,
     check_hidden_layer_sizes,
-    check_sample_weight,
+    check_warm_start_shapes,
+    init_factors,
 )
 from .._model.versioning import check_version, stamp_version
 from ..core import (
-    HIDDEN_ACTIVATIONS,
     OPTIMIZERS,
     ParameterLayout,
     forward_output,
@@ -52,24 +47,10 @@ from ..core import (
     initialize_parameters,
     to_numpy,
 )
-from ..core.optimizers import LEARNING_RATE_SCHEDULES
+from .docstrings import COMMON, constraints
+from .validation_data import split_validation, validation_arguments, validation_rows
 
-#: Every ``solver``: L-BFGS, then the stochastic optimizers of the core.
-_SOLVERS = ("lbfgs", *OPTIMIZERS)
 _STOCHASTIC_SOLVERS = tuple(OPTIMIZERS)
-
-
-def _validation_data(X_val, y_val, sample_weight_val):
-    """``fit``'s validation arguments as one tuple, or None without them."""
-    if X_val is None and y_val is None:
-        if sample_weight_val is not None:
-            raise ValueError("sample_weight_val is given, but X_val and y_val are not.")
-        return None
-    if y_val is None:
-        raise ValueError("X_val is given, but y_val is not.")
-    if X_val is None:
-        raise ValueError("y_val is given, but X_val is not.")
-    return X_val, y_val, sample_weight_val
 
 
 class BaseBackprop(CallbackSupportMixin, BaseEstimator, ABC):
@@ -78,43 +59,7 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator, ABC):
     Not to be used directly.
     """
 
-    _parameter_constraints: dict = {
-        "hidden_layer_sizes": [
-            "array-like",
-            Interval(Integral, 1, None, closed="left"),
-        ],
-        "activation": [StrOptions(set(HIDDEN_ACTIVATIONS)), list, tuple],
-        "solver": [StrOptions(set(_SOLVERS))],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [
-            StrOptions({"auto"}),
-            Interval(Integral, 1, None, closed="left"),
-        ],
-        "learning_rate": [StrOptions(set(LEARNING_RATE_SCHEDULES))],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "power_t": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "shuffle": ["boolean"],
-        "random_state": ["random_state"],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "verbose": ["verbose"],
-        "warm_start": ["boolean"],
-        "momentum": [Interval(Real, 0, 1, closed="both")],
-        "nesterovs_momentum": ["boolean"],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "beta_1": [Interval(Real, 0, 1, closed="left")],
-        "beta_2": [Interval(Real, 0, 1, closed="left")],
-        "epsilon": [Interval(Real, 0, None, closed="neither")],
-        "n_iter_no_change": [
-            Interval(Integral, 1, None, closed="left"),
-            Options(Real, {np.inf}),
-        ],
-        "max_fun": [Interval(Integral, 1, None, closed="left")],
-        "dropout": [Interval(Real, 0, 1, closed="left"), list, tuple, np.ndarray],
-        "restore_best_weights": ["boolean"],
-        "progress": ["boolean"],
-    }
+    _parameter_constraints: dict = constraints(COMMON)
 
     # ------------------------------------------------------------------
     # What each estimator defines
@@ -258,7 +203,9 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator, ABC):
         network = self._network()
         held_out = None
         if validation_data is not None:
-            held_out = self._held_out(*validation_data, placement(data.X), data.dtype)
+            held_out = validation_rows(
+                self, *validation_data, placement(data.X), data.dtype
+            )
             held_out = held_out.held_out(network, self._scoring())
         stochastic = self.solver in _STOCHASTIC_SOLVERS
         tasks = FitTasks(
@@ -318,7 +265,7 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator, ABC):
         if first_pass:
             self._initialize(layer_units, X, place.weights_like(X))
         else:
-            self._check_warm_start_shapes(layer_units)
+            check_warm_start_shapes(self.coefs_, layer_units)
             check_stopping_state(self)
         if any(rates) and getattr(self, "_dropout_seed", None) is None:
             self._draw_dropout_seed(X.shape[1], placement(X))
@@ -365,7 +312,7 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator, ABC):
             layer_units,
             self._random_state,
             host_dtype(X.dtype),
-            self._init_factors(layer_units),
+            init_factors(self.activation, len(layer_units) - 2),
             like=like,
         )
         self._dropout_seed = None  # drawn on the first step that drops units
@@ -374,167 +321,13 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator, ABC):
         init_stopping_state(self)
         self._optimizer = None
 
-    def _init_factors(self, layer_units):
-        """Initialisation factor of each layer, the ``init_factor`` of its
-        activation (:class:`~skbp.core.Activation`: 2 for logistic units,
-        scikit-learn's choice, 6 otherwise).
-
-        A layer's weights take the factor of the activation they feed, and
-        the output layer that of the last hidden layer (scikit-learn uses the
-        one hidden activation for every layer; a single name gives the same).
-        """
-        n_hidden = len(layer_units) - 2
-        if isinstance(self.activation, str):
-            names = [self.activation] * (n_hidden + 1)
-        else:
-            names = list(self.activation)
-            names.append(names[-1] if names else "identity")
-        return [get_activation(name).init_factor for name in names]
-
-    def _check_warm_start_shapes(self, layer_units):
-        expected = list(zip(layer_units[:-1], layer_units[1:]))
-        found = [W.shape for W in self.coefs_]
-        if found != expected:
-            raise ValueError(
-                "The network's fitted weights have shapes "
-                f"{found}, but the data and hidden_layer_sizes call for "
-                f"{expected}. Set warm_start=False (or refit) to train a new "
-                "network."
-            )
-
     def _stochastic_fit(self, data, network, held_out, tasks, incremental):
         """The :class:`~skbp._engine.solvers.Fit` of a stochastic solver:
         early stopping's validation rows split off, the dropout drawn."""
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
-        data, held_out = self._split_validation(data, held_out, network)
+        data, held_out = split_validation(self, data, held_out, network)
         return Fit(data, network, held_out, tasks, incremental, self._dropout())
-
-    def _split_validation(self, data, held_out, network):
-        """The training rows and the validation rows.
-
-        Validation data given to ``fit`` (``held_out``) is the validation
-        set; otherwise, when early stopping, ``validation_fraction`` of the
-        rows are held out (:meth:`~skbp._data.rows.TrainingRows.split`).
-        Without either, the validation set is None.
-
-        Returns the :class:`~skbp._data.rows.TrainingRows` to train on and
-        the :class:`~skbp._data.rows.HeldOutRows` (or None).
-        """
-        if held_out is not None or not self.early_stopping:
-            return data, held_out
-        self._check_validation_fraction()
-        return data.split(
-            self.validation_fraction,
-            self._random_state,
-            self._stratified(),
-            network,
-            self._scoring(),
-        )
-
-    def _check_validation_fraction(self):
-        if not self.validation_fraction > 0:
-            raise ValueError(
-                "early_stopping=True scores each epoch on held-out rows: it needs "
-                "validation_fraction > 0, got validation_fraction="
-                f"{self.validation_fraction!r}."
-            )
-
-    def _held_out(self, X_val, y_val, sample_weight_val, where, dtype):
-        """``fit``'s validation data, checked against the network and put
-        where the training data lives (``where``, in its float ``dtype``).
-
-        Rows are weighted by ``sample_weight_val`` alone (no class weights),
-        as in scikit-learn's HistGradientBoosting.
-        """
-        X_val, y_val, sample_weight_val = follow(where, X_val, y_val, sample_weight_val)
-        try:
-            with np.errstate(over="ignore", invalid="ignore"):
-                X_val, Y_val = self._validation_input(X_val, y_val)
-        except ValueError as exc:  # scikit-learn's checks name X and y
-            raise ValueError(f"Bad validation data (X_val, y_val): {exc}") from exc
-        if X_val.dtype != dtype:  # the training data's float dtype
-            xp = where.xp
-            X_val = X_val.astype(dtype) if where.on_host else xp.astype(X_val, dtype)
-        sample_weight_val = check_sample_weight(to_host(sample_weight_val), X_val)
-        sample_weight_val = where.put(sample_weight_val, dtype)
-        return MemoryRows(X_val, where.put(Y_val, dtype), sample_weight_val)
-
-    def _validation_input(self, X_val, y_val):
-        """Validated ``X_val`` and its target matrix ``Y_val`` (as training
-        makes them), against the fitted network."""
-        place = MemoryPlacement()
-        X_val, y_val, _ = place.checked(
-            self, X_val, y_val, None, reset=False, labels=is_classifier(self)
-        )
-        self._check_validation_labels(y_val)
-        return X_val, self._encoded(y_val, place, X_val.dtype)
-
-    # ------------------------------------------------------------------
-    # Gradient check: the one entry point of skbp.check_gradients
-    # ------------------------------------------------------------------
-    def _gradient_check_arguments(self, X, y, sample_weight=None):
-        """The training loss at the current weights, as
-        :func:`skbp.core.gradient_check`'s keyword arguments.
-
-        The weights are the fitted ones, or for an unfitted estimator the
-        ones ``fit`` would start from. ``self`` is not modified: the work is
-        done on a copy (a fitted estimator) or a clone (an unfitted one).
-
-        Parameters
-        ----------
-        X, y, sample_weight
-            As for :meth:`fit`: ``X`` of shape (n_samples, n_features),
-            ``y`` of shape (n_samples,) or (n_samples, n_outputs),
-            ``sample_weight`` of shape (n_samples,) or None.
-
-        Returns
-        -------
-        dict
-            ``X`` of shape (n_samples, n_features), ``Y`` of shape
-            (n_samples, n_outputs), ``coefs`` and ``intercepts`` (in the
-            dtype of ``X``, as training casts them), ``activations``,
-            ``loss``, ``alpha``, ``sample_weight`` of shape (n_samples,)
-            (class weights included) or None, and ``dropout_masks``: one
-            fixed draw when the estimator has dropout, else None.
-        """
-        if hasattr(self, "coefs_"):
-            est = deepcopy(self)
-            # The fitted classes are checked, not learnt; class weights are
-            # those a fit on these rows would use.
-            place = MemoryPlacement()
-            X, y, sample_weight = place.checked(
-                est, X, y, sample_weight, reset=False, labels=is_classifier(est)
-            )
-            est._learn_targets(y, place, incremental=True)
-            Y = est._encoded(y, place, X.dtype)
-            sample_weight = est._row_weights(Y, sample_weight, False, place)
-            est._random_state = check_random_state(est.random_state)
-        else:
-            est = clone(self)
-            est._validate_params()
-            data = est._training_rows(
-                MemoryPlacement(), X, y, sample_weight, incremental=False
-            )
-            X, Y, sample_weight = data.X, data.Y, data.sample_weight
-        # The check runs on the host (in float64 finite differences),
-        # whatever library and device the model trains on.
-        dtype = host_dtype(X.dtype)
-        X, Y, sample_weight = (to_host(a) for a in (X, Y, sample_weight))
-        masks = mask_function(est._dropout())
-        return {
-            "X": X,
-            "Y": Y,
-            "coefs": [to_numpy(W).astype(dtype, copy=False) for W in est.coefs_],
-            "intercepts": [
-                to_numpy(b).astype(dtype, copy=False) for b in est.intercepts_
-            ],
-            "activations": est._activations(),
-            "loss": est._output_loss(),
-            "alpha": est.alpha,
-            "sample_weight": sample_weight,
-            "dropout_masks": None if masks is None else masks(X),
-        }
 
     # ------------------------------------------------------------------
     # Public API shared by both estimators
@@ -588,7 +381,7 @@ default=None
             The fitted estimator.
         """
         self._validate_params()
-        validation_data = _validation_data(X_val, y_val, sample_weight_val)
+        validation_data = validation_arguments(X_val, y_val, sample_weight_val)
         return self._fit(
             X,
             y,

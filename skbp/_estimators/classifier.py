@@ -3,7 +3,6 @@
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.preprocessing import LabelBinarizer, label_binarize
-from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
 
@@ -16,7 +15,13 @@ from .._model.rollback import keeps_fitted_state
 from .._model.settings import check_finite_targets
 from ..core import BinaryLogLoss, MulticlassLogLoss, device, to_numpy
 from .base import BaseBackprop
-from .docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS
+from .docstrings import (
+    CLASS_WEIGHT,
+    CLASSIFIER,
+    COMMON_ATTRIBUTES,
+    COMMON_PARAMETERS,
+    constraints,
+)
 from .html_repr import DocLinkMixin
 
 
@@ -60,7 +65,7 @@ class BPClassifier(DocLinkMixin, ClassifierMixin, BaseBackprop):
 
     _parameter_constraints: dict = {
         **BaseBackprop._parameter_constraints,
-        "class_weight": [StrOptions({"balanced"}), dict, None],
+        **constraints(CLASSIFIER),
     }
 
     __doc__ = f"""Multi-layer perceptron classifier trained by hand-written backprop.
@@ -73,21 +78,7 @@ class BPClassifier(DocLinkMixin, ClassifierMixin, BaseBackprop):
     Parameters
     ----------
 {COMMON_PARAMETERS}
-    class_weight : dict, 'balanced' or None, default=None
-        Weight of each class, multiplying ``sample_weight``: ``{{label:
-        weight}}`` (classes absent from the dict weigh 1), or ``'balanced'``
-        for ``sum(s) / (K * sum(s[y == k]))`` for class ``k``, where ``s`` is
-        ``sample_weight`` (ones if None) and ``K`` counts the classes of
-        positive total weight, as
-        :func:`sklearn.utils.class_weight.compute_class_weight` computes it
-        for them. ``'balanced'`` is computed from the ``y`` given to ``fit``;
-        for ``partial_fit`` pass a dict. Multilabel targets take only
-        ``'balanced'`` (or None): each label column is balanced as a binary
-        target (its 0s against its 1s) and a row's weight is the product of
-        its columns' weights, as
-        :func:`sklearn.utils.class_weight.compute_sample_weight` does for
-        multi-output targets.
-
+{CLASS_WEIGHT}
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)

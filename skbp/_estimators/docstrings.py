@@ -1,4 +1,4 @@
-"""Parameter documentation shared by both estimators' docstrings.
+"""The estimators' parameters: one table of docstring entries and constraints.
 
 The lists of names (activations, solvers, schedules, regression losses) are
 read from the core's registries, so that a class added there is documented
@@ -7,12 +7,19 @@ here too.
 
 import inspect
 import textwrap
+from numbers import Integral, Real
+from typing import NamedTuple
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 
 from ..core import HIDDEN_ACTIVATIONS, LOSSES, OPTIMIZERS, REGRESSION_LOSSES
 from ..core.optimizers import LEARNING_RATE_SCHEDULES
-from .base import _SOLVERS
 
 _INDENT = " " * 8  # a parameter's description
+
+#: Every ``solver``: L-BFGS, then the stochastic optimizers of the core.
+SOLVERS = ("lbfgs", *OPTIMIZERS)
 
 
 def _choices(names):
@@ -46,112 +53,304 @@ def _described(registry, names):
     return "\n".join(rows)
 
 
+class Parameter(NamedTuple):
+    """One estimator parameter: its numpydoc entry and its constraints.
+
+    Attributes
+    ----------
+    name : str
+    kind : str
+        The entry's type line (``"float, default=1e-4"``).
+    description : str
+        The entry's text, indented as in a class docstring (8 spaces).
+    constraints : list
+        scikit-learn's ``_parameter_constraints`` value for ``name``.
+    """
+
+    name: str
+    kind: str
+    description: str
+    constraints: list
+
+
+def documented(parameters):
+    """The numpydoc entries of ``parameters``, as a Parameters section holds
+    them (4-space indented names, blank lines between)."""
+    entries = [f"    {p.name} : {p.kind}\n{p.description}" for p in parameters]
+    return "\n\n".join(entries) + "\n"
+
+
+def constraints(parameters):
+    """scikit-learn's ``_parameter_constraints`` of ``parameters``."""
+    return {p.name: p.constraints for p in parameters}
+
+
 _ACTIVATION = _paragraph(
     f"Activation of the hidden layers: one of {_quoted(HIDDEN_ACTIVATIONS)} for "
     "every hidden layer, or a list with one name per hidden layer."
 )
 
-COMMON_PARAMETERS = f"""\
-    hidden_layer_sizes : array-like of shape (n_layers - 2,) or int, default=(100,)
-        Number of units of each hidden layer; ``()`` means no hidden layer.
-
-    activation : str or list of str, default='relu'
-{_ACTIVATION}
-
-    solver : {_choices(_SOLVERS)}, default='adam'
+#: Each parameter both estimators take: its docstring entry and its
+#: constraints (scikit-learn's ``_parameter_constraints``), in one row. A new
+#: option is one row here, the module that implements it, its test, and both
+#: estimators' ``__init__`` signatures.
+COMMON = (
+    Parameter(
+        "hidden_layer_sizes",
+        "array-like of shape (n_layers - 2,) or int, default=(100,)",
+        """\
+        Number of units of each hidden layer; ``()`` means no hidden layer.""",
+        ["array-like", Interval(Integral, 1, None, closed="left")],
+    ),
+    Parameter(
+        "activation",
+        "str or list of str, default='relu'",
+        f"""\
+{_ACTIVATION}""",
+        [StrOptions(set(HIDDEN_ACTIVATIONS)), list, tuple],
+    ),
+    Parameter(
+        "solver",
+        f"{_choices(SOLVERS)}, default='adam'",
+        f"""\
         Weight optimizer: ``'lbfgs'``, L-BFGS on the flattened parameters, or
         one of the stochastic optimizers of :mod:`skbp.core.optimizers`:
 
-{_described(OPTIMIZERS, OPTIMIZERS)}
-
-    alpha : float, default=0.0001
-        Strength of the L2 penalty on the weights.
-
-    batch_size : int or 'auto', default='auto'
+{_described(OPTIMIZERS, OPTIMIZERS)}""",
+        [StrOptions(set(SOLVERS))],
+    ),
+    Parameter(
+        "alpha",
+        "float, default=0.0001",
+        """\
+        Strength of the L2 penalty on the weights.""",
+        [Interval(Real, 0, None, closed="left")],
+    ),
+    Parameter(
+        "batch_size",
+        "int or 'auto', default='auto'",
+        """\
         Rows per mini-batch for the stochastic solvers; ``'auto'`` is
-        ``min(200, n_samples)``.
-
-    learning_rate : {_choices(LEARNING_RATE_SCHEDULES)}, default='constant'
-        Learning-rate schedule of ``solver='sgd'``.
-
-    learning_rate_init : float, default=0.001
-        Initial learning rate (stochastic solvers).
-
-    power_t : float, default=0.5
-        Exponent of the ``'invscaling'`` schedule.
-
-    max_iter : int, default=200
-        Epochs (stochastic solvers) or iterations (lbfgs), per call to fit.
-
-    shuffle : bool, default=True
-        Shuffle the rows every epoch (stochastic solvers).
-
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling and the early-stopping split.
-
-    tol : float, default=1e-4
+        ``min(200, n_samples)``.""",
+        [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+    ),
+    Parameter(
+        "learning_rate",
+        f"{_choices(LEARNING_RATE_SCHEDULES)}, default='constant'",
+        """\
+        Learning-rate schedule of ``solver='sgd'``.""",
+        [StrOptions(set(LEARNING_RATE_SCHEDULES))],
+    ),
+    Parameter(
+        "learning_rate_init",
+        "float, default=0.001",
+        """\
+        Initial learning rate (stochastic solvers).""",
+        [Interval(Real, 0, None, closed="neither")],
+    ),
+    Parameter(
+        "power_t",
+        "float, default=0.5",
+        """\
+        Exponent of the ``'invscaling'`` schedule.""",
+        [Interval(Real, 0, None, closed="left")],
+    ),
+    Parameter(
+        "max_iter",
+        "int, default=200",
+        """\
+        Epochs (stochastic solvers) or iterations (lbfgs), per call to fit.""",
+        [Interval(Integral, 1, None, closed="left")],
+    ),
+    Parameter(
+        "shuffle",
+        "bool, default=True",
+        """\
+        Shuffle the rows every epoch (stochastic solvers).""",
+        ["boolean"],
+    ),
+    Parameter(
+        "random_state",
+        "int, RandomState instance or None, default=None",
+        """\
+        Seeds weight initialisation, shuffling and the early-stopping split.""",
+        ["random_state"],
+    ),
+    Parameter(
+        "tol",
+        "float, default=1e-4",
+        """\
         An epoch whose loss (or validation score) improves on the best so far
         by less than ``tol`` counts as no improvement. For ``solver='lbfgs'``,
-        the largest gradient component at which to stop (scipy's ``gtol``).
-
-    verbose : bool, default=False
-        Print the loss after every iteration.
-
-    warm_start : bool, default=False
-        Continue from the fitted weights on the next call to fit.
-
-    momentum : float, default=0.9
-        Momentum of ``solver='sgd'``, in [0, 1].
-
-    nesterovs_momentum : bool, default=True
-        Use Nesterov's momentum (``solver='sgd'``, ``momentum > 0``).
-
-    early_stopping : bool, default=False
+        the largest gradient component at which to stop (scipy's ``gtol``).""",
+        [Interval(Real, 0, None, closed="left")],
+    ),
+    Parameter(
+        "verbose",
+        "bool, default=False",
+        """\
+        Print the loss after every iteration.""",
+        ["verbose"],
+    ),
+    Parameter(
+        "warm_start",
+        "bool, default=False",
+        """\
+        Continue from the fitted weights on the next call to fit.""",
+        ["boolean"],
+    ),
+    Parameter(
+        "momentum",
+        "float, default=0.9",
+        """\
+        Momentum of ``solver='sgd'``, in [0, 1].""",
+        [Interval(Real, 0, 1, closed="both")],
+    ),
+    Parameter(
+        "nesterovs_momentum",
+        "bool, default=True",
+        """\
+        Use Nesterov's momentum (``solver='sgd'``, ``momentum > 0``).""",
+        ["boolean"],
+    ),
+    Parameter(
+        "early_stopping",
+        "bool, default=False",
+        """\
         Hold out ``validation_fraction`` of the training data and stop when
-        its score stops improving; the best weights are kept.
-
-    validation_fraction : float, default=0.1
-        Share of the training data held out for early stopping.
-
-    beta_1 : float, default=0.9
+        its score stops improving; the best weights are kept.""",
+        ["boolean"],
+    ),
+    Parameter(
+        "validation_fraction",
+        "float, default=0.1",
+        """\
+        Share of the training data held out for early stopping.""",
+        [Interval(Real, 0, 1, closed="left")],
+    ),
+    Parameter(
+        "beta_1",
+        "float, default=0.9",
+        """\
         Decay rate of Adam's first moment estimates (the mean of the
-        gradients), in [0, 1).
-
-    beta_2 : float, default=0.999
+        gradients), in [0, 1).""",
+        [Interval(Real, 0, 1, closed="left")],
+    ),
+    Parameter(
+        "beta_2",
+        "float, default=0.999",
+        """\
         Decay rate of Adam's second moment estimates (the mean of the squared
-        gradients), in [0, 1).
-
-    epsilon : float, default=1e-8
-        Numerical-stability term of Adam.
-
-    n_iter_no_change : int, default=10
+        gradients), in [0, 1).""",
+        [Interval(Real, 0, 1, closed="left")],
+    ),
+    Parameter(
+        "epsilon",
+        "float, default=1e-8",
+        """\
+        Numerical-stability term of Adam.""",
+        [Interval(Real, 0, None, closed="neither")],
+    ),
+    Parameter(
+        "n_iter_no_change",
+        "int, default=10",
+        """\
         Training reacts (stops, or with ``learning_rate='adaptive'`` divides
         the rate by 5) after ``n_iter_no_change + 1`` consecutive epochs
-        without an improvement of at least ``tol``, as in scikit-learn.
-
-    max_fun : int, default=15000
-        Maximum number of loss evaluations (``solver='lbfgs'``).
-
-    dropout : float or list of float, default=0.0
+        without an improvement of at least ``tol``, as in scikit-learn.""",
+        [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+    ),
+    Parameter(
+        "max_fun",
+        "int, default=15000",
+        """\
+        Maximum number of loss evaluations (``solver='lbfgs'``).""",
+        [Interval(Integral, 1, None, closed="left")],
+    ),
+    Parameter(
+        "dropout",
+        "float or list of float, default=0.0",
+        """\
         Inverted dropout rate of the hidden layers, one value for all or one
         per hidden layer, each in ``[0, 1)``: while training, each hidden
         unit is silenced with this probability and the kept ones scaled by
         ``1 / (1 - rate)``. Prediction uses the whole network and is
         deterministic. The masks are drawn from ``random_state``. Stochastic
-        solvers only.
-
-    restore_best_weights : bool, default=False
+        solvers only.""",
+        [Interval(Real, 0, 1, closed="left"), list, tuple, np.ndarray],
+    ),
+    Parameter(
+        "restore_best_weights",
+        "bool, default=False",
+        """\
         Without early stopping, keep the weights of the epoch with the lowest
         training loss (``best_loss_``) instead of the last epoch's. With
         ``early_stopping=True`` the weights of the best validation score are
-        always the ones kept. Stochastic solvers, ``fit`` only.
-
-    progress : bool, default=False
+        always the ones kept. Stochastic solvers, ``fit`` only.""",
+        ["boolean"],
+    ),
+    Parameter(
+        "progress",
+        "bool, default=False",
+        """\
         Show a progress display while fitting: epochs (or L-BFGS iterations)
         done, loss, validation score and time left, redrawn on one line in a
         terminal, a few plain lines otherwise (logs, CI). Independent of
-        ``verbose``, which prints scikit-learn's per-iteration lines.
-"""
+        ``verbose``, which prints scikit-learn's per-iteration lines.""",
+        ["boolean"],
+    ),
+)
+
+#: The classifier's own parameters.
+CLASSIFIER = (
+    Parameter(
+        "class_weight",
+        "dict, 'balanced' or None, default=None",
+        """\
+        Weight of each class, multiplying ``sample_weight``: ``{label:
+        weight}`` (classes absent from the dict weigh 1), or ``'balanced'``
+        for ``sum(s) / (K * sum(s[y == k]))`` for class ``k``, where ``s`` is
+        ``sample_weight`` (ones if None) and ``K`` counts the classes of
+        positive total weight, as
+        :func:`sklearn.utils.class_weight.compute_class_weight` computes it
+        for them. ``'balanced'`` is computed from the ``y`` given to ``fit``;
+        for ``partial_fit`` pass a dict. Multilabel targets take only
+        ``'balanced'`` (or None): each label column is balanced as a binary
+        target (its 0s against its 1s) and a row's weight is the product of
+        its columns' weights, as
+        :func:`sklearn.utils.class_weight.compute_sample_weight` does for
+        multi-output targets.""",
+        [StrOptions({"balanced"}), dict, None],
+    ),
+)
+
+#: The regressor's own parameters: the loss (first in its docstring) and
+#: the Huber loss's threshold (last).
+REGRESSOR = (
+    Parameter(
+        "loss",
+        f"{_choices(REGRESSION_LOSSES)}, default='squared_error'",
+        f"""\
+        The loss minimised, each with its output activation
+        (:mod:`skbp.core.losses`):
+
+{_described(LOSSES, REGRESSION_LOSSES)}
+
+        ``'poisson'`` needs non-negative targets; ``'huber'`` turns from
+        quadratic to linear at ``huber_delta``.""",
+        [StrOptions(set(REGRESSION_LOSSES))],
+    ),
+    Parameter(
+        "huber_delta",
+        "float, default=1.0",
+        """\
+        Residual size where the Huber loss turns from quadratic to linear
+        (``loss='huber'`` only), in the units of ``y``.""",
+        [Interval(Real, 0, None, closed="neither")],
+    ),
+)
+
+COMMON_PARAMETERS = documented(COMMON)
 
 COMMON_ATTRIBUTES = """\
     coefs_ : list of ndarray of shape (n_in, n_out)
@@ -206,13 +405,6 @@ COMMON_ATTRIBUTES = """\
         names.
 """
 
-REGRESSION_LOSS = f"""\
-    loss : {_choices(REGRESSION_LOSSES)}, default='squared_error'
-        The loss minimised, each with its output activation
-        (:mod:`skbp.core.losses`):
-
-{_described(LOSSES, REGRESSION_LOSSES)}
-
-        ``'poisson'`` needs non-negative targets; ``'huber'`` turns from
-        quadratic to linear at ``huber_delta``.
-"""
+REGRESSION_LOSS = documented(REGRESSOR[:1])
+HUBER_DELTA = documented(REGRESSOR[1:])
+CLASS_WEIGHT = documented(CLASSIFIER)

@@ -1,10 +1,7 @@
 """BPRegressor: a multi-layer perceptron regressor on the hand-written core."""
 
-from numbers import Real
-
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import column_or_1d
 
 from .._data.dask import dask_blocks
@@ -13,9 +10,16 @@ from .._engine.tasks import with_callbacks
 from .._model.arrays import namespace_of
 from .._model.rollback import keeps_fitted_state
 from .._model.settings import check_finite_targets
-from ..core import REGRESSION_LOSSES, get_loss
+from ..core import get_loss
 from .base import BaseBackprop
-from .docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS, REGRESSION_LOSS
+from .docstrings import (
+    COMMON_ATTRIBUTES,
+    COMMON_PARAMETERS,
+    HUBER_DELTA,
+    REGRESSION_LOSS,
+    REGRESSOR,
+    constraints,
+)
 from .html_repr import DocLinkMixin
 
 
@@ -60,10 +64,7 @@ class BPRegressor(DocLinkMixin, RegressorMixin, BaseBackprop):
     ----------
 {REGRESSION_LOSS}
 {COMMON_PARAMETERS}
-    huber_delta : float, default=1.0
-        Residual size where the Huber loss turns from quadratic to linear
-        (``loss='huber'`` only), in the units of ``y``.
-
+{HUBER_DELTA}
     Attributes
     ----------
 {COMMON_ATTRIBUTES}
@@ -86,8 +87,7 @@ class BPRegressor(DocLinkMixin, RegressorMixin, BaseBackprop):
 
     _parameter_constraints: dict = {
         **BaseBackprop._parameter_constraints,
-        "loss": [StrOptions(set(REGRESSION_LOSSES))],
-        "huber_delta": [Interval(Real, 0, None, closed="neither")],
+        **constraints(REGRESSOR),
     }
 
     def __init__(

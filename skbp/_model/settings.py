@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils.class_weight import compute_class_weight
 
-from ..core import HIDDEN_ACTIVATIONS
+from ..core import HIDDEN_ACTIVATIONS, get_activation
 from .arrays import host_dtype
 
 __all__ = [
@@ -405,4 +405,46 @@ def check_validation_size(n_val):
         raise ValueError(
             "The validation set is too small. Increase 'validation_fraction' "
             "or the size of your dataset."
+        )
+
+
+def init_factors(activation, n_hidden):
+    """Initialisation factor of each layer, the ``init_factor`` of its
+    activation (:class:`~skbp.core.Activation`: 2 for logistic units,
+    scikit-learn's choice, 6 otherwise).
+
+    A layer's weights take the factor of the activation they feed, and
+    the output layer that of the last hidden layer (scikit-learn uses the
+    one hidden activation for every layer; a single name gives the same).
+
+    Parameters
+    ----------
+    activation : str or list of str
+        The estimator's ``activation`` (checked).
+    n_hidden : int
+        The number of hidden layers.
+
+    Returns
+    -------
+    list of float, one per layer (output layer last)
+    """
+    if isinstance(activation, str):
+        names = [activation] * (n_hidden + 1)
+    else:
+        names = list(activation)
+        names.append(names[-1] if names else "identity")
+    return [get_activation(name).init_factor for name in names]
+
+
+def check_warm_start_shapes(coefs, layer_units):
+    """Refuse fitted weights ``coefs`` that do not chain ``layer_units``
+    (``[n_features, *hidden, n_outputs]``) for a warm start."""
+    expected = list(zip(layer_units[:-1], layer_units[1:]))
+    found = [W.shape for W in coefs]
+    if found != expected:
+        raise ValueError(
+            "The network's fitted weights have shapes "
+            f"{found}, but the data and hidden_layer_sizes call for "
+            f"{expected}. Set warm_start=False (or refit) to train a new "
+            "network."
         )
