@@ -58,6 +58,7 @@ from sklearn.utils import shuffle as shuffle_arrays
 from ._engine import Engine, Listener, Progress, Step
 from ._engine.display import ProgressDisplay
 from ._engine.rules import stalled, update_no_improvement
+from ._model.best_weights import weights_of
 from ._model.history import StreamingHistory
 
 __all__ = [
@@ -237,11 +238,7 @@ def _snapshot(estimator):
     if hasattr(estimator, "coefs_") and hasattr(estimator, "intercepts_"):
         # skbp's estimators and scikit-learn's MLPs: the weights only, so
         # the optimizer's state and the counters go on.
-        return (
-            "weights",
-            [W.copy() for W in estimator.coefs_],
-            [b.copy() for b in estimator.intercepts_],
-        )
+        return ("weights", *weights_of(estimator))
     return ("state", copy.deepcopy(estimator.__dict__))
 
 

@@ -39,7 +39,7 @@ from ..core import (
     device,
     dropout_masks,
     forward_loss,
-    get_namespace,
+    namespace_of,
     row_keys,
     to_numpy,
 )
@@ -368,7 +368,7 @@ class TrainingStep:
         self.on_host = isinstance(self.Y, np.ndarray)
         self.host_weight = self.sample_weight
         if not self.on_host:
-            self.xp, self.device = get_namespace(self.Y), device(self.Y)
+            self.xp, self.device = namespace_of(self.Y), device(self.Y)
             if self.sample_weight is not None:
                 self.host_weight = to_numpy(self.sample_weight)
             return

@@ -8,14 +8,20 @@ as best weights (files do not hold them).
 
 from .arrays import copied
 
-__all__ = ["store_best_weights", "restore_best_weights"]
+__all__ = ["weights_of", "store_best_weights", "restore_best_weights"]
+
+
+def weights_of(model):
+    """A copy of ``model``'s ``coefs_`` and ``intercepts_``, each array in
+    its library and device: the snapshot of every best-weights rule
+    (early stopping here, :func:`skbp.streaming.fit_chunks`' validation
+    rule too, for skbp's estimators and scikit-learn's MLPs)."""
+    return [copied(W) for W in model.coefs_], [copied(b) for b in model.intercepts_]
 
 
 def store_best_weights(model):
-    """Keep a copy of ``model``'s ``coefs_`` and ``intercepts_`` (in their
-    library and device) as its best weights."""
-    model._best_coefs = [copied(W) for W in model.coefs_]
-    model._best_intercepts = [copied(b) for b in model.intercepts_]
+    """Keep a copy of ``model``'s weights as its best weights."""
+    model._best_coefs, model._best_intercepts = weights_of(model)
 
 
 def restore_best_weights(model):
