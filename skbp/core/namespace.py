@@ -80,9 +80,12 @@ def namespace_of(array=None, /, *arrays):
     The one way the core (and the estimators) ask which library holds
     their arrays. A numpy array costs one type test (two or more numpy
     arrays, one each): the numpy path pays nothing for the other libraries.
-    Anything else goes to :func:`get_namespace`, which knows scipy sparse
-    matrices, scalars, ``None`` and every array-API library, and refuses
-    arrays of different libraries.
+    Arrays of one other type are looked up by that type: every array of a
+    library shares its namespace, so :func:`get_namespace` (which knows
+    scipy sparse matrices, scalars, ``None`` and every array-API library)
+    is asked once per type, not once per call. Arrays of different types go
+    to :func:`get_namespace` each time, which refuses arrays of different
+    libraries.
 
     Parameters
     ----------
@@ -102,15 +105,24 @@ def namespace_of(array=None, /, *arrays):
         If the arrays come from different libraries, or from something that
         is not an array library.
     """
-    if type(array) is ndarray:
-        if not arrays:
-            return NUMPY
-        for other in arrays:
-            if type(other) is not ndarray:
-                break
-        else:
-            return NUMPY
-    return get_namespace(array, *arrays)
+    kind = type(array)
+    if kind is ndarray and not arrays:
+        return NUMPY
+    for other in arrays:
+        if type(other) is not kind:
+            return get_namespace(array, *arrays)
+    if kind is ndarray:
+        return NUMPY
+    xp = _NAMESPACE_OF_TYPE.get(kind)
+    if xp is None:
+        # Not cached before it answers: what is not an array raises each time.
+        xp = _NAMESPACE_OF_TYPE[kind] = get_namespace(array, *arrays)
+    return xp
+
+
+#: The namespace of each type of array :func:`namespace_of` has met, numpy's
+#: apart (a library's arrays, on any device, share one namespace).
+_NAMESPACE_OF_TYPE = {}
 
 
 def get_namespace(*arrays):

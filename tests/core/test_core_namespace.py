@@ -154,3 +154,35 @@ def test_one_spelling_of_the_namespace_test_in_the_core():
         assert "is ndarray" not in source, path.name
         assert "is not ndarray" not in source, path.name
         assert "get_namespace" not in source, path.name
+
+
+@pytest.mark.parametrize("lib", NAMESPACES[1:])
+def test_namespace_of_asks_once_per_type(lib, monkeypatch):
+    import skbp.core.namespace as namespace_module
+
+    a, b = lib.to(np.ones((2, 3))), lib.to(np.zeros(3))
+    expected = get_namespace(a)
+    asked = []
+
+    def counted(*arrays):
+        asked.append(len(arrays))
+        return get_namespace(*arrays)
+
+    monkeypatch.setattr(namespace_module, "_NAMESPACE_OF_TYPE", {})
+    monkeypatch.setattr(namespace_module, "get_namespace", counted)
+    for _ in range(3):
+        assert namespace_of(a) is expected
+        assert namespace_of(a, b) is expected
+    assert asked == [1]  # the first call; then by the arrays' type
+    # Mixed libraries are refused however often the types were met.
+    with pytest.raises(TypeError, match="different libraries"):
+        namespace_of(a, np.ones(3))
+    with pytest.raises(TypeError, match="different libraries"):
+        namespace_of(np.ones(3), a)
+
+
+def test_namespace_of_refuses_a_non_array_every_time():
+    pytest.importorskip("array_api_compat")
+    for _ in range(2):
+        with pytest.raises(TypeError, match="not an array"):
+            namespace_of(object())
