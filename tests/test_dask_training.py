@@ -2,7 +2,7 @@
 
 ``fit(X, y)`` with Dask arrays and ``solver='lbfgs'`` keeps each chunk on a
 worker and runs L-BFGS on the client over sums of the chunks' losses and
-gradients (``skbp/_dask.py``, ``skbp/_data_parallel.py``). The model is the
+gradients (``skbp/_data/dask.py``, ``skbp/_data/workers.py``). The model is the
 one a fit in memory gives, up to rounding: L-BFGS on a network amplifies
 the rounding of the summation order (the in-memory fit on the same rows in
 another order drifts apart as fast), so that the comparisons at rtol 1e-8

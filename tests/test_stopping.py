@@ -1,4 +1,4 @@
-"""The no-improvement rule (skbp/_stopping.py), against scikit-learn's own.
+"""The no-improvement rule (skbp/_engine/rules.py), against scikit-learn's own.
 
 The rule is read from scikit-learn's ``_update_no_improvement_count``, run on
 a stand-in object, so that a change on either side shows here first: the

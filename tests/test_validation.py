@@ -1,4 +1,4 @@
-"""class_weight_rows (skbp/_validation.py), a pure function of the targets.
+"""class_weight_rows (skbp/_model/settings.py), a pure function of the targets.
 
 Compared with scikit-learn's ``compute_sample_weight`` wherever the two
 should agree: unit sample weights and every class present. They differ by

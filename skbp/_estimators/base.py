@@ -1,9 +1,11 @@
-"""What the two estimators share: parameters, the solvers, bookkeeping.
+"""What the two estimators share: validation, the network, fit's outline.
 
-No math lives here: every forward/backward equation is in :mod:`skbp.core`.
-``fit`` = validate -> build the network -> the solver's steps, run by the
-training engine (:mod:`skbp._engine`), whose listeners keep the counters,
-curves, checkpoint, display and callbacks -> store fitted attributes.
+No math lives here (every forward/backward equation is in :mod:`skbp.core`)
+and no loop (:mod:`skbp._engine.solvers`). ``fit`` = ask the placement of
+``X`` (:mod:`skbp._data`) to check the input and build targets and row
+weights -> build (or check) the network -> hand a
+:class:`~skbp._engine.solvers.Fit` to the solver, whose engine tells its
+listeners each step -> check the weights. See ``docs/architecture.rst``.
 """
 
 from abc import ABC, abstractmethod

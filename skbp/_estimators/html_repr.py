@@ -6,7 +6,7 @@ each shown with its entry of the class docstring's Parameters section and
 linked to its place on that page. The link comes from two hooks that
 third-party estimators set, ``_doc_link_module`` and ``_doc_link_template``:
 :class:`DocLinkMixin` points them at skbp's API reference. The descriptions
-need one numpydoc entry per parameter (``skbp/_docstrings.py``).
+need one numpydoc entry per parameter (``skbp/_estimators/docstrings.py``).
 """
 
 import re
