@@ -72,7 +72,7 @@ def test_every_optimizer_keyword_has_an_estimator_hyperparameter(name):
                 f"optimizer {name!r} takes {unmapped}, which no estimator "
                 "hyperparameter fills: name the estimator's parameter as the "
                 "keyword (a new one goes in both estimators' __init__ and in "
-                "skbp/_estimators/parameters.py), or map it in "
+                "skbp/_estimators/docstrings.py), or map it in "
                 "OPTIMIZER_HYPERPARAMETERS (skbp/_engine/solvers.py)"
             )
         assert set(OPTIMIZER_HYPERPARAMETERS.values()) <= set(params)
