@@ -43,6 +43,7 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
+from .._model.arrays import is_numpy_array
 from .._model.settings import (
     check_class_weighted,
     check_validation_size,
@@ -565,7 +566,7 @@ def dask_blocks(method):
 
     @functools.wraps(method)
     def blockwise(self, X):
-        if not is_dask_input(X):
+        if is_numpy_array(X) or not is_dask_input(X):  # numpy first: no lookups
             return method(self, X)
         return _predict_blocks(self, method.__name__, X)
 

@@ -220,6 +220,7 @@ class MemoryRows(TrainingRows):
         X, Y, sample_weight = self.X, self.Y, self.sample_weight
         activations, loss = network.activations, network.loss
         workspace = workspace_for(network, self.n_samples, X)
+        xp = namespace_of(Y)  # once per fit, not once per evaluation
 
         def evaluate(coefs, intercepts):
             return backprop(
@@ -232,6 +233,7 @@ class MemoryRows(TrainingRows):
                 alpha,
                 sample_weight,
                 workspace,
+                xp=xp,
             )
 
         return evaluate
@@ -367,8 +369,10 @@ class TrainingStep:
         # batch waits for the device.
         self.on_host = isinstance(self.Y, np.ndarray)
         self.host_weight = self.sample_weight
+        # The namespace is decided once per fit, not once per batch.
+        self.xp = namespace_of(self.Y)
         if not self.on_host:
-            self.xp, self.device = namespace_of(self.Y), device(self.Y)
+            self.device = device(self.Y)
             if self.sample_weight is not None:
                 self.host_weight = to_numpy(self.sample_weight)
             return
@@ -470,6 +474,7 @@ class TrainingStep:
             sample_weight,
             self.workspace,
             dropout_masks=None if masks is None else masks(X, rows),
+            xp=self.xp,
         )
         # The gradients are recomputed for every batch: the step may use
         # them as working memory (no optimizer scratch the size of the model).

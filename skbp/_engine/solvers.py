@@ -311,7 +311,9 @@ def run_lbfgs(estimator, fit):
     # Out of evaluations (max_fun) mid-iteration: that iteration's task
     # ends, empty, with no model to see.
     engine.step_abandoned()
-    _end_lbfgs(estimator, engine, result, data.dtype)
+    # Told here, so that the ConvergenceWarning points at the estimator's
+    # fit as the stochastic solvers' does.
+    engine.fit_ends(**_end_lbfgs(estimator, result, data.dtype))
 
 
 def _lbfgs_evaluations(estimator, evaluate, engine, dtype):
@@ -349,8 +351,9 @@ def _lbfgs_callback(estimator, engine, iterate, dtype):
     return callback
 
 
-def _end_lbfgs(estimator, engine, result, dtype):
-    """The counters and the convergence warning of a finished run."""
+def _end_lbfgs(estimator, result, dtype):
+    """The counters of a finished run; returns how it ended, for
+    :meth:`Engine.fit_ends <skbp._engine.Engine.fit_ends>`."""
     estimator.n_iter_ = min(int(result.nit), estimator.max_iter)
     # scipy reports the loss of the last point it evaluated: a line
     # search that failed on steps that overflow leaves a non-finite
@@ -363,12 +366,12 @@ def _end_lbfgs(estimator, engine, result, dtype):
     )
     estimator.loss_ = float(result.fun)
     estimator.best_loss_ = min(estimator.loss_curve_, default=estimator.loss_)
-    engine.fit_ends(
-        converged=result.status == 0,
-        message=(
+    return {
+        "converged": result.status == 0,
+        "message": (
             f"lbfgs failed to converge after {estimator.n_iter_} iteration(s) "
             f"(status={result.status}): {result.message}. Increase the number "
             f"of iterations (max_iter={estimator.max_iter}) or the number of loss "
             f"evaluations (max_fun={estimator.max_fun}), or scale the data."
         ),
-    )
+    }

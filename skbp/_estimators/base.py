@@ -8,6 +8,7 @@ weights -> build (or check) the network -> hand a
 listeners each step -> check the weights. See ``docs/architecture.rst``.
 """
 
+import functools
 from abc import ABC, abstractmethod
 
 import numpy as np
@@ -42,6 +43,7 @@ from .._model.settings import (
 )
 from .._model.versioning import check_version, stamp_version
 from ..core import (
+    NUMPY,
     OPTIMIZERS,
     ParameterLayout,
     forward_output,
@@ -53,6 +55,15 @@ from .docstrings import COMMON, constraints
 from .validation_data import split_validation, validation_arguments, validation_rows
 
 _STOCHASTIC_SOLVERS = tuple(OPTIMIZERS)
+
+
+@functools.lru_cache(maxsize=64)
+def _hidden_activations(activation, n_hidden):
+    """The checked activation objects of ``n_hidden`` hidden layers for the
+    ``activation`` setting. They hold no state, so they are made once per
+    setting, not on every ``predict`` (a share of a one-row prediction)."""
+    names = check_hidden_activations(activation, n_hidden)
+    return tuple(get_activation(name) for name in names)
 
 
 class BaseBackprop(CallbackSupportMixin, BaseEstimator, ABC):
@@ -108,9 +119,14 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator, ABC):
     # ------------------------------------------------------------------
     def _activations(self):
         """Activation objects of every layer, output layer last."""
-        names = check_hidden_activations(self.activation, len(self.coefs_) - 1)
-        hidden = [get_activation(name) for name in names]
-        return hidden + [self._output_loss().output_activation]
+        n_hidden = len(self.coefs_) - 1
+        activation = self.activation
+        key = activation if isinstance(activation, str) else tuple(activation)
+        try:
+            hidden = _hidden_activations(key, n_hidden)
+        except TypeError:  # unhashable names: checked (and refused) uncached
+            hidden = _hidden_activations.__wrapped__(activation, n_hidden)
+        return [*hidden, self._output_loss().output_activation]
 
     def _network(self):
         """The fitted network's :class:`~skbp._data.rows.Network`: the
@@ -146,9 +162,12 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator, ABC):
         self._dropout_step += 1
         return step
 
-    def _forward(self, X):
-        """Network output for already validated ``X``; writes nothing shared."""
-        return forward_output(X, self.coefs_, self.intercepts_, self._activations())
+    def _forward(self, X, xp=None):
+        """Network output for already validated ``X``; writes nothing shared.
+        ``xp``: ``X``'s namespace when the caller knows it."""
+        return forward_output(
+            X, self.coefs_, self.intercepts_, self._activations(), xp=xp
+        )
 
     def _predict_raw(self, X, method="predict"):
         """Validate ``X`` and return the output layer's activations, in
@@ -158,9 +177,11 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator, ABC):
         # Overflow is reported below by a clear ValueError (and inf - inf in
         # scikit-learn's finiteness check, a sum, is no warning either).
         with np.errstate(over="ignore", invalid="ignore"):
-            if not self._is_plain_input(X):
+            if self._is_plain_input(X):  # numpy, checked: no dispatch
+                output = self._forward(X, xp=NUMPY)
+            else:
                 X = check_data(self, X, reset=False, method=method)
-            output = self._forward(X)
+                output = self._forward(X)
         if not all_finite(output):
             raise ValueError(
                 "The network's output is not finite (it overflowed) for some rows "
