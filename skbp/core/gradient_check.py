@@ -148,19 +148,11 @@ def gradient_check(
         dropout_masks=dropout_masks,
     )
     analytic = [np.array(to_numpy(g)) for g in (*coef_grads, *intercept_grads)]
-
-    def as64(arrays):
-        """Host copies in float64 (the numerical side's own arrays)."""
-        return [np.array(to_numpy(a), dtype=np.float64) for a in arrays]
-
-    X64 = X.astype(np.float64) if scipy.sparse.issparse(X) else as64([X])[0]
-    Y64 = np.asarray(to_numpy(Y), dtype=np.float64)
-    coefs64, intercepts64 = as64(coefs), as64(intercepts)
+    X64, Y64, coefs64, intercepts64, masks64 = _float64_copies(
+        X, Y, coefs, intercepts, dropout_masks
+    )
     if sample_weight is not None:
         sample_weight = to_numpy(sample_weight)
-    masks64 = None
-    if dropout_masks is not None:
-        masks64 = [None if M is None else as64([M])[0] for M in dropout_masks]
 
     def loss_fn():
         J, _, _ = backprop(
@@ -178,3 +170,22 @@ def gradient_check(
 
     numerical = numerical_gradients(loss_fn, [*coefs64, *intercepts64], eps)
     return relative_error(analytic, numerical, floor=floor)
+
+
+def _float64_copies(X, Y, coefs, intercepts, dropout_masks):
+    """Host float64 copies of the data, weights and masks: the finite
+    differences' own arrays (the checked ones are never modified).
+
+    Returns ``X64, Y64, coefs64, intercepts64, masks64`` (a sparse ``X``
+    stays sparse; ``masks64`` is None without masks).
+    """
+
+    def as64(arrays):
+        return [np.array(to_numpy(a), dtype=np.float64) for a in arrays]
+
+    X64 = X.astype(np.float64) if scipy.sparse.issparse(X) else as64([X])[0]
+    Y64 = np.asarray(to_numpy(Y), dtype=np.float64)
+    masks64 = None
+    if dropout_masks is not None:
+        masks64 = [None if M is None else as64([M])[0] for M in dropout_masks]
+    return X64, Y64, as64(coefs), as64(intercepts), masks64

@@ -169,6 +169,19 @@ def L_model_forward(
     return A, caches
 
 
+def _averaged(dZL, overwrite):
+    """``dZL / m``, in place when ``overwrite``.
+
+    Every gradient is a mean over the m rows. Dividing the output's dZ by m
+    once carries through every layer (each later dZ is linear in it), so
+    the building blocks need not divide each dW and db again.
+    """
+    if overwrite:
+        dZL *= 1.0 / dZL.shape[0]
+        return dZL
+    return dZL * (1.0 / dZL.shape[0])
+
+
 def L_model_backward(
     dZL, caches, activations, out=None, masks=None, overwrite_dZL=False, *, xp=None
 ):
@@ -209,14 +222,7 @@ def L_model_backward(
     else:
         coef_grads, intercept_grads, dA_buffers = out
 
-    # Every gradient is a mean over the m rows. Dividing the output's dZ by m
-    # once carries through every layer (each later dZ is linear in it), so
-    # the building blocks need not divide each dW and db again.
-    if overwrite_dZL:
-        dZL *= 1.0 / dZL.shape[0]
-        dZ = dZL
-    else:
-        dZ = dZL * (1.0 / dZL.shape[0])
+    dZ = _averaged(dZL, overwrite_dZL)
     # Output layer: the loss already gave dZ, so only the affine part remains.
     A_prev, W, _ = caches[-1]
     dA, coef_grads[-1], intercept_grads[-1] = linear_backward(
