@@ -79,7 +79,7 @@ def test_memory_accuracy_is_accuracy_score(kind, weighted):
     units = [4, 5, Y.shape[1]]
     held_out, X, coefs, intercepts = _held_out(Y, weight, units, BinaryLogLoss(), score)
     loss, accuracy = held_out.evaluate(coefs, intercepts)
-    output = held_out.network.layout  # the network's output, by hand:
+    # The network's output, by hand:
     A = 1 / (1 + np.exp(-(X @ coefs[0] + intercepts[0])))
     output = 1 / (1 + np.exp(-(A @ coefs[1] + intercepts[1])))
     predicted = binarizer.inverse_transform(output if Y.shape[1] > 1 else output[:, 0])
