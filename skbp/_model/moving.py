@@ -75,17 +75,23 @@ def converted(estimator, converter):
     Returns
     -------
     BaseBackprop
-        Shares no mutable state with ``estimator``.
+        Shares no mutable state with ``estimator``: no array of it shares
+        memory with one of ``estimator``.
+
+    Notes
+    -----
+    Each array is copied where it lives before ``converter`` sees it.
+    ``converter`` may hand back a view of its input: scikit-learn's
+    ``move_to`` does, through DLPack, for a move to the same library and
+    device named another way (PyTorch's ``"cpu"`` for ``torch.device("cpu")``,
+    numpy without dispatch), and between numpy and PyTorch on the CPU. That
+    view is not the input (``is`` misses it), so copying the input first is
+    the one rule that holds for every converter.
     """
-
-    def fresh(array):
-        moved = converter(array)
-        return copied(moved) if moved is array else moved
-
     new = object.__new__(type(estimator))
     for name, value in vars(estimator).items():
         if name in PLACED_ATTRIBUTES:
-            value = convert_arrays(value, fresh)
+            value = convert_arrays(value, lambda array: converter(copied(array)))
         else:
             value = copy.deepcopy(value)
         setattr(new, name, value)
