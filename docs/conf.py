@@ -20,7 +20,9 @@ import sys
 import zlib
 from pathlib import Path
 
+from docutils import nodes
 from sphinx.pycode import ModuleAnalyzer
+from sphinx.transforms import SphinxTransform
 from threadpoolctl import threadpool_limits
 
 DOCS = Path(__file__).resolve().parent
@@ -388,7 +390,23 @@ def _core_data_doc(app, what, name, obj, options, lines):
             return
 
 
+# -- Parameter types keep their straight quotes ------------------------------
+# An estimator's HTML repr links each parameter to its entry on the API page
+# with a text fragment that scikit-learn forms from the docstring's type line
+# (``#:~:text=solver,-{'lbfgs', 'sgd', 'adam'}, default='adam'``). Sphinx's
+# smart quotes would render that line with curly quotes, which the fragment
+# does not match. The quotes there are Python's string literals, as a reader
+# copies them: numpydoc's type lines (docutils' classifiers) keep them.
+class _StraightQuotesInTypes(SphinxTransform):
+    default_priority = 700  # before SphinxSmartQuotes (750)
+
+    def apply(self, **kwargs):
+        for node in self.document.findall(nodes.classifier):
+            node["support_smartquotes"] = False
+
+
 def setup(app):
+    app.add_transform(_StraightQuotesInTypes)
     app.connect("missing-reference", _resolve_core_path)
     app.connect("autodoc-process-docstring", _unlink_sklearn_roles)
     # Before numpydoc (priority 500) reformats the docstring.

@@ -7,6 +7,14 @@ linked to its place on that page. The link comes from two hooks that
 third-party estimators set, ``_doc_link_module`` and ``_doc_link_template``:
 :class:`DocLinkMixin` points them at skbp's API reference. The descriptions
 need one numpydoc entry per parameter (``skbp/_estimators/docstrings.py``).
+
+scikit-learn forms each parameter's (and fitted attribute's) link itself: the
+page, then a text fragment of the name and, as its suffix, the entry's type
+line as the docstring spells it (``#:~:text=solver,-{'lbfgs', 'sgd',
+'adam'}, default='adam'``). So the page must show that line verbatim:
+``docs/conf.py`` keeps Sphinx's smart quotes out of the type lines, whose
+quotes are Python's. ``tests/test_html_repr.py`` builds the API pages and
+checks that every link lands on its entry.
 """
 
 import re
