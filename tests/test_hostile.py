@@ -212,6 +212,13 @@ def _nan_moments(state):
     state["_optimizer"].ms[0][:] = np.nan
 
 
+def _label_twice(state):
+    """Both lists of labels of a binary model: [0, 0]. Its one output then
+    reads as class 0 either way, and class 1 is never predicted."""
+    for owner in (state, vars(state["_label_binarizer"])):
+        owner["classes_"] = np.array([0, 0])
+
+
 #: A change to a genuine fitted state -> the field the error names.
 HOSTILE_STATES = {
     "a method replaced": (lambda s: s.update(predict=np.negative), "'predict'"),
@@ -222,6 +229,11 @@ HOSTILE_STATES = {
         "coefs_",
     ),
     "NaN weights": (lambda s: s["coefs_"][0].fill(np.nan), "coefs_"),
+    "NaN intercepts": (lambda s: s["intercepts_"][0].fill(np.nan), "intercepts_"),
+    "infinite intercepts": (
+        lambda s: s["intercepts_"][-1].fill(np.inf),
+        "intercepts_[1] is not finite",
+    ),
     "NaN best weights": (
         lambda s: s.update(_best_coefs=[np.full_like(W, np.nan) for W in s["coefs_"]]),
         "_best_coefs",
@@ -257,6 +269,7 @@ HOSTILE_STATES = {
         lambda s: s.update(_random_state=np.negative),
         "_random_state",
     ),
+    "classes with a label twice": (_label_twice, "classes_ holds a label twice"),
     "classes unlike the outputs": (
         lambda s: s.update(classes_=np.arange(7)),
         "classes_",

@@ -534,6 +534,20 @@ CONSISTENCY = {
         _replace_array(np.array([0, 1, 1]), "classes_"),
         "classes_",
     ),
+    # A label twice in both: class 2's column predicts label 1, and label 2
+    # is never predicted. Only the check of repeated labels refuses it.
+    "classes_ and the binarizer's with a label twice": (
+        "multiclass",
+        lambda d, m: m.update(
+            {
+                _ref(d, "classes_"): np.array([0, 1, 1]),
+                _ref(d, "_label_binarizer", "__label_binarizer__", "classes_"): (
+                    np.array([0, 1, 1])
+                ),
+            }
+        ),
+        "classes_ holds a label twice",
+    ),
     "classes_ unlike the binarizer's": (
         "multiclass",
         _replace_array(np.array([0, 1, 5]), "classes_"),
@@ -602,6 +616,16 @@ CONSISTENCY = {
         "multiclass",
         _replace_array(np.ones(7), "intercepts_", 0),
         r"intercepts_\[0\]",
+    ),
+    "NaN intercepts": (
+        "multiclass",
+        _replace_array(np.full(5, np.nan), "intercepts_", 0),
+        r"intercepts_\[0\] is not finite",
+    ),
+    "infinite intercepts of the output layer": (
+        "multiclass",
+        _replace_array(np.array([0.0, -np.inf, 0.0]), "intercepts_", 1),
+        r"intercepts_\[1\] is not finite",
     ),
     "coefs_ that do not chain": (
         "multiclass",
