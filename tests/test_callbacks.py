@@ -232,15 +232,46 @@ def test_progress_bar_counts_epochs_or_iterations(solver, step, capsys):
     assert "BPRegressor - fit" in out and "100%" in out
 
 
-def test_progress_keeps_working_next_to_the_progress_bar(capsys):
-    # progress=True is skbp's own display (loss, validation score, time
-    # left); it works with or without scikit-learn's callbacks.
+_IGNORED = "progress=True is ignored because a ProgressBar callback is set"
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_a_progress_bar_callback_wins_over_progress(solver, capsys):
+    # Both would redraw the same terminal line: the callback's bar is the
+    # one display, and progress=True is ignored with a warning.
     pytest.importorskip("rich")
-    est = BPClassifier(hidden_layer_sizes=(8,), max_iter=4, progress=True)
-    _quiet_fit(est.set_callbacks(callback.ProgressBar()), X, y)
+    est = BPClassifier(hidden_layer_sizes=(8,), solver=solver, max_iter=4)
+    est.set_params(progress=True).set_callbacks(callback.ProgressBar())
+    with pytest.warns(UserWarning, match=_IGNORED):
+        _quiet_fit(est, X, y)
     out = capsys.readouterr().out
-    assert "done: 4/4 epochs" in out
     assert "BPClassifier - fit" in out
+    assert "done: 4/4" not in out and "4/4 [" not in out
+
+
+@pytest.mark.parametrize("max_propagation_depth", [1, 0])
+def test_a_progress_bar_of_a_meta_estimator_wins_too(max_propagation_depth, capsys):
+    # Propagated to the network (depth 1), or drawing the pipeline's bar
+    # only (depth 0): either way it is on the terminal during the fit.
+    pytest.importorskip("rich")
+    bar = callback.ProgressBar(max_propagation_depth=max_propagation_depth)
+    net = BPClassifier(hidden_layer_sizes=(8,), max_iter=4, progress=True)
+    pipe = make_pipeline(StandardScaler(), net).set_callbacks(bar)
+    with pytest.warns(UserWarning, match=_IGNORED):
+        _quiet_fit(pipe, X, y)
+    out = capsys.readouterr().out
+    assert "Pipeline - fit" in out and "done: 4/4" not in out
+
+
+def test_progress_next_to_other_callbacks_shows(capsys):
+    # Only a ProgressBar takes the display's place: with a ScoringMonitor
+    # the display is there, and nothing warns.
+    monitor = callback.ScoringMonitor(scoring="accuracy")
+    est = BPClassifier(hidden_layer_sizes=(8,), max_iter=4, progress=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        _quiet_fit(est.set_callbacks(monitor), X, y)
+    assert "done: 4/4 epochs" in capsys.readouterr().out
 
 
 # ---------------------------------------------------------------------------

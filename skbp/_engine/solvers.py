@@ -233,7 +233,7 @@ def listeners(estimator, rule, tasks, weights, incremental):
     if estimator.verbose:
         listeners.append(Verbose())
     listeners += [rule, Checkpoint(estimator)]
-    display = progress_display(estimator, incremental)
+    display = progress_display(estimator, incremental, tasks)
     if display is not None:
         listeners.append(Progress(display))
     if tasks.watched:
@@ -242,10 +242,25 @@ def listeners(estimator, rule, tasks, weights, incremental):
     return listeners
 
 
-def progress_display(estimator, incremental):
+def progress_display(estimator, incremental, tasks):
     """A :class:`ProgressDisplay` when ``progress=True`` (not for partial_fit,
-    whose calls are one epoch each)."""
+    whose calls are one epoch each), unless a ``ProgressBar`` callback
+    draws this fit (``tasks``: its :class:`FitTasks`): both would redraw
+    the same terminal line, so the callback's bar is the one shown."""
     if not estimator.progress or incremental:
+        return None
+    if tasks.drawn_by_a_progress_bar:
+        # Attributed to the estimator's _fit, as the ConvergenceWarning:
+        # here, listeners, the solver, then _fit.
+        warnings.warn(
+            "progress=True is ignored because a ProgressBar callback is set: "
+            "it shows this fit's progress (two displays would overwrite each "
+            "other on the terminal). Set progress=False to silence this "
+            "warning, or drop the ProgressBar to see skbp's display (loss, "
+            "validation score).",
+            UserWarning,
+            stacklevel=4,
+        )
         return None
     return ProgressDisplay(
         estimator.max_iter, unit="iteration" if estimator.solver == "lbfgs" else "epoch"

@@ -27,7 +27,7 @@ from .._model.arrays import cast_like, copied
 from ..core.layout import ParameterLayout
 
 try:
-    from sklearn.callback import CallbackSupportMixin, with_callbacks
+    from sklearn.callback import CallbackSupportMixin, ProgressBar, with_callbacks
 except ImportError:  # scikit-learn < 1.9: no callbacks to support
 
     class CallbackSupportMixin:
@@ -35,6 +35,8 @@ except ImportError:  # scikit-learn < 1.9: no callbacks to support
 
     def with_callbacks(method):
         return method
+
+    ProgressBar = None
 
 
 __all__ = [
@@ -90,6 +92,21 @@ class FitTasks:
     def watched(self):
         """Whether any callback sees this fit (else every hook does nothing)."""
         return self._root is not None
+
+    @property
+    def drawn_by_a_progress_bar(self):
+        """Whether a :class:`sklearn.callback.ProgressBar` draws on the
+        terminal during this fit: one of the estimator's (its own, or one a
+        meta-estimator propagated to it), or a meta-estimator's above it
+        (``max_propagation_depth`` reached)."""
+        context = self._root
+        while context is not None:
+            # Each task of the tree holds its estimator's callbacks.
+            callbacks = getattr(context, "_callbacks", ())
+            if any(isinstance(callback, ProgressBar) for callback in callbacks):
+                return True
+            context = context.parent
+        return False
 
     def begin(self):
         """Hooks at the start of the fit."""

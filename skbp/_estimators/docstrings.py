@@ -296,7 +296,10 @@ COMMON = (
         Show a progress display while fitting: epochs (or L-BFGS iterations)
         done, loss, validation score and time left, redrawn on one line in a
         terminal, a few plain lines otherwise (logs, CI). Independent of
-        ``verbose``, which prints scikit-learn's per-iteration lines.""",
+        ``verbose``, which prints scikit-learn's per-iteration lines. Ignored,
+        with a ``UserWarning``, when a :class:`sklearn.callback.ProgressBar`
+        callback draws the fit (set on the estimator or on a meta-estimator
+        around it): one display on the terminal at a time.""",
         ["boolean"],
     ),
 )
