@@ -55,6 +55,7 @@ from .dropout import (
 from .gradient_check import gradient_check, numerical_gradients, relative_error
 from .layers import (
     LayerCache,
+    check_layer_shapes,
     linear_activation_backward,
     linear_activation_forward,
     linear_backward,
@@ -156,6 +157,7 @@ __all__ = [
     "linear_activation_backward",
     "linear_activation_forward",
     "linear_backward",
+    "check_layer_shapes",
     "linear_forward",
     "log_sum_exp",
     "max_shifted_exp",

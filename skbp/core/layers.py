@@ -22,6 +22,15 @@ weights only; no other array is. ``out=`` buffers must be C-contiguous
 arrays of the result's dtype (leading row slices of a larger C-contiguous
 buffer are).
 
+The seed tutorial (seed 003) lays arrays out the other way, columns
+being samples (``A`` of shape ``(n_in, m)``, ``W`` of ``(n_out, n_in)``,
+``b`` of ``(n_out, 1)``). Its calls work here with the arrays transposed:
+``linear_forward(A.T, W.T, b.ravel())``; its cache ``((A_prev, W, b), Z)``
+is accepted beside :class:`LayerCache`, and ``linear_backward(dZ, cache)``
+beside ``linear_backward(dZ, A_prev, W)``. Arrays left in the column
+layout get a ValueError that says so (:func:`check_layer_shapes`), not
+numpy's "shapes not aligned".
+
 Each block takes an optional ``xp``, the namespace of its arrays
 (:func:`~skbp.core.namespace.namespace_of`): the whole-network passes of
 :mod:`skbp.core.network` decide it once and pass it to every layer; a block
@@ -49,6 +58,7 @@ __all__ = [
     "linear_backward",
     "linear_activation_forward",
     "linear_activation_backward",
+    "check_layer_shapes",
 ]
 
 
@@ -110,6 +120,65 @@ def _layer_namespace(A_prev, W):
     return xp if xp is NUMPY else namespace_of(A_prev, W)
 
 
+def check_layer_shapes(A_prev, W, b=None, dZ=None):
+    """Check that a layer's arrays chain in skbp's layout; say why not.
+
+    Rows are samples: ``A_prev`` is ``(m, n_in)``, ``W`` ``(n_in, n_out)``,
+    ``b`` ``(n_out,)`` and ``dZ`` ``(m, n_out)``. The building blocks call
+    this only after a product failed (a check on every call would cost the
+    hot loop), to replace the library's "shapes not aligned" with a message
+    that names the arrays, and that recognises the seed tutorial's column
+    layout (every array transposed, ``b`` a column).
+
+    Parameters
+    ----------
+    A_prev : ndarray or sparse matrix
+    W : ndarray
+    b, dZ : ndarray, optional
+        Checked when given.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not chain.
+    """
+    shapes = {"A_prev": A_prev.shape, "W": W.shape}
+    if b is not None:
+        shapes["b"] = b.shape
+    if dZ is not None:
+        shapes["dZ"] = dZ.shape
+    if _chain(**shapes):
+        return
+    named = ", ".join(f"{name} {tuple(shape)}" for name, shape in shapes.items())
+    message = (
+        f"The layer's arrays do not chain: {named}. skbp's rows are samples: "
+        "A_prev is (m, n_in), W is (n_in, n_out), b is (n_out,) and dZ is "
+        "(m, n_out)."
+    )
+    transposed = {name: tuple(reversed(shape)) for name, shape in shapes.items()}
+    # A vector b reversed is itself: the tutorial's b is a column, (n_out, 1).
+    if _chain(**transposed):
+        message += (
+            " These are the seed tutorial's column layout (columns are "
+            "samples): pass A.T, W.T, dZ.T and b.ravel() (rows are samples)."
+        )
+    raise ValueError(message)
+
+
+def _chain(A_prev, W, b=None, dZ=None):
+    """Whether a layer's shapes chain in the rows-are-samples layout.
+
+    ``b`` may be ``(n_out,)`` or a row ``(1, n_out)``: both broadcast over
+    the rows (the column layout's ``b``, ``(n_out, 1)``, reversed is a row).
+    """
+    if len(A_prev) != 2 or len(W) != 2 or A_prev[1] != W[0]:
+        return False
+    n_out = W[1]
+    if b is not None and tuple(b) not in ((n_out,), (1, n_out)):
+        return False
+    return dZ is None or tuple(dZ) == (A_prev[0], n_out)
+
+
 def _sparse_product(S, B, out=None):
     """``S @ B`` for a scipy sparse ``S``, as an ndarray (into ``out``).
 
@@ -164,16 +233,20 @@ def linear_forward(A_prev, W, b, out=None, *, xp=None):
     """
     if xp is None:
         xp = _layer_namespace(A_prev, W)
-    if isinstance(A_prev, ndarray) or xp is not NUMPY:  # dense numpy: one test
-        Z = xp.dot(A_prev, W, out=out)
-    else:  # scipy sparse
-        Z = _sparse_product(A_prev, W, out=out)
-    Z += b
+    try:  # free unless it raises: the shapes are checked after a failure
+        if isinstance(A_prev, ndarray) or xp is not NUMPY:  # dense numpy: one test
+            Z = xp.dot(A_prev, W, out=out)
+        else:  # scipy sparse
+            Z = _sparse_product(A_prev, W, out=out)
+        Z += b
+    except (ValueError, RuntimeError):  # numpy's, and other libraries'
+        check_layer_shapes(A_prev, W, b)
+        raise
     return Z
 
 
 def linear_backward(
-    dZ, A_prev, W, out=None, compute_dA_prev=True, averaged=False, *, xp=None
+    dZ, A_prev, W=None, out=None, compute_dA_prev=True, averaged=False, *, xp=None
 ):
     r"""Gradients of the affine part, averaged over the ``m`` rows.
 
@@ -188,8 +261,11 @@ def linear_backward(
     ----------
     dZ : ndarray of shape (m, n_out)
         Gradient of each row's loss with respect to ``Z``.
-    A_prev : ndarray or sparse matrix of shape (m, n_in)
+    A_prev : ndarray or sparse matrix of shape (m, n_in), or tuple
+        The layer's input; or, in the seed tutorial's call
+        ``linear_backward(dZ, cache)``, its cache ``(A_prev, W, b)``.
     W : ndarray of shape (n_in, n_out)
+        Required unless ``A_prev`` is the tutorial's cache.
     out : tuple (dA_prev, dW, db) of ndarrays, optional
         Buffers for the results (``dA_prev`` may be ``None``).
     compute_dA_prev : bool, default=True
@@ -210,14 +286,20 @@ def linear_backward(
     dW : ndarray of shape (n_in, n_out)
     db : ndarray of shape (n_out,)
     """
+    if W is None:  # the seed tutorial's call: linear_backward(dZ, cache)
+        A_prev, W, _ = A_prev
     if xp is None:
         xp = namespace_of(dZ)
     dA_prev_out, dW_out, db_out = (None, None, None) if out is None else out
     m = dZ.shape[0]
-    if xp is NUMPY and not isinstance(A_prev, ndarray):
-        dW = _sparse_product(A_prev.T, dZ, out=dW_out)
-    else:
-        dW = xp.dot(A_prev.T, dZ, out=dW_out)
+    try:  # free unless it raises: the shapes are checked after a failure
+        if xp is NUMPY and not isinstance(A_prev, ndarray):
+            dW = _sparse_product(A_prev.T, dZ, out=dW_out)
+        else:
+            dW = xp.dot(A_prev.T, dZ, out=dW_out)
+    except (ValueError, RuntimeError):
+        check_layer_shapes(A_prev, W, dZ=dZ)
+        raise
     # db = 1^T dZ: numpy as the product ones @ dZ (BLAS beats sum(axis=0));
     # other libraries reduce (a reduction is what a GPU does well).
     if xp is NUMPY:
@@ -278,8 +360,9 @@ def linear_activation_backward(
     ----------
     dA : ndarray of shape (m, n_out)
         Gradient of each row's loss with respect to this layer's output.
-    cache : LayerCache
-        ``(A_prev, W, Z)`` from :func:`linear_activation_forward`.
+    cache : LayerCache or tuple
+        ``(A_prev, W, Z)`` from :func:`linear_activation_forward`, or the
+        seed tutorial's cache ``((A_prev, W, b), Z)``.
     activation : Activation or str
         The activation of the forward pass, or its name (``"relu"``,
         ``"sigmoid"``; see :func:`~skbp.core.activations.get_activation`).
@@ -302,7 +385,10 @@ def linear_activation_backward(
     """
     if isinstance(activation, str):
         activation = get_activation(activation)
-    A_prev, W, Z = cache
+    try:
+        A_prev, W, Z = cache
+    except ValueError:  # not three: the tutorial's ((A_prev, W, b), Z)
+        (A_prev, W, _), Z = cache
     dZ_out, grad_out = (None, None) if out is None else (out[0], out[1:])
     dZ = activation.backward(dA, Z, A, out=dZ_out)
     return linear_backward(

@@ -450,3 +450,95 @@ def test_unknown_activation_name_in_a_layer_raises_listing_the_names():
     dA, cache = _seed_backward_case()
     with pytest.raises(ValueError, match=r"Unknown activation 'Relu'.*'relu'"):
         linear_activation_backward(dA, cache, "Relu")
+
+
+# ---------------------------------------------------------------------------
+# The seed tutorial's own call shapes (seed 003): its caches, its column layout
+# ---------------------------------------------------------------------------
+# testCases.linear_forward_test_case / linear_backward_test_case draw from
+# np.random.seed(1), columns being samples: A (3, 2), W (1, 3), b (1, 1), and
+# dZ (1, 2) first for the backward case. The tutorial prints these numbers.
+SEED_Z = [[3.26295337, -1.23429987]]
+SEED_LINEAR_BACKWARD = (
+    [[0.51822968, -0.19517421], [-0.40506361, 0.15255393], [2.37496825, -0.89445391]],
+    [[-0.10076895, 1.40685096, 1.64992505]],
+    [[0.50629448]],
+)
+
+
+def _tutorial_arrays(*shapes):
+    rng = np.random.RandomState(1)
+    return [rng.randn(*shape) for shape in shapes]
+
+
+def test_tutorial_linear_forward_with_the_arrays_transposed_prints_its_numbers():
+    A, W, b = _tutorial_arrays((3, 2), (1, 3), (1, 1))
+    Z = linear_forward(A.T, W.T, b.ravel())
+    np.testing.assert_allclose(Z.T, SEED_Z, atol=1e-8)
+
+
+def test_tutorial_column_layout_gets_an_error_that_says_to_transpose():
+    A, W, b = _tutorial_arrays((3, 2), (1, 3), (1, 1))
+    expected = r"rows are samples.*column layout.*pass A\.T, W\.T, dZ\.T and b\.ravel"
+    with pytest.raises(ValueError, match=expected) as error:
+        linear_forward(A, W, b)
+    # The message names every array's shape, as given.
+    assert "A_prev (3, 2), W (1, 3), b (1, 1)" in str(error.value)
+    with pytest.raises(ValueError, match=expected):
+        linear_activation_forward(A, W, b, "sigmoid")
+    dZ, A, W, b = _tutorial_arrays((1, 2), (3, 2), (1, 3), (1, 1))
+    with pytest.raises(ValueError, match=expected):
+        linear_backward(dZ, (A, W, b))
+    Z = A.T @ W.T  # any pre-activation of the right size, in the column layout
+    with pytest.raises(ValueError, match=expected):
+        linear_activation_backward(dZ, ((A, W, b), Z.T), "relu")
+
+
+def test_shapes_that_do_not_chain_either_way_get_no_transpose_advice():
+    A, W, b = np.ones((4, 3)), np.ones((2, 5)), np.ones(5)
+    with pytest.raises(
+        ValueError, match=r"do not chain: A_prev \(4, 3\), W \(2, 5\)"
+    ) as e:
+        linear_forward(A, W, b)
+    assert "column layout" not in str(e.value)
+    # A column b in the rows layout (a forgotten ravel) is named too.
+    with pytest.raises(ValueError, match=r"b \(5, 1\).*b is \(n_out,\)"):
+        linear_forward(np.ones((4, 2)), np.ones((2, 5)), np.ones((5, 1)))
+
+
+def test_a_failure_that_is_not_about_shapes_is_left_as_it_was():
+    A, W, b = np.ones((4, 2)), np.ones((2, 3)), np.ones(3)
+    wrong_buffer = np.empty((4, 3), dtype=np.float32)  # np.dot wants float64
+    with pytest.raises(ValueError, match="output array"):
+        linear_forward(A, W, b, out=wrong_buffer)
+
+
+def test_tutorial_linear_backward_takes_its_cache_and_prints_its_numbers():
+    dZ, A, W, b = _tutorial_arrays((1, 2), (3, 2), (1, 3), (1, 1))
+    cache = (A.T, W.T, b.ravel())  # the tutorial's (A_prev, W, b), rows layout
+    dA_prev, dW, db = linear_backward(dZ.T, cache)
+    for result, expected in zip((dA_prev.T, dW.T, db[None, :]), SEED_LINEAR_BACKWARD):
+        np.testing.assert_allclose(result, expected, atol=1e-8)
+    np.testing.assert_array_equal(dW, linear_backward(dZ.T, A.T, W.T)[1])
+
+
+@pytest.mark.parametrize("name", sorted(SEED_BACKWARD))
+def test_tutorial_linear_activation_backward_takes_its_nested_cache(name):
+    # The tutorial's cache is ((A_prev, W, b), Z): linear_cache, activation_cache.
+    dA, cache = _seed_backward_case()
+    b = np.zeros(1)  # the tutorial's b: no gradient reads it
+    tutorial_cache = ((cache.A_prev, cache.W, b), cache.Z)
+    result = linear_activation_backward(dA, tutorial_cache, name)
+    for r, e in zip((result[0].T, result[1].T, result[2]), SEED_BACKWARD[name]):
+        np.testing.assert_allclose(r, e, atol=1e-8)
+    for r, e in zip(result, linear_activation_backward(dA, cache, name)):
+        np.testing.assert_array_equal(r, e)
+
+
+@pytest.mark.parametrize("lib", NAMESPACES)
+def test_column_layout_error_in_every_array_library(lib):
+    # numpy raises ValueError on misaligned products, PyTorch RuntimeError:
+    # both become the same message.
+    A, W, b = (lib.to(a) for a in _tutorial_arrays((3, 2), (1, 3), (1, 1)))
+    with pytest.raises(ValueError, match=r"column layout.*pass A\.T"):
+        linear_forward(A, W, b)

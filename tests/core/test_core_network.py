@@ -29,7 +29,7 @@ from skbp.core.gradient_check import (
     numerical_gradients,
     relative_error,
 )
-from skbp.core.layers import LayerCache
+from skbp.core.layers import LayerCache, linear_activation_backward
 from skbp.core.losses import LOSSES, Loss, get_loss
 from skbp.core.namespace import get_namespace
 from skbp.core.network import (
@@ -1015,3 +1015,61 @@ def test_forward_output_decides_the_namespace_once(lib, block_rows, monkeypatch)
     assert calls == []
     for got in (output, given):
         np.testing.assert_allclose(lib.back(got), expected, rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# The seed tutorial's whole-network numbers, through its own call shapes
+# ---------------------------------------------------------------------------
+# Seed 003's testCases (columns are samples there), transposed to skbp's rows
+# as the layers' error message says: A.T, W.T, b.ravel().
+
+
+def _rows(cache):
+    """The tutorial's cache ((A_prev, W, b), Z) in skbp's rows layout."""
+    (A_prev, W, b), Z = cache
+    return (A_prev.T, W.T, b.ravel()), Z.T
+
+
+def test_tutorial_L_model_forward_and_compute_cost_print_their_numbers():
+    rng = np.random.RandomState(1)  # L_model_forward_test_case
+    X, W1, b1, W2, b2 = (
+        rng.randn(*s) for s in [(4, 2), (3, 4), (3, 1), (1, 3), (1, 1)]
+    )
+    AL, caches = L_model_forward(
+        X.T, [W1.T, W2.T], [b1.ravel(), b2.ravel()], ["relu", "sigmoid"]
+    )
+    np.testing.assert_allclose(AL.T, [[0.17007265, 0.2524272]], atol=1e-8)
+    assert len(caches) == 2  # "caches 的长度为 = 2"
+    # compute_cost_test_case: Y = [[1, 1, 1]], AL = [[0.8, 0.9, 0.4]].
+    Y, AL = np.array([[1.0, 1.0, 1.0]]), np.array([[0.8, 0.9, 0.4]])
+    Z = np.log(AL / (1 - AL))  # the loss reads the logits, for stability
+    cost = get_loss("binary_log_loss").value(Y.T, Z.T, AL.T)
+    np.testing.assert_allclose(cost, 0.414931599615397, rtol=1e-12)
+
+
+def test_tutorial_L_model_backward_loop_prints_its_numbers():
+    # L_model_backward_test_case (seed 3), and the tutorial's loop: dAL from
+    # the cross-entropy, then linear_activation_backward with its caches.
+    rng = np.random.RandomState(3)
+    AL, Y = rng.randn(1, 2), np.array([[1.0, 0.0]])
+    caches = [
+        ((rng.randn(4, 2), rng.randn(3, 4), rng.randn(3, 1)), rng.randn(3, 2)),
+        ((rng.randn(3, 2), rng.randn(1, 3), rng.randn(1, 1)), rng.randn(1, 2)),
+    ]
+    dAL = -(Y / AL - (1 - Y) / (1 - AL))
+    dA1, _, _ = linear_activation_backward(dAL.T, _rows(caches[1]), "sigmoid")
+    dA0, dW1, db1 = linear_activation_backward(dA1, _rows(caches[0]), "relu")
+    expected_dW1 = [
+        [0.41010002, 0.07807203, 0.13798444, 0.10502167],
+        [0.0, 0.0, 0.0, 0.0],
+        [0.05283652, 0.01005865, 0.01777766, 0.0135308],
+    ]
+    np.testing.assert_allclose(dW1.T, expected_dW1, atol=1e-8)
+    np.testing.assert_allclose(db1, [-0.22007063, 0.0, -0.02835349], atol=1e-8)
+    expected_dA1 = [
+        [0.0, 0.52257901],
+        [0.0, -0.3269206],
+        [0.0, -0.32070404],
+        [0.0, -0.74079187],
+    ]
+    np.testing.assert_allclose(dA0.T, expected_dA1, atol=1e-8)  # grads["dA1"]
