@@ -200,6 +200,25 @@ def test_partial_fit_streams_the_numpy_model():
 
 
 @pytest.mark.parametrize("place", PLACES, ids=repr)
+def test_partial_fit_classes_of_the_library_give_numpy_classes(place):
+    # classes given as the library's array (as y is): classes_ is numpy, as
+    # after fit, and predict decodes with it.
+    X, y = _classification()
+    reference = BPClassifier(hidden_layer_sizes=(6,), random_state=0)
+    ours = BPClassifier(hidden_layer_sizes=(6,), random_state=0)
+    reference.partial_fit(X, y, classes=np.array([0, 1, 2]))
+    ours.partial_fit(place.to(X), place.to(y), classes=place.to([0, 1, 2]))
+    assert type(ours.classes_) is np.ndarray
+    np.testing.assert_array_equal(ours.classes_, reference.classes_)
+    # The next call's classes (a tensor again) are checked, not refused.
+    ours.partial_fit(place.to(X), place.to(y), classes=place.to([0, 1, 2]))
+    reference.partial_fit(X, y, classes=np.array([0, 1, 2]))
+    _assert_same_model(ours, reference, place)
+    with pytest.raises(ValueError, match="is not the same as on the last call"):
+        ours.partial_fit(place.to(X), place.to(y), classes=place.to([0, 1, 3]))
+
+
+@pytest.mark.parametrize("place", PLACES, ids=repr)
 @pytest.mark.parametrize("solver", ["adam", "lbfgs"])
 @pytest.mark.parametrize("Estimator", [BPClassifier, BPRegressor])
 def test_validation_data_gives_the_numpy_curves(Estimator, solver, place):

@@ -10,7 +10,7 @@ from .._data import placement_of
 from .._data.dask import dask_blocks
 from .._data.scores import Accuracy
 from .._engine.tasks import with_callbacks
-from .._model.arrays import is_device_array, namespace_of
+from .._model.arrays import is_device_array, namespace_of, to_host
 from .._model.rollback import keeps_fitted_state
 from .._model.settings import check_finite_targets
 from ..core import BinaryLogLoss, MulticlassLogLoss, device, to_numpy
@@ -383,7 +383,10 @@ class BPClassifier(DocLinkMixin, ClassifierMixin, BaseBackprop):
         sample_weight : array-like of shape (n_samples,), default=None
         classes : array-like of shape (n_classes,), default=None
             Every class of the whole stream (the label columns for multilabel
-            ``y``). Required on the first call, ignored afterwards.
+            ``y``). Required on the first call, then checked against
+            ``classes_``. An array of any library (a PyTorch tensor under
+            array-API dispatch): ``classes_`` is a numpy array, as after
+            ``fit``.
 
         Returns
         -------
@@ -397,6 +400,8 @@ class BPClassifier(DocLinkMixin, ClassifierMixin, BaseBackprop):
         and ``y_val``.
         """
         self._validate_params()
+        # Labels live on the host, whatever library holds X (as in fit).
+        classes = to_host(classes)
         if self._first_partial_fit(classes):
             # Multilabel targets are their own columns' classes.
             multilabel = placement_of(X).is_multilabel(y)
