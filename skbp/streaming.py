@@ -520,8 +520,33 @@ def _split_chunks(chunks, validation):
     X_val, y_val = _unpack(chunks[held_out])
     train_indices = np.delete(train_indices, held_out)
     if train_indices.size == 0:
-        raise ValueError("No chunk left to train on besides the validation chunk.")
+        raise ValueError(_no_chunk_left(chunks, validation))
     return train_indices, X_val, y_val
+
+
+def _no_chunk_left(chunks, validation):
+    """What to do when ``validation`` holds out the only chunk: more chunks
+    (how, for :func:`memmap_chunks` and :func:`dask_chunks`), or other
+    validation data."""
+    n_samples = getattr(chunks, "n_samples", None)
+    if isinstance(chunks, MemmapChunks):
+        fix = (
+            f"pass a chunk_size under its {n_samples} rows, e.g. "
+            f"memmap_chunks(X, y, chunk_size={-(-n_samples // 10)}) for 10 chunks"
+        )
+    elif isinstance(chunks, DaskChunks):
+        fix = (
+            f"cut X's {n_samples} rows into several blocks, e.g. "
+            f"dask_chunks(X.rechunk({{0: {-(-n_samples // 10)}}}), y) for 10"
+        )
+    else:
+        fix = "give at least 2 chunks"
+    return (
+        f"No chunk left to train on besides the validation chunk: chunks holds "
+        f"one chunk, and validation={validation} holds it out. To hold out a "
+        f"chunk, {fix}; or pass validation=(X_val, y_val), or validation=None "
+        "for no early stopping."
+    )
 
 
 def _run_epoch(estimator, chunks, train_indices, rng, shuffle, fit_params):

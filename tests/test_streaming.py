@@ -312,6 +312,9 @@ def test_callable_chunks_are_called_each_epoch():
         ([0.5, 0.505, 0.509, 0.508, 0.9, 0.9], 0.01, 4, 3),
         # Never stalls: every epoch runs, the best is kept.
         ([0.1, 0.2, 0.3, 0.4, 0.35, 0.5], 0.01, 6, 6),
+        # Stalls on the last epoch: the rule fires, but every epoch has run,
+        # so that it did not stop early.
+        ([0.1, 0.2, 0.5, 0.4, 0.45, 0.5], 0.01, 6, 3),
     ],
 )
 def test_early_stopping_keeps_best_epoch(scores, tol, n_epochs_run, best_epoch):
@@ -443,3 +446,21 @@ def test_errors_name_the_fix():
         fit_chunks(_Recorder(), chunks, n_epochs=0)
     with pytest.raises(TypeError, match="pair"):
         fit_chunks(_Recorder(), [np.zeros((3, 2))])
+
+
+def test_one_chunk_held_out_says_how_to_make_more():
+    """docs/scaling.rst's recipe (chunk_size=50_000, validation=-1) on fewer
+    rows: one chunk, held out. The error says how to get more chunks, and
+    doing so trains."""
+    X, y = make_classification(n_samples=1000, n_features=4, random_state=0)
+    clf = BPClassifier(hidden_layer_sizes=(4,), solver="adam", random_state=0)
+    kwargs = dict(classes=[0, 1], n_epochs=2, validation=-1, random_state=0)
+    with pytest.raises(ValueError, match=r"memmap_chunks\(X, y, chunk_size=100\)"):
+        fit_chunks(clf, memmap_chunks(X, y, chunk_size=50_000), **kwargs)
+    with pytest.raises(ValueError, match=r"validation=-1 holds it out"):
+        fit_chunks(clf, [(X, y)], **kwargs)
+    da = pytest.importorskip("dask.array")
+    with pytest.raises(ValueError, match=r"X\.rechunk\(\{0: 100\}\)"):
+        fit_chunks(clf, dask_chunks(da.from_array(X), da.from_array(y)), **kwargs)
+    fit_chunks(clf, memmap_chunks(X, y, chunk_size=100), **kwargs)
+    assert clf.streaming_history_.n_chunks == 9

@@ -11,7 +11,10 @@ them in this process:
 - each chunk is checked (as ``validate_data`` checks arrays in memory),
   its targets encoded and its row weights computed on its worker, and kept
   there for the whole fit (:meth:`DaskPlacement.checked`); only
-  labels and sums come back (``classes_``, the weights' totals);
+  labels and sums come back (``classes_``, the weights' totals). A chunk
+  that fails its checks is refused by its task (:class:`Refusal`, not an
+  exception that every worker would log) and the client raises one
+  ValueError naming the rows;
 - each L-BFGS evaluation is a tree of tasks over the chunks
   (:mod:`skbp._data.workers`), run by the estimator's own L-BFGS loop;
 - each step of ``'sgd'`` and ``'adam'`` is a tree of tasks over every
@@ -36,6 +39,7 @@ import operator
 import sys
 import warnings
 from numbers import Number
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.exceptions import DataConversionWarning
@@ -222,11 +226,83 @@ def _rows_of(values, X, name, ndims):
 # ----------------------------------------------------------------------
 # Each chunk, on its worker: what validate_data does to arrays in memory
 # ----------------------------------------------------------------------
+class Refusal(NamedTuple):
+    """What a chunk's check found wrong: the message of its ValueError.
+
+    A check's task returns it in place of the chunk rather than raise: a
+    task that raises makes every worker log a "Compute Failed" traceback
+    (one per bad chunk) before the client gets the error. The client looks
+    for refusals once the chunks are kept (:func:`_raise_refusals`) and
+    raises one ValueError, as a fit in memory does.
+    """
+
+    message: str
+
+
+def _refusing(check):
+    """``check`` (a task on a chunk), returning a :class:`Refusal` where it
+    would raise a ValueError (its name kept: the tasks' keys show it)."""
+
+    @functools.wraps(check)
+    def checked_or_refused(*args):
+        try:
+            return check(*args)
+        except ValueError as exc:
+            return Refusal(str(exc))
+
+    return checked_or_refused
+
+
+def _refusal_of(chunk):
+    """A kept chunk's :class:`Refusal`, or None for a checked chunk (a task:
+    only the answer, a few bytes, comes back)."""
+    return chunk if isinstance(chunk, Refusal) else None
+
+
+def _raise_refusals(workers, *arrays):
+    """Raise one ValueError for the first chunk that a check refused.
+
+    Parameters
+    ----------
+    workers : Workers
+    *arrays : dask.array.Array or None
+        Kept by :meth:`Workers.persist`, in the same row chunks; None
+        passes.
+
+    Raises
+    ------
+    ValueError
+        The check's message, and which rows (and how many chunks) it
+        refused.
+    """
+    import dask
+
+    blocks = [
+        (array, index, block)
+        for array in arrays
+        if array is not None
+        for index, block in enumerate(array.to_delayed().ravel())
+    ]
+    answers = workers.compute(*(dask.delayed(_refusal_of)(b) for *_, b in blocks))
+    refused = [(a, i, r) for (a, i, _), r in zip(blocks, answers) if r is not None]
+    if refused:
+        array, index, refusal = refused[0]
+        start = sum(array.chunks[0][:index])
+        stop = start + array.chunks[0][index]
+        more = f"; {len(refused) - 1} more refused" if len(refused) > 1 else ""
+        raise ValueError(
+            f"{refusal.message} (row chunk {index} of {array.numblocks[0]}, rows "
+            f"{start}:{stop}{more})"
+        )
+
+
+@_refusing
 def _checked_rows(X, dtype):
     """A chunk of ``X``: 2-D, finite, in the training ``dtype``."""
     return check_array(X, dtype=dtype, ensure_min_samples=0, input_name="X")
 
 
+@_refusing
 def _checked_targets(y):
     """A chunk of ``y``: finite, not complex (any dtype: labels)."""
     return check_array(
@@ -234,6 +310,7 @@ def _checked_targets(y):
     )
 
 
+@_refusing
 def _checked_weights(sample_weight, dtype):
     """A chunk of ``sample_weight``: finite, non-negative, in ``dtype``."""
     sample_weight = check_array(
@@ -291,6 +368,7 @@ def target_blocks(y, encode, n_outputs, dtype, *args):
     )
 
 
+@_refusing
 def _encoded(y, encode, n_outputs, dtype, *args):
     """A chunk's rows of the target matrix (none for an empty chunk, which
     the encoders, made for whole data sets, refuse)."""
@@ -398,12 +476,14 @@ class DaskPlacement(Placement):
         dtype = _training_dtype(X.dtype)
         if sample_weight is not None:
             sample_weight = _blockwise(sample_weight, _checked_weights, dtype, dtype)
-        # The one pass over the source data; errors in any chunk raise here.
+        # The one pass over the source data; a chunk's bad values raise here,
+        # as one ValueError (the checks refuse chunks rather than raise).
         X, y, sample_weight = self.workers.persist(
             _blockwise(X, _checked_rows, dtype, dtype),
             _blockwise(y, _checked_targets, y.dtype),
             sample_weight,
         )
+        _raise_refusals(self.workers, X, y, sample_weight)
         return X, y, _checked_total(sample_weight, self.workers)
 
     def label_sample(self, y):
@@ -420,7 +500,11 @@ class DaskPlacement(Placement):
         return False
 
     def encode(self, y, encode, n_outputs, dtype, *args):
-        return target_blocks(y, encode, n_outputs, dtype, *args)
+        # Kept, so that a target the encoder refuses (a negative one for the
+        # Poisson loss) raises here, once.
+        (Y,) = self.workers.persist(target_blocks(y, encode, n_outputs, dtype, *args))
+        _raise_refusals(self.workers, Y)
+        return Y
 
     def class_weighted(self, class_weight, Y, classes, sample_weight, multilabel):
         return class_weighted(class_weight, Y, classes, sample_weight, self.workers)
