@@ -1,5 +1,7 @@
 """scikit-learn's callbacks (``sklearn.callback``) in skbp's fits."""
 
+import copy
+import itertools
 import subprocess
 import sys
 import textwrap
@@ -7,7 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose, assert_array_equal
+from numpy.testing import assert_allclose, assert_array_equal, assert_equal
 from sklearn.base import clone
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
@@ -160,6 +162,86 @@ def test_lbfgs_partial_fit_of_the_regressor_reports_its_iterations():
         est.partial_fit(X_reg, y_reg)
     assert len(recorder.hooks("end", "partial_fit")) == 1
     assert len(recorder.hooks("end", "iteration")) == 5 + est.n_iter_
+
+
+class Keeper:
+    """Keeps every fitted estimator it is handed, as it is (no copy), with a
+    copy of what that estimator held when it was handed."""
+
+    def __init__(self):
+        self.kept = []
+
+    def setup(self, estimator, context):
+        pass
+
+    def teardown(self, estimator, context):
+        pass
+
+    def _keep(self, hook, context, fitted_estimator):
+        if fitted_estimator is not None:
+            then = copy.deepcopy(_snapshot(fitted_estimator))
+            self.kept.append((hook, context.task_name, fitted_estimator, then))
+
+    def on_fit_task_begin(self, estimator, context, *, fitted_estimator=None):
+        self._keep("begin", context, fitted_estimator)
+
+    def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
+        self._keep("end", context, fitted_estimator)
+
+
+def _snapshot(model):
+    """What training changes in place: weights, curves, optimizer moments."""
+    optimizer = getattr(model, "_optimizer", None)
+    return {
+        "coefs_": model.coefs_,
+        "intercepts_": model.intercepts_,
+        "n_iter_": model.n_iter_,
+        "loss_curve_": model.loss_curve_,
+        "moments": [
+            getattr(optimizer, name)
+            for name in ("ms", "vs", "velocities")
+            if hasattr(optimizer, name)
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    "solver, step", [("adam", "epoch"), ("sgd", "epoch"), ("lbfgs", "iteration")]
+)
+def test_a_kept_fitted_estimator_keeps_its_step(solver, step):
+    """A callback may keep the fitted estimators it is handed: each is a
+    snapshot, which neither later steps nor later fits change."""
+    keeper = Keeper()
+    est = BPClassifier(hidden_layer_sizes=(8,), solver=solver, max_iter=5)
+    _quiet_fit(est.set_params(random_state=0).set_callbacks(keeper), X, y)
+    kept = list(keeper.kept)
+    ends = [model for hook, name, model, _ in kept if (hook, name) == ("end", step)]
+    assert (
+        [model.n_iter_ for model in ends]
+        == [1, 2, 3, 4, 5]
+        == [len(model.loss_curve_) for model in ends]
+    )
+    # Each step's model holds that step's weights: no two alike, and the
+    # first four unlike the final ones.
+    firsts = [model.coefs_[0] for model in ends]
+    for i, j in itertools.combinations(range(5), 2):
+        assert not np.array_equal(firsts[i], firsts[j]), (i, j)
+    for model in ends[:-1]:
+        assert not np.array_equal(model.coefs_[0], est.coefs_[0])
+    # None of them shares memory with the live model's weights.
+    live = [*est.coefs_, *est.intercepts_]
+    shared = [
+        (hook, name, then["n_iter_"])
+        for hook, name, model, then in kept
+        for array in (*model.coefs_, *model.intercepts_)
+        if any(np.shares_memory(array, other) for other in live)
+    ]
+    assert not shared, f"kept models share the live weights: {shared}"
+    # A warm-start L-BFGS fit writes into the live weights in place.
+    est.set_params(solver="lbfgs", warm_start=True, max_iter=3)
+    _quiet_fit(est, X, y)
+    for hook, name, model, then in kept:
+        assert_equal(_snapshot(model), then, err_msg=f"{hook} {name} {then['n_iter_']}")
 
 
 # ---------------------------------------------------------------------------

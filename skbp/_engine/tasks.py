@@ -10,7 +10,9 @@ levels deep:
 - one leaf per ``"epoch"`` (stochastic solvers) or L-BFGS ``"iteration"``:
   its ``on_fit_task_begin`` hook sees the weights before the step, its
   ``on_fit_task_end`` hook those after it, as a ready-to-predict copy of the
-  estimator (``fitted_estimator``), with the data given to ``fit``.
+  estimator (``fitted_estimator``), with the data given to ``fit``. A
+  callback may keep it: it holds that step's weights, curves and optimizer
+  state, which later steps and later fits do not change.
 
 A callback's ``on_fit_task_end`` returning True stops the fit after that
 step, as convergence would (no ``ConvergenceWarning``).
@@ -23,7 +25,8 @@ merged into the meta-estimator's tree, by scikit-learn's own
 
 import numpy as np
 
-from .._model.arrays import cast_like, copied
+from .._model.arrays import cast_like, convert_arrays, copied
+from .._model.attributes import EPOCH_LOGS
 from ..core.layout import ParameterLayout
 
 try:
@@ -128,7 +131,7 @@ class FitTasks:
         self._step = self._root.subcontext(task_name=self._step_name)
         self._step.call_on_fit_task_begin(
             estimator=self._estimator,
-            reconstruction_attributes=_attributes(weights),
+            reconstruction_attributes=_attributes(self._estimator, weights),
             **self._data,
         )
 
@@ -151,7 +154,7 @@ class FitTasks:
         return bool(
             step.call_on_fit_task_end(
                 estimator=self._estimator,
-                reconstruction_attributes=_attributes(weights),
+                reconstruction_attributes=_attributes(self._estimator, weights),
                 **self._data,
             )
         )
@@ -165,20 +168,40 @@ class FitTasks:
             step.call_on_fit_task_end(estimator=self._estimator)
 
     def end(self):
-        """Hooks at the end of the fit: ``fitted_estimator`` is the model."""
+        """Hooks at the end of the fit: ``fitted_estimator`` is a copy of the
+        model, which a later fit (a warm start writes into the weights) does
+        not change."""
         if self._root is not None:
+            weights = copied_weights(self._estimator)
             self._root.call_on_fit_task_end(
-                estimator=self._estimator, reconstruction_attributes={}, **self._data
+                estimator=self._estimator,
+                reconstruction_attributes=_attributes(self._estimator, weights),
+                **self._data,
             )
 
 
-def _attributes(weights):
-    """``reconstruction_attributes``, lazily: the weights are copied only
-    when a hook asks for a fitted estimator."""
+def _attributes(estimator, weights):
+    """``reconstruction_attributes``, lazily: made only when a hook asks for
+    a fitted estimator.
+
+    scikit-learn makes that estimator a shallow copy of the live one with
+    these attributes set, and a callback may keep it. So they are copies of
+    what training goes on changing in place: the weights, the lists of the
+    curves (appended to) and the optimizer (its moments). A kept estimator
+    then holds its step's model, whatever the fit does next.
+    """
 
     def attributes():
         coefs, intercepts = weights()
-        return {"coefs_": coefs, "intercepts_": intercepts}
+        snapshot = {"coefs_": coefs, "intercepts_": intercepts}
+        for name in EPOCH_LOGS:
+            log = getattr(estimator, name, None)
+            if log is not None:
+                snapshot[name] = list(log)
+        optimizer = getattr(estimator, "_optimizer", None)
+        if optimizer is not None:
+            snapshot["_optimizer"] = convert_arrays(optimizer, copied)
+        return snapshot
 
     return attributes
 
