@@ -167,6 +167,7 @@ _EXTERNAL = {
                 "sklearn.datasets.load_iris",
                 "sklearn.datasets.load_wine",
                 "sklearn.set_config",
+                "sklearn.show_versions",
                 "sklearn.utils.class_weight.compute_class_weight",
                 "sklearn.utils.class_weight.compute_sample_weight",
             ],

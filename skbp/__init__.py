@@ -6,9 +6,11 @@
   module, every forward and backward equation written out.
 - :func:`check_gradients`: compare an estimator's backprop gradients with
   finite differences on your own data.
+- :func:`show_versions`: the versions of skbp, its dependencies and the
+  BLAS in use, for a bug report.
 
 The private subpackages are layers, each importing only those below it
-(``docs/architecture.rst``; enforced by ``lint-imports``):
+(``docs/architecture.rst``; enforced by ``lint-imports``): ``_support`` >
 ``_persistence`` > ``_estimators`` > ``_engine`` > ``_data`` > ``_model`` >
 ``core``.
 """
@@ -19,6 +21,7 @@ from ._estimators import classifier as _classifier
 from ._estimators import regressor as _regressor
 from ._estimators.gradients import check_gradients
 from ._persistence.model_file import load, save
+from ._support import show_versions
 from ._version import __version__
 
 BPClassifier = _classifier.BPClassifier
@@ -38,5 +41,6 @@ __all__ = [
     "check_gradients",
     "load",
     "save",
+    "show_versions",
     "__version__",
 ]

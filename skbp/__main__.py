@@ -1,9 +1,10 @@
-"""Demo: ``python -m skbp``.
+"""Demo: python -m skbp
 
-Trains a :class:`~skbp.BPRegressor` on the seed tutorial's curve
-``y = 20 sin(2 pi x)`` and a :class:`~skbp.BPClassifier` on scikit-learn's
-digits, printing the loss as training goes and the final scores.
+Trains a BPRegressor on the seed tutorial's curve y = 20 sin(2 pi x) and a
+BPClassifier on scikit-learn's digits, printing the loss as training goes
+and the final scores.
 """
+# The docstring above is the --help text: plain text, no reST markup.
 
 import argparse
 import time
@@ -16,7 +17,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from . import BPClassifier, __version__
+from . import BPClassifier, __version__, show_versions
 from .demo import seed_sine_setup
 
 
@@ -62,8 +63,21 @@ def digits_demo():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m skbp", description=__doc__)
-    parser.parse_args(argv)
+    parser = argparse.ArgumentParser(
+        prog="python -m skbp",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"skbp {__version__}")
+    parser.add_argument(
+        "--show-versions",
+        action="store_true",
+        help="print the versions of skbp, its dependencies and the BLAS in "
+        "use (skbp.show_versions(), for a bug report) instead of the demo",
+    )
+    if parser.parse_args(argv).show_versions:
+        show_versions()
+        return
     print(f"skbp {__version__}: hand-written backpropagation for scikit-learn\n")
     with warnings.catch_warnings():
         # Both demos run a fixed number of iterations on purpose.
