@@ -9,7 +9,10 @@ array-API estimator checks run in ``test_estimator_checks.py``.
 """
 
 import io
+import os
 import pickle
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -447,3 +450,35 @@ def test_an_interrupt_keeps_the_last_epoch_on_the_device(monkeypatch, solver):
     assert est.n_iter_ >= 1 and est.n_iter_ == len(est.loss_curve_)
     reference = BPRegressor(**{**params, "max_iter": est.n_iter_}).fit(X, y)
     _assert_same_model(est, reference, Place("torch"))
+
+
+# Without the array-api-compat package: PyTorch alone is enough.
+WITHOUT_ARRAY_API_COMPAT = """
+import sys
+sys.modules["array_api_compat"] = None  # as if it were not installed
+import numpy as np, sklearn, torch
+from skbp import BPRegressor
+from skbp.core.namespace import array_api_compat
+
+rng = np.random.RandomState(0)
+X, y = rng.randn(60, 3), rng.randn(60)
+params = dict(hidden_layer_sizes=(5,), max_iter=5, random_state=0)
+reference = BPRegressor(**params).fit(X, y)
+with sklearn.config_context(array_api_dispatch=True):
+    model = BPRegressor(**params).fit(torch.asarray(X), torch.asarray(y))
+    predicted = model.predict(torch.asarray(X))
+assert isinstance(predicted, torch.Tensor)
+np.testing.assert_allclose(predicted.numpy(), reference.predict(X), rtol=1e-9)
+print(array_api_compat().__name__)
+"""
+
+
+def test_pytorch_needs_no_array_api_compat_package():
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_ARRAY_API_COMPAT],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SCIPY_ARRAY_API": "1"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["sklearn.externals.array_api_compat"]

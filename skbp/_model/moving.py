@@ -23,7 +23,7 @@ import re
 import sys
 import warnings
 
-from ..core.namespace import device, to_numpy
+from ..core.namespace import array_api_compat, device, to_numpy
 from .arrays import convert_arrays, copied, is_device_array
 from .attributes import PLACED_ATTRIBUTES, quote, short_message
 
@@ -170,12 +170,10 @@ def _placer(record, estimator_name):
         return None
     module_name, _, find_device = entry
     try:
-        import array_api_compat
-
         # Imported by the table's fixed name, never by one read from the file.
         module = sys.modules.get(module_name) or importlib.import_module(module_name)
         where = None if plain is None else find_device(module, plain)
-        xp = array_api_compat.array_namespace(module.asarray(0))
+        xp = array_api_compat().array_namespace(module.asarray(0))
         xp.asarray([0.0], device=where)  # the device exists here
     except Exception as exc:  # noqa: BLE001 - any failure means "not here"
         warnings.warn(

@@ -10,7 +10,8 @@ The core's equations are written once, against a namespace ``xp`` that
   other library was supported.
 - Arrays of another array-API library (PyTorch, CuPy, array-api-strict,
   ...) get an :class:`ArrayNamespace`: the library's standard namespace
-  (through ``array_api_compat``), plus the few numpy names the core uses
+  (through ``array_api_compat``: the package, else scikit-learn's copy,
+  :func:`array_api_compat`), plus the few numpy names the core uses
   beyond the standard, and an ``out=`` that every function accepts. The
   result is computed by the library, then written into ``out`` when one is
   given, so that code which relies on buffers being filled (the training
@@ -30,6 +31,7 @@ keep the signatures a subclass implements).
 
 import contextlib
 import functools
+import importlib
 import types
 
 import numpy as np
@@ -164,16 +166,45 @@ def _is_numpy_like(a):
     return type(a).__module__.startswith("scipy.sparse")
 
 
+#: Where array_api_compat is found, in order: the package itself (the
+#: ``array-api`` extra, whose version the user controls), then the copy
+#: scikit-learn ships. Only the package's own API is used, which both have.
+ARRAY_API_COMPAT = ("array_api_compat", "sklearn.externals.array_api_compat")
+
+
+@functools.cache
+def array_api_compat():
+    """The ``array_api_compat`` module: the package, else scikit-learn's copy.
+
+    So that computing on PyTorch or CuPy arrays needs only that library:
+    scikit-learn vendors ``array_api_compat`` for its own array-API
+    support. The core does not otherwise import scikit-learn (numpy alone
+    runs it), so the copy is looked up by name, when first needed.
+
+    Returns
+    -------
+    module
+
+    Raises
+    ------
+    ImportError
+        If neither is installed, saying what to install.
+    """
+    for name in ARRAY_API_COMPAT:
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    raise ImportError(
+        "skbp needs the array-api-compat package (or scikit-learn, which ships a "
+        "copy) to compute on arrays other than numpy's: pip install array-api-compat"
+    )
+
+
 def _array_api_namespace(*arrays):
+    compat = array_api_compat()
     try:
-        import array_api_compat
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise ImportError(
-            "skbp needs the array-api-compat package to compute on "
-            f"{type(arrays[0]).__module__} arrays: pip install array-api-compat"
-        ) from exc
-    try:
-        xp = array_api_compat.array_namespace(*arrays)
+        xp = compat.array_namespace(*arrays)
     except TypeError as exc:
         raise TypeError(
             f"{type(arrays[0]).__name__} is not an array of a library skbp can "
@@ -193,7 +224,10 @@ class ArrayNamespace:
     Every function takes ``out=``: the library computes the result, which is
     then written into ``out`` (and ``out`` returned). Beyond the standard:
     ``dot`` (``matmul``), ``copyto``, ``errstate`` (a no-op: other
-    libraries do not warn) and ``newaxis``.
+    libraries do not warn) and ``newaxis``. ``maximum`` and ``minimum``
+    take a Python scalar for either argument (the standard allows it since
+    its 2024.12 revision; older ``array_api_compat`` versions, such as the
+    copy scikit-learn 1.9 ships, refuse it for PyTorch).
 
     Parameters
     ----------
@@ -219,6 +253,21 @@ class ArrayNamespace:
 
     def dot(self, a, b, out=None):
         return _into(self.xp.matmul(a, b), out)
+
+    def maximum(self, x1, x2, out=None):
+        return _into(self.xp.maximum(*self._arrays(x1, x2)), out)
+
+    def minimum(self, x1, x2, out=None):
+        return _into(self.xp.minimum(*self._arrays(x1, x2)), out)
+
+    def _arrays(self, x1, x2):
+        """Both arguments as arrays: a Python scalar in the other's dtype,
+        on its device (what the standard's scalar rule does)."""
+        if isinstance(x2, (int, float)):
+            x2 = self.xp.asarray(x2, dtype=x1.dtype, device=device(x1))
+        elif isinstance(x1, (int, float)):
+            x1 = self.xp.asarray(x1, dtype=x2.dtype, device=device(x2))
+        return x1, x2
 
     def copyto(self, dst, src, casting=None):
         dst[...] = self.xp.astype(src, dst.dtype) if src.dtype != dst.dtype else src
@@ -257,9 +306,7 @@ def device(x):
     """The device ``x`` lives on (``"cpu"`` for numpy)."""
     if _is_numpy_like(x):
         return "cpu"
-    import array_api_compat
-
-    return array_api_compat.device(x)
+    return array_api_compat().device(x)
 
 
 def to_numpy(x):
@@ -275,9 +322,7 @@ def to_numpy(x):
     except RuntimeError:
         # array-api-strict refuses off its CPU device: through the standard's
         # to_device, to the library's CPU device first.
-        import array_api_compat
-
-        xp = array_api_compat.array_namespace(x)
+        xp = array_api_compat().array_namespace(x)
         return np.asarray(x.to_device(xp.__array_namespace_info__().default_device()))
 
 

@@ -1,10 +1,15 @@
 """skbp.core.namespace: numpy is numpy itself; other libraries get out=."""
 
+import sys
+
 import numpy as np
 import pytest
 from namespaces import NAMESPACES
 
 import skbp.core
+import skbp.core.namespace as namespace_module
+from skbp.core.activations import ACTIVATIONS
+from skbp.core.losses import LOSSES
 from skbp.core.namespace import (
     NUMPY,
     ArrayNamespace,
@@ -158,8 +163,6 @@ def test_one_spelling_of_the_namespace_test_in_the_core():
 
 @pytest.mark.parametrize("lib", NAMESPACES[1:])
 def test_namespace_of_asks_once_per_type(lib, monkeypatch):
-    import skbp.core.namespace as namespace_module
-
     a, b = lib.to(np.ones((2, 3))), lib.to(np.zeros(3))
     expected = get_namespace(a)
     asked = []
@@ -186,3 +189,67 @@ def test_namespace_of_refuses_a_non_array_every_time():
     for _ in range(2):
         with pytest.raises(TypeError, match="not an array"):
             namespace_of(object())
+
+
+# ---------------------------------------------------------------------------
+# array_api_compat: the package, else scikit-learn's copy
+# ---------------------------------------------------------------------------
+@pytest.fixture
+def fresh_compat(monkeypatch):
+    """array_api_compat() looked up anew, and forgotten after the test."""
+    namespace_module.array_api_compat.cache_clear()
+    # Namespaces already built (once per array type) came from the first one.
+    monkeypatch.setattr(namespace_module, "_NAMESPACE_OF_TYPE", {})
+    yield monkeypatch
+    namespace_module.array_api_compat.cache_clear()
+
+
+def test_the_array_api_compat_package_comes_first(fresh_compat):
+    pytest.importorskip("array_api_compat")
+    assert namespace_module.array_api_compat().__name__ == "array_api_compat"
+
+
+def test_without_the_package_scikit_learns_copy_is_used(fresh_compat):
+    pytest.importorskip("sklearn")
+    fresh_compat.setitem(sys.modules, "array_api_compat", None)  # not installed
+    compat = namespace_module.array_api_compat()
+    assert compat.__name__ == "sklearn.externals.array_api_compat"
+    strict = pytest.importorskip("array_api_strict")
+    x = strict.asarray([1.0, 2.0])
+    xp = namespace_module.namespace_of(x)
+    assert xp.xp is compat.array_namespace(x)  # the copy's namespace
+    assert float(xp.sum(x)) == 3.0
+
+
+def test_without_either_the_error_says_what_to_install(fresh_compat):
+    for name in namespace_module.ARRAY_API_COMPAT:
+        fresh_compat.setitem(sys.modules, name, None)
+    with pytest.raises(ImportError, match="pip install array-api-compat"):
+        namespace_module.array_api_compat()
+
+
+@pytest.mark.parametrize("lib", NAMESPACES[1:])
+def test_every_activation_and_loss_runs_on_scikit_learns_copy(lib, fresh_compat):
+    # scikit-learn 1.9 ships an older array_api_compat: the core's calls must
+    # work through it too (PyTorch's maximum refused Python scalars there).
+    pytest.importorskip("sklearn")
+    fresh_compat.setitem(sys.modules, "array_api_compat", None)
+    rng = np.random.RandomState(0)
+    Z, dA = rng.randn(6, 3), rng.randn(6, 3)
+    for name, cls in sorted(ACTIVATIONS.items()):
+        activation = cls()
+        A = activation.forward(lib.to(Z))
+        np.testing.assert_allclose(lib.back(A), activation.forward(Z), rtol=1e-12)
+        dZ = activation.backward(lib.to(dA), lib.to(Z), A)
+        expected = activation.backward(dA, Z, activation.forward(Z))
+        np.testing.assert_allclose(lib.back(dZ), expected, rtol=1e-12, err_msg=name)
+    Y = (rng.rand(6, 3) > 0.5).astype(float)
+    for name, cls in sorted(LOSSES.items()):
+        loss = cls()
+        A = loss.output_activation.forward(Z)
+        value = lib.scalar(loss.value(lib.to(Y), lib.to(Z), lib.to(A)))
+        expected = loss.value(Y, Z, A)
+        np.testing.assert_allclose(value, expected, rtol=1e-12, err_msg=name)
+        gradient = lib.back(loss.gradient(lib.to(Y), lib.to(Z), lib.to(A)))
+        expected = loss.gradient(Y, Z, A)
+        np.testing.assert_allclose(gradient, expected, rtol=1e-12, err_msg=name)
