@@ -295,9 +295,23 @@ def test_an_interrupt_keeps_the_curve_of_the_completed_epochs():
             {"X_val": np.full_like(X_val, np.nan), "y_val": y_val},
             r"Bad validation data \(X_val, y_val\): Input X contains NaN",
         ),
+        # The validation weights' errors name sample_weight_val, not
+        # fit's sample_weight.
         (
             {"X_val": X_val, "y_val": y_val, "sample_weight_val": np.ones(3)},
-            "sample_weight",
+            r"sample_weight_val\.shape == \(3,\), expected \(\d+,\)! \(X_val has",
+        ),
+        (
+            {"X_val": X_val, "y_val": y_val, "sample_weight_val": -np.ones(len(y_val))},
+            "Negative values in data passed to sample_weight_val",
+        ),
+        (
+            {"X_val": X_val, "y_val": y_val, "sample_weight_val": np.zeros(len(y_val))},
+            "sample_weight_val must have a positive sum",
+        ),
+        (
+            {"X_val": X_val, "y_val": y_val, "sample_weight_val": np.ones((2, 2))},
+            "sample_weight_val must be 1D",
         ),
     ],
 )

@@ -78,7 +78,9 @@ def validation_rows(estimator, X_val, y_val, sample_weight_val, where, dtype):
     if X_val.dtype != dtype:  # the training data's float dtype
         xp = where.xp
         X_val = X_val.astype(dtype) if where.on_host else xp.astype(X_val, dtype)
-    sample_weight_val = check_sample_weight(to_host(sample_weight_val), X_val)
+    sample_weight_val = check_sample_weight(
+        to_host(sample_weight_val), X_val, name="sample_weight_val"
+    )
     sample_weight_val = where.put(sample_weight_val, dtype)
     return MemoryRows(X_val, where.put(Y_val, dtype), sample_weight_val)
 

@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 
-def check_sample_weight(sample_weight, X):
+def check_sample_weight(sample_weight, X, name="sample_weight"):
     """Validate ``sample_weight`` against ``X``.
 
     Parameters
@@ -36,6 +36,9 @@ def check_sample_weight(sample_weight, X):
         ``None`` means unit weights; a number is broadcast to every row.
         numpy (or array-like): weights are checked on the host.
     X : ndarray, sparse matrix or array of shape (n_samples, n_features)
+    name : str, default="sample_weight"
+        The argument's name, as the messages give it (``sample_weight_val``
+        for the validation rows' weights).
 
     Returns
     -------
@@ -57,46 +60,52 @@ def check_sample_weight(sample_weight, X):
         sample_weight,
         ensure_2d=False,
         dtype=dtype,
-        input_name="sample_weight",
+        input_name=name,
         ensure_min_samples=0,
     )
     if sample_weight.ndim != 1:
         raise ValueError(
-            "sample_weight must be 1D array or scalar, got an array of shape "
+            f"{name} must be 1D array or scalar, got an array of shape "
             f"{sample_weight.shape}."
         )
     if sample_weight.shape[0] != n_samples:
+        rows = "X_val" if name == "sample_weight_val" else "X"
         raise ValueError(
-            f"sample_weight.shape == {sample_weight.shape}, expected ({n_samples},)!"
+            f"{name}.shape == {sample_weight.shape}, expected ({n_samples},)! "
+            f"({rows} has {n_samples} rows.)"
         )
     check_consistent_length(X, sample_weight)
-    check_weight_values(sample_weight)
+    check_weight_values(sample_weight, name)
     with np.errstate(over="ignore"):
         total = np.sum(sample_weight)
-    check_weight_total(total)
+    check_weight_total(total, name)
     return rescale_weights(sample_weight, total)
 
 
-def check_weight_values(sample_weight):
+def check_weight_values(sample_weight, name="sample_weight"):
     """Refuse negative row weights (each row on its own: any chunk of rows).
 
     Parameters
     ----------
     sample_weight : ndarray of shape (n_samples,)
+    name : str, default="sample_weight"
+        The argument's name, for the message.
     """
     if np.any(sample_weight < 0):
-        raise ValueError("Negative values in data passed to sample_weight.")
+        raise ValueError(f"Negative values in data passed to {name}.")
 
 
-def check_weight_total(total):
+def check_weight_total(total, name="sample_weight"):
     """Refuse row weights whose sum (over every row) is not positive.
 
     Parameters
     ----------
     total : float
+    name : str, default="sample_weight"
+        The argument's name, for the message.
     """
     if not total > 0:
-        raise ValueError("sample_weight must have a positive sum; got all zeros.")
+        raise ValueError(f"{name} must have a positive sum; got all zeros.")
 
 
 def rescale_weights(weight, total):
