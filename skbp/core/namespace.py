@@ -11,7 +11,7 @@ The core's equations are written once, against a namespace ``xp`` that
 - Arrays of another array-API library (PyTorch, CuPy, array-api-strict,
   ...) get an :class:`ArrayNamespace`: the library's standard namespace
   (through ``array_api_compat``: the package, else scikit-learn's copy,
-  :func:`array_api_compat`), plus the few numpy names the core uses
+  ``array_api_compat()``), plus the few numpy names the core uses
   beyond the standard, and an ``out=`` that every function accepts. The
   result is computed by the library, then written into ``out`` when one is
   given, so that code which relies on buffers being filled (the training
