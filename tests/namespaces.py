@@ -5,12 +5,14 @@ on the CPU when installed, skipped with a reason otherwise. Each entry
 converts a numpy array to the library and back.
 """
 
+import functools
 import importlib.util
+import warnings
 
 import numpy as np
 import pytest
 
-__all__ = ["NAMESPACES", "Library"]
+__all__ = ["NAMESPACES", "Library", "cuda_skip_reason"]
 
 
 class Library:
@@ -66,3 +68,64 @@ NAMESPACES = [
     _param("array_api_strict", "array_api_strict"),
     _param("torch", "torch"),
 ]
+
+
+def cuda_skip_reason(check, cuda_available=None):
+    """Why one of scikit-learn's estimator checks cannot run here, or None.
+
+    scikit-learn skips its PyTorch CUDA checks only when PyTorch was built
+    without CUDA. A PyTorch with CUDA libraries on a machine without a
+    usable driver (or GPU) fails them instead ("CUDA driver version is
+    insufficient"). So a check that puts arrays on PyTorch's CUDA device is
+    skipped, with this reason, whenever ``torch.cuda.is_available()`` is
+    false, whatever the wheel.
+
+    Parameters
+    ----------
+    check : callable
+        A check as ``parametrize_with_checks`` hands it to a test: a
+        ``functools.partial`` whose keywords name the array libraries and
+        devices it uses (``array_namespace`` and ``device_name``, or
+        ``(xp, device)`` pairs for mixed inputs).
+    cuda_available : callable, optional
+        ``() -> bool``; by default ``torch.cuda.is_available`` (asked only
+        for a check that uses CUDA).
+
+    Returns
+    -------
+    str or None
+    """
+    if not _uses_torch_cuda(check):
+        return None
+    if (cuda_available or _torch_cuda_is_available)():
+        return None
+    return (
+        "torch.cuda.is_available() is False: no usable CUDA device or driver "
+        "for scikit-learn's PyTorch CUDA check"
+    )
+
+
+def _uses_torch_cuda(check):
+    keywords = getattr(check, "keywords", None) or {}
+    places = [(keywords.get("array_namespace"), keywords.get("device_name"))]
+    places += [
+        (value.xp, value.device)
+        for value in keywords.values()
+        if hasattr(value, "xp") and hasattr(value, "device")
+    ]
+    return any(
+        library == "torch" and str(device).split(":")[0] == "cuda"
+        for library, device in places
+    )
+
+
+@functools.cache
+def _torch_cuda_is_available():
+    if importlib.util.find_spec("torch") is None:
+        return False  # scikit-learn skips the check itself: torch is missing
+    import torch
+
+    with warnings.catch_warnings():
+        # A wheel with CUDA on a machine without a driver warns as it looks.
+        warnings.simplefilter("ignore")
+        return torch.cuda.is_available()
