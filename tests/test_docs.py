@@ -71,3 +71,12 @@ def test_scaling_cluster_snippet_runs_only_as_a_script():
         outside = [node for node in body if node not in guards]
         assert all(isinstance(n, (ast.Import, ast.ImportFrom)) for n in outside)
         assert "LocalCluster(" in ast.unparse(guards[0])
+
+
+def test_scaling_names_the_package_zarr_arrays_need():
+    # dask.array's from_zarr and to_zarr import zarr, which no dask extra
+    # installs (issue 27): the page's install line names it.
+    page = (DOCS / "scaling.rst").read_text()
+    assert any("zarr(" in block for block in _python_blocks(DOCS / "scaling.rst"))
+    installs = re.findall(r"^\s*pip install (.*)$", page, re.M)
+    assert any(re.search(r"(^|\s)zarr(\s|$)", line) for line in installs), installs
