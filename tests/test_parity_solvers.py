@@ -397,3 +397,17 @@ def test_lbfgs_classification_matches_sklearn(X, y, activation):
     )
     bp, mlp = fit_both([BPClassifier, MLPClassifier], X, y, **params)
     assert_same_lbfgs_fit(bp, mlp, atol=1e-10)
+
+
+def test_lbfgs_follows_sklearn_for_the_first_50_iterations_of_the_sine_fit():
+    # What the README states, measured by benchmarks/parity.py: on the
+    # getting-started fit (the seed's sine, tanh, L-BFGS) the two paths agree
+    # to rounding for about 50 iterations, then part (1e-5 at 100, 1e-1 at
+    # 200), each going to its own nearby minimum.
+    x = np.linspace(0, 1, 100).reshape(-1, 1)
+    y = 20 * np.sin(2 * np.pi * x).ravel()
+    params = dict(
+        hidden_layer_sizes=(25,), activation="tanh", solver="lbfgs", random_state=0
+    )
+    bp, mlp = fit_both([BPRegressor, MLPRegressor], x, y, max_iter=50, **params)
+    assert_same_lbfgs_fit(bp, mlp, atol=1e-8)
