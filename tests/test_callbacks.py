@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.optimize
 from numpy.testing import assert_allclose, assert_array_equal, assert_equal
 from sklearn.base import clone
 from sklearn.datasets import make_classification, make_regression
@@ -197,6 +198,7 @@ def _snapshot(model):
         "intercepts_": model.intercepts_,
         "n_iter_": model.n_iter_,
         "loss_curve_": model.loss_curve_,
+        "validation_loss_curve_": model.validation_loss_curve_,
         "moments": [
             getattr(optimizer, name)
             for name in ("ms", "vs", "velocities")
@@ -213,14 +215,14 @@ def test_a_kept_fitted_estimator_keeps_its_step(solver, step):
     snapshot, which neither later steps nor later fits change."""
     keeper = Keeper()
     est = BPClassifier(hidden_layer_sizes=(8,), solver=solver, max_iter=5)
-    _quiet_fit(est.set_params(random_state=0).set_callbacks(keeper), X, y)
+    est.set_params(random_state=0).set_callbacks(keeper)
+    _quiet_fit(est, X[:90], y[:90], X_val=X[90:], y_val=y[90:])
     kept = list(keeper.kept)
     ends = [model for hook, name, model, _ in kept if (hook, name) == ("end", step)]
-    assert (
-        [model.n_iter_ for model in ends]
-        == [1, 2, 3, 4, 5]
-        == [len(model.loss_curve_) for model in ends]
-    )
+    assert [model.n_iter_ for model in ends] == [1, 2, 3, 4, 5]
+    for model in ends:  # the curves as they were after that step
+        assert len(model.loss_curve_) == model.n_iter_
+        assert len(model.validation_loss_curve_) == model.n_iter_
     # Each step's model holds that step's weights: no two alike, and the
     # first four unlike the final ones.
     firsts = [model.coefs_[0] for model in ends]
@@ -242,6 +244,30 @@ def test_a_kept_fitted_estimator_keeps_its_step(solver, step):
     _quiet_fit(est, X, y)
     for hook, name, model, then in kept:
         assert_equal(_snapshot(model), then, err_msg=f"{hook} {name} {then['n_iter_']}")
+
+
+def test_an_iteration_that_never_completes_ends_as_an_empty_task(monkeypatch):
+    """scipy may stop in a line search (one that fails): its evaluations
+    began an iteration that never completes. That task still ends, with no
+    model, as scikit-learn's own L-BFGS ends its last one."""
+    minimize = scipy.optimize.minimize
+
+    def stops_in_a_line_search(fun, x0, options, **kwargs):
+        # Three iterations, then one trial point of the fourth.
+        result = minimize(fun, x0, options={**options, "maxiter": 3}, **kwargs)
+        fun(result.x + 1.0)
+        return result
+
+    monkeypatch.setattr(scipy.optimize, "minimize", stops_in_a_line_search)
+    recorder = Recorder()
+    est = BPClassifier(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=10)
+    _quiet_fit(est.set_callbacks(recorder), X, y)
+    begins = recorder.hooks("begin", "iteration")
+    ends = recorder.hooks("end", "iteration")
+    assert len(begins) == len(ends) == est.n_iter_ + 1 == 4
+    assert [call[3] for call in ends] == [(0, k) for k in range(4)]
+    assert [call[4] is None for call in ends] == [False, False, False, True]
+    assert recorder.calls[-2][:3] == ("end", "BPClassifier", "fit")
 
 
 # ---------------------------------------------------------------------------

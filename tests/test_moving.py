@@ -22,6 +22,7 @@ from sklearn.exceptions import ConvergenceWarning
 from skbp import BPClassifier
 from skbp._model.arrays import convert_arrays
 from skbp._model.attributes import PLACED_ATTRIBUTES
+from skbp._model.moving import _RECORD_KEY
 
 torch = pytest.importorskip("torch", reason="torch not installed")
 strict = pytest.importorskip(
@@ -97,14 +98,18 @@ def _moved(name):
     return source, moved, target_place, dispatch
 
 
-def _placed_arrays(est):
-    """{name: host view} of every array the model keeps where it lives."""
+def _all_arrays(est):
+    """{name: host view} of every array the model holds: those it keeps
+    where it lives (weights, best weights, optimizer moments, dropout salt)
+    and the host data (the labels, its label binarizer's too)."""
     found = {}
-    for name in sorted(PLACED_ATTRIBUTES):
-        arrays = _arrays_in(vars(est)[name])
-        for i, array in enumerate(arrays):
+    for name, value in sorted(vars(est).items()):
+        if type(value).__module__.startswith("sklearn."):
+            value = vars(value)  # the label binarizer
+        for i, array in enumerate(_arrays_in(value)):
             # DLPack: a view of the same memory, never a copy, on the CPU.
-            found[f"{name}[{i}]"] = np.from_dlpack(array)
+            view = array if isinstance(array, np.ndarray) else np.from_dlpack(array)
+            found[f"{name}[{i}]"] = view
     return found
 
 
@@ -118,8 +123,10 @@ def _arrays_in(value):
 @pytest.mark.parametrize("name", sorted(MOVES))
 def test_a_moved_model_shares_no_memory_with_its_source(name):
     source, moved, _, _ = _moved(name)
-    ours, theirs = _placed_arrays(moved), _placed_arrays(source)
-    assert len(ours) == len(theirs) > len(PLACED_ATTRIBUTES)
+    ours, theirs = _all_arrays(moved), _all_arrays(source)
+    assert set(ours) == set(theirs)
+    every_kind = {"coefs_[0]", "_best_coefs[0]", "_optimizer[0]", "_dropout_salt[0]"}
+    assert every_kind | {"classes_[0]", "_label_binarizer[0]"} <= set(ours)
     shared = sorted(
         (a, b)
         for a, mine in ours.items()
@@ -132,8 +139,8 @@ def test_a_moved_model_shares_no_memory_with_its_source(name):
 @pytest.mark.parametrize("name", sorted(MOVES))
 def test_a_warm_start_lbfgs_fit_of_the_copy_leaves_the_source(name):
     source, moved, target_place, dispatch = _moved(name)
-    before = {key: view.copy() for key, view in _placed_arrays(source).items()}
-    moved_before = _placed_arrays(moved)["coefs_[0]"].copy()
+    before = {key: view.copy() for key, view in _all_arrays(source).items()}
+    moved_before = _all_arrays(moved)["coefs_[0]"].copy()
     X, y = _data()
     moved.set_params(
         solver="lbfgs", warm_start=True, dropout=0.0, early_stopping=False, max_iter=5
@@ -142,8 +149,30 @@ def test_a_warm_start_lbfgs_fit_of_the_copy_leaves_the_source(name):
         warnings.simplefilter("ignore", ConvergenceWarning)
         moved.fit(PLACES[target_place](X), PLACES[target_place](y))
     # The fit trained the copy...
-    assert not np.array_equal(_placed_arrays(moved)["coefs_[0]"], moved_before)
+    assert not np.array_equal(_all_arrays(moved)["coefs_[0]"], moved_before)
     # ... and nothing of the source.
-    after = _placed_arrays(source)
+    after = _all_arrays(source)
     for key, value in before.items():
         np.testing.assert_array_equal(after[key], value, err_msg=key)
+
+
+@pytest.mark.parametrize(
+    "record",
+    [("cupy", 0), ("cupy", 2**16 - 1), ("torch", "cuda:0"), ("torch", "cpu")],
+    ids=repr,
+)
+def test_every_device_the_table_records_is_looked_up(record):
+    """A pickle's record names a device as :data:`ARRAY_LIBRARIES` records
+    it: CuPy's first GPU is device 0. Such a record is tried on this
+    machine: the model goes there, or loads as numpy saying that this
+    machine cannot hold it, never that the record is not one skbp knows."""
+    est = _fitted("numpy", False)
+    state = {**est.__getstate__(), _RECORD_KEY: record}
+    loaded = object.__new__(BPClassifier)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loaded.__setstate__(state)
+    messages = [str(w.message) for w in caught]
+    assert not any("not an array library skbp supports" in m for m in messages)
+    on_host = type(loaded.coefs_[0]) is np.ndarray
+    assert on_host == any("which this machine cannot hold" in m for m in messages)
