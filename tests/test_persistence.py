@@ -548,6 +548,19 @@ CONSISTENCY = {
         ),
         "classes_ holds a label twice",
     ),
+    # No label at all: a binary model's one output would name no class.
+    "classes_ and the binarizer's empty": (
+        "bool-labels",
+        lambda d, m: m.update(
+            {
+                _ref(d, "classes_"): np.array([], dtype=bool),
+                _ref(d, "_label_binarizer", "__label_binarizer__", "classes_"): (
+                    np.array([], dtype=bool)
+                ),
+            }
+        ),
+        "classes_ must be a non-empty",
+    ),
     "classes_ unlike the binarizer's": (
         "multiclass",
         _replace_array(np.array([0, 1, 5]), "classes_"),
