@@ -34,11 +34,20 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 class _Tasks:
     """What the chunks' training and validation tasks were given: each
     call's rows (``X[:, 0]``, the row's index in the tests below), in the
-    order the calls ran, and the dtypes of the rows and weights that the
-    training tasks' backprop computed in."""
+    order the calls ran; the dtypes of the rows and weights that the
+    training tasks' backprop computed in; the rows of each stochastic step
+    (over all its chunks)."""
 
     def __init__(self, monkeypatch):
         self.trained, self.validated, self.dtypes = [], [], set()
+        self.batches = []
+        step = chunks_module.ChunkedTrainingStep.step
+
+        def recorded_step(training_step, orders, starts, stops):
+            self.batches.append(int((stops - starts).sum()))
+            return step(training_step, orders, starts, stops)
+
+        monkeypatch.setattr(chunks_module.ChunkedTrainingStep, "step", recorded_step)
         self._lock = threading.Lock()  # the local scheduler runs threads
         chunk_sums, held_out_sums = (
             chunks_module.chunk_sums,
@@ -146,10 +155,30 @@ def test_held_out_rows_are_never_trained_on(monkeypatch, kind):
         assert_array_equal(np.sort(epoch), training)
         assert not np.isin(epoch, validation).any()
     assert not np.array_equal(epochs[0], epochs[1])  # a new order each epoch
+    # The batches cut the 96 training rows (not the chunks' 120).
+    assert tasks.batches == [16] * 6 * 3
     # Every epoch scores the same validation rows.
     assert_array_equal(
         np.sort(np.concatenate(tasks.validated)), np.repeat(validation, 3)
     )
+
+
+def test_an_empty_chunk_holds_out_no_validation_chunk(monkeypatch):
+    """Dask makes empty chunks (filtering rows): early stopping holds out
+    nothing there, and scores only the chunks with validation rows."""
+    tasks = _Tasks(monkeypatch)
+    _, _, X, y = _indexed([100, 0, 200])
+    clf = BPClassifier(
+        hidden_layer_sizes=(4,),
+        solver="adam",
+        early_stopping=True,
+        n_iter_no_change=99,
+        max_iter=3,
+        random_state=0,
+    ).fit(X, y)
+    assert np.isfinite(clf.validation_loss_curve_).all()
+    assert sorted(len(rows) for rows in tasks.validated) == [10] * 3 + [20] * 3
+    assert sum(tasks.batches) == 3 * 270
 
 
 def test_a_chunks_shuffled_order_is_of_its_training_rows():
@@ -293,3 +322,39 @@ def test_a_bad_chunk_is_refused_alike_without_a_client():
         BPClassifier(max_iter=3).fit(
             da.from_array(X, chunks=(100, -1)), da.from_array(y, chunks=100)
         )
+
+
+# ----------------------------------------------------------------------
+# Row weights of extreme scale: rescaled on the chunks as in memory
+# ----------------------------------------------------------------------
+@pytest.mark.parametrize("scale", [1e300, 1e-300])
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_weights_of_extreme_scale_train_as_in_memory(solver, scale):
+    """Row weights whose sum overflows (1e300) or whose squares vanish
+    (1e-300) are divided by their largest on the chunks, as in memory
+    (``rescale_weights``): the same model, L2 penalty included. Left as
+    they are, the loss is inf or nan."""
+    X, y = make_classification(300, n_features=4, random_state=0)
+    weight = scale * np.random.RandomState(0).uniform(0.5, 2.0, 300)
+    params = dict(
+        hidden_layer_sizes=(4,),
+        solver=solver,
+        alpha=0.1,
+        shuffle=False,
+        batch_size=300,
+        max_iter=5,
+        random_state=0,
+    )
+    in_memory = BPClassifier(**params).fit(X, y, sample_weight=weight)
+    on_dask = BPClassifier(**params).fit(
+        da.from_array(X, chunks=(300, -1)),
+        da.from_array(y, chunks=300),
+        sample_weight=da.from_array(weight, chunks=300),
+    )
+    assert np.isfinite(on_dask.loss_curve_).all()
+    for got, expected in zip(
+        on_dask.coefs_ + on_dask.intercepts_,
+        in_memory.coefs_ + in_memory.intercepts_,
+    ):
+        assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+    assert_allclose(on_dask.loss_curve_, in_memory.loss_curve_, rtol=1e-9)

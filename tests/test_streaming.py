@@ -338,6 +338,24 @@ def test_early_stopping_keeps_best_epoch(scores, tol, n_epochs_run, best_epoch):
     assert history.loss == pytest.approx([1 / e for e in range(1, n_epochs_run + 1)])
 
 
+def test_scores_that_never_improve_keep_the_last_weights():
+    """NaN validation scores (a diverged network) never improve on the
+    best, and reset the count: every epoch runs, none is the best, and no
+    epoch's weights are put back (the last epoch's stay)."""
+    est = fit_chunks(
+        _Scripted([np.nan] * 4),
+        _toy_chunks(n_chunks=2),
+        n_epochs=4,
+        validation=1,
+        n_iter_no_change=1,
+        random_state=0,
+    )
+    history = est.streaming_history_
+    assert history.best_epoch is None and history.best_validation_score is None
+    assert history.n_epochs == 4 and not history.stopped_early
+    assert est.coefs_[0][0] == 4
+
+
 def test_real_network_gets_best_weights_back():
     X, y = make_regression(n_samples=1200, n_features=8, noise=20.0, random_state=0)
     y = y / y.std()
