@@ -303,7 +303,7 @@ def linear_backward(
     # db = 1^T dZ: numpy as the product ones @ dZ (BLAS beats sum(axis=0));
     # other libraries reduce (a reduction is what a GPU does well).
     if xp is NUMPY:
-        db = np.dot(_ones(m, dZ.dtype), dZ, out=db_out)
+        db = xp.dot(_ones(m, dZ.dtype), dZ, out=db_out)
     else:
         db = xp.sum(dZ, axis=0, out=db_out)
     if not averaged:

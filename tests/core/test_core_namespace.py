@@ -24,8 +24,14 @@ from skbp.core.namespace import (
 def test_numpy_arrays_get_numpy_itself():
     xp = get_namespace(np.ones(3), None, 2.0)
     assert is_numpy(xp)
-    assert xp.multiply is np.multiply and xp.dot is np.dot
-    assert xp.errstate is np.errstate
+    assert xp.multiply is np.multiply and xp.errstate is np.errstate
+    # np.dot's own C function, without the __array_function__ dispatch.
+    assert xp.dot is getattr(np.dot, "_implementation", np.dot)
+    a, b, out = np.ones((3, 2)), np.arange(8.0).reshape(2, 4), np.empty((3, 4))
+    assert xp.dot(a, b, out=out) is out
+    np.testing.assert_array_equal(out, np.dot(a, b))
+    # A module, as numpy is (attribute lookups on modules are specialised).
+    assert type(xp) is type(np) and xp.__name__ == "numpy"
     assert xp.astype(np.ones(2, np.float32), np.float64).dtype == np.float64
 
 
