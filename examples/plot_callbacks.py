@@ -9,7 +9,7 @@ and a class of your own can do anything else, such as stop the fit.
 
 A fit is a tree of *tasks*. For :class:`skbp.BPClassifier` and
 :class:`skbp.BPRegressor` the root task is ``"fit"``, with one subtask per
-``"epoch"`` (``solver="sgd"`` or ``"adam"``) or per L-BFGS ``"iteration"``
+``"epoch"`` (``solver="sgd"`` or ``"adam"``) or per L-BFGS ``"lbfgs-iter"``
 (``solver="lbfgs"``). Inside a meta-estimator (a
 :class:`~sklearn.pipeline.Pipeline`, a
 :class:`~sklearn.model_selection.GridSearchCV`) that tree becomes a branch of
@@ -56,7 +56,7 @@ def test_accuracy(estimator, X, y):
 
 
 def scores_per_step(monitor, step, name):
-    """The ``name`` scores of the ``step`` tasks ("epoch" or "iteration") of
+    """The ``name`` scores of the ``step`` tasks ("epoch" or "lbfgs-iter") of
     the last run of ``monitor``, in order."""
     rows = [row for row in monitor.get_logs().data if row["task_name"] == step]
     return [row[name] for row in sorted(rows, key=lambda row: row["task_id"])]
@@ -64,7 +64,7 @@ def scores_per_step(monitor, step, name):
 
 scoring = {"training": "accuracy", "test": test_accuracy}
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.5), sharey=True)
-for ax, solver, step in zip(axes, ("adam", "lbfgs"), ("epoch", "iteration")):
+for ax, solver, step in zip(axes, ("adam", "lbfgs"), ("epoch", "lbfgs-iter")):
     monitor = ScoringMonitor(scoring=scoring)
     clf = BPClassifier(
         hidden_layer_sizes=(32,), solver=solver, max_iter=60, random_state=0
@@ -198,7 +198,7 @@ class StopAtAccuracy:
     def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
         # The root task ("fit") ends too, and an L-BFGS iteration cut short
         # comes without a model: only complete steps count.
-        if context.task_name not in ("epoch", "iteration") or fitted_estimator is None:
+        if context.task_name not in ("epoch", "lbfgs-iter") or fitted_estimator is None:
             return False
         self.scores.append(fitted_estimator.score(self.X, self.y))
         return self.scores[-1] >= self.target

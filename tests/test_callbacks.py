@@ -92,7 +92,7 @@ class StopAfter(Recorder):
 
     def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
         super().on_fit_task_end(estimator, context, fitted_estimator=fitted_estimator)
-        return context.task_name in ("epoch", "iteration") and context.task_id == (
+        return context.task_name in ("epoch", "lbfgs-iter") and context.task_id == (
             self.n - 1
         )
 
@@ -101,7 +101,7 @@ class StopAfter(Recorder):
 # The task tree: one task per epoch or L-BFGS iteration
 # ---------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    "solver, step", [("adam", "epoch"), ("sgd", "epoch"), ("lbfgs", "iteration")]
+    "solver, step", [("adam", "epoch"), ("sgd", "epoch"), ("lbfgs", "lbfgs-iter")]
 )
 @pytest.mark.parametrize("Estimator", [BPClassifier, BPRegressor])
 def test_one_task_per_epoch_or_iteration(Estimator, solver, step):
@@ -128,7 +128,7 @@ def test_each_step_sees_the_weights_before_and_after_it(solver):
     recorder = Recorder()
     params = dict(hidden_layer_sizes=(8,), solver=solver, random_state=0)
     _quiet_fit(BPClassifier(max_iter=4, **params).set_callbacks(recorder), X, y)
-    step = "epoch" if solver == "adam" else "iteration"
+    step = "epoch" if solver == "adam" else "lbfgs-iter"
     ends = recorder.hooks("end", step)
     begins = recorder.hooks("begin", step)
     for k in (1, 3):
@@ -162,7 +162,7 @@ def test_lbfgs_partial_fit_of_the_regressor_reports_its_iterations():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.partial_fit(X_reg, y_reg)
     assert len(recorder.hooks("end", "partial_fit")) == 1
-    assert len(recorder.hooks("end", "iteration")) == 5 + est.n_iter_
+    assert len(recorder.hooks("end", "lbfgs-iter")) == 5 + est.n_iter_
 
 
 class Keeper:
@@ -208,7 +208,7 @@ def _snapshot(model):
 
 
 @pytest.mark.parametrize(
-    "solver, step", [("adam", "epoch"), ("sgd", "epoch"), ("lbfgs", "iteration")]
+    "solver, step", [("adam", "epoch"), ("sgd", "epoch"), ("lbfgs", "lbfgs-iter")]
 )
 def test_a_kept_fitted_estimator_keeps_its_step(solver, step):
     """A callback may keep the fitted estimators it is handed: each is a
@@ -262,8 +262,8 @@ def test_an_iteration_that_never_completes_ends_as_an_empty_task(monkeypatch):
     recorder = Recorder()
     est = BPClassifier(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=10)
     _quiet_fit(est.set_callbacks(recorder), X, y)
-    begins = recorder.hooks("begin", "iteration")
-    ends = recorder.hooks("end", "iteration")
+    begins = recorder.hooks("begin", "lbfgs-iter")
+    ends = recorder.hooks("end", "lbfgs-iter")
     assert len(begins) == len(ends) == est.n_iter_ + 1 == 4
     assert [call[3] for call in ends] == [(0, k) for k in range(4)]
     assert [call[4] is None for call in ends] == [False, False, False, True]
@@ -284,7 +284,7 @@ def test_a_callback_stops_the_fit(solver):
         est.set_callbacks(stopper).fit(X, y)
     assert est.n_iter_ == 3
     assert len(est.loss_curve_) == 3
-    step = "iteration" if solver == "lbfgs" else "epoch"
+    step = "lbfgs-iter" if solver == "lbfgs" else "epoch"
     assert len(stopper.hooks("end", step)) == 3
     # The model is the one after those 3 steps.
     reference = _quiet_fit(BPClassifier(max_iter=3, **params), X, y)
@@ -294,7 +294,7 @@ def test_a_callback_stops_the_fit(solver):
 # ---------------------------------------------------------------------------
 # scikit-learn's own callbacks
 # ---------------------------------------------------------------------------
-@pytest.mark.parametrize("solver, step", [("adam", "epoch"), ("lbfgs", "iteration")])
+@pytest.mark.parametrize("solver, step", [("adam", "epoch"), ("lbfgs", "lbfgs-iter")])
 def test_scoring_monitor_records_one_score_per_step(solver, step):
     monitor = callback.ScoringMonitor(scoring="accuracy")
     params = dict(hidden_layer_sizes=(8,), solver=solver, random_state=0)
@@ -326,7 +326,7 @@ class EventfulProgressBar(callback.ProgressBar):
         super().on_fit_task_end(estimator, context)
 
 
-@pytest.mark.parametrize("solver, step", [("adam", "epoch"), ("lbfgs", "iteration")])
+@pytest.mark.parametrize("solver, step", [("adam", "epoch"), ("lbfgs", "lbfgs-iter")])
 def test_progress_bar_counts_epochs_or_iterations(solver, step, capsys):
     pytest.importorskip("rich")
     bar = EventfulProgressBar()
@@ -518,3 +518,18 @@ def test_without_sklearn_callback_nothing_changes():
 def _subprocess_data():
     X = np.random.RandomState(0).normal(size=(40, 3))
     return X, (X[:, 0] > 0).astype(int)
+
+
+def test_lbfgs_steps_are_named_as_logistic_regressions_iterations():
+    # So that the logs of the two read alike: LogisticRegression(solver=
+    # "lbfgs") reports its iterations as "lbfgs-iter" subtasks of "fit".
+    LogisticRegression = pytest.importorskip("sklearn.linear_model").LogisticRegression
+    ours, theirs = Recorder(), Recorder()
+    model = BPClassifier(hidden_layer_sizes=(), solver="lbfgs", max_iter=3)
+    _quiet_fit(model.set_callbacks(ours), X, y)
+    _quiet_fit(LogisticRegression(max_iter=3).set_callbacks(theirs), X, y)
+
+    def task_names(recorder):
+        return sorted({call[2] for call in recorder.hooks("end")})
+
+    assert task_names(ours) == task_names(theirs) == ["fit", "lbfgs-iter"]

@@ -7,7 +7,9 @@ levels deep:
 
 - the root task, ``"fit"`` (or ``"partial_fit"``), whose subtasks are at most
   ``max_iter``;
-- one leaf per ``"epoch"`` (stochastic solvers) or L-BFGS ``"iteration"``:
+- one leaf per ``"epoch"`` (stochastic solvers) or L-BFGS iteration,
+  ``"lbfgs-iter"`` (:class:`~sklearn.linear_model.LogisticRegression`'s
+  name for the same task, so that the logs of the two read alike):
   its ``on_fit_task_begin`` hook sees the weights before the step, its
   ``on_fit_task_end`` hook those after it, as a ready-to-predict copy of the
   estimator (``fitted_estimator``), with the data given to ``fit``. A
@@ -48,7 +50,12 @@ __all__ = [
     "FitTasks",
     "copied_weights",
     "IterateWeights",
+    "STEP_NAMES",
 ]
+
+#: The name of each step's task, by solver kind: an epoch, or an L-BFGS
+#: iteration under LogisticRegression's name.
+STEP_NAMES = {"stochastic": "epoch", "lbfgs": "lbfgs-iter"}
 
 
 class FitTasks:
@@ -68,8 +75,8 @@ class FitTasks:
         to the hooks as given.
     name : {"fit", "partial_fit"}
         The root task's name.
-    step_name : {"epoch", "iteration"}
-        The name of each subtask.
+    step_name : {"epoch", "lbfgs-iter"}
+        The name of each subtask (:data:`STEP_NAMES`).
     max_steps : int
         Most subtasks the root task may have (``max_iter``).
     """

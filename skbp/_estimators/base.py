@@ -21,6 +21,7 @@ from .._data.memory import check_data
 from .._engine.solvers import Fit, check_finite_weights, run_lbfgs, run_stochastic
 from .._engine.stopping import check_stopping_state, init_stopping_state
 from .._engine.tasks import (
+    STEP_NAMES,
     CallbackSupportMixin,
     FitTasks,
     with_callbacks,
@@ -235,7 +236,7 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator, ABC):
             self,
             *given,
             name="partial_fit" if incremental else "fit",
-            step_name="epoch" if stochastic else "iteration",
+            step_name=STEP_NAMES["stochastic" if stochastic else "lbfgs"],
             max_steps=1 if incremental and stochastic else self.max_iter,
         )
         tasks.begin()
