@@ -101,7 +101,10 @@ for name, solver, extra in CASES:
 # The same accuracy, to the last digit: both libraries walk the same path
 # through the weights, and the weights they end with differ by rounding
 # error only (``max |dW|``, the largest difference of any weight, is of the
-# order of ``1e-15``). Fit times are of the same order: both spend their time
+# order of ``1e-15``). L-BFGS keeps that agreement only for its first 50 or
+# so iterations, then takes its own path to a nearby minimum
+# (``python benchmarks/parity.py``); on digits it converges in 17, before
+# the paths part. Fit times are of the same order: both spend their time
 # in the same numpy matrix products, and skbp's preallocated buffers
 # (:class:`skbp.core.Workspace`) save it a little allocation per batch.
 fig, (ax_acc, ax_time) = plt.subplots(1, 2, figsize=(11, 4.2))
