@@ -283,7 +283,7 @@ class KillWorkersAt:
         pass
 
     def on_fit_task_end(self, estimator, context):
-        if context.task_name in ("iteration", "epoch") and context.task_id == (
+        if context.task_name in ("lbfgs-iter", "epoch") and context.task_id == (
             self.step
         ):
             self.killed = _kill_workers(self.client, self.every, self.wait)
