@@ -319,6 +319,10 @@ def _defining_module(name):
     raise ValueError(f"cannot tell which skbp.core module defines {name!r}")
 
 
+def _is_module(obj):
+    return isinstance(obj, type(sys))
+
+
 def _write_core_api(path):
     by_module = {}
     for name in skbp.core.__all__:
@@ -342,13 +346,19 @@ def _write_core_api(path):
             lines += ["   :no-index:"]
         lines += [""]
         lines += [".. currentmodule:: skbp.core", ""]
+        # A module object (NUMPY, numpy's namespace) is data here, not a
+        # module whose members autosummary would list: documented in place.
+        data = [n for n in by_module[module] if _is_module(getattr(skbp.core, n))]
         lines += [
             ".. autosummary::",
             "   :toctree: generated/",
             "   :nosignatures:",
             "",
         ]
-        lines += [f"   {name}" for name in by_module[module]] + [""]
+        lines += [f"   {name}" for name in by_module[module] if name not in data]
+        lines += [""]
+        for name in data:
+            lines += [f".. autodata:: {name}", "   :no-value:", ""]
     text = "\n".join(lines)
     if not path.exists() or path.read_text() != text:  # keep rebuilds incremental
         path.write_text(text)

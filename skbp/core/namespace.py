@@ -56,7 +56,10 @@ def _numpy_namespace():
     # modules (xp.exp costs what np.exp does), not on instances of a C type
     # such as SimpleNamespace, where each costs two dictionary searches.
     namespace = types.ModuleType(
-        "numpy", "numpy's own functions (and out= buffers), for numpy arrays."
+        "numpy",
+        "The namespace of numpy arrays: numpy's own functions, with their out= "
+        "buffers (np.dot without its __array_function__ dispatch), and the "
+        "array-API names an older numpy lacks.",
     )
     vars(namespace).update(
         (name, value) for name, value in vars(np).items() if not name.startswith("__")
