@@ -533,3 +533,32 @@ def test_lbfgs_steps_are_named_as_logistic_regressions_iterations():
         return sorted({call[2] for call in recorder.hooks("end")})
 
     assert task_names(ours) == task_names(theirs) == ["fit", "lbfgs-iter"]
+
+
+class Drawer(Keeper):
+    """Keeps each fitted estimator and draws from its random generator, as a
+    callback that trains or evaluates the kept model with shuffling would."""
+
+    def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
+        super().on_fit_task_end(estimator, context, fitted_estimator=fitted_estimator)
+        if fitted_estimator is not None:
+            fitted_estimator._random_state.random_sample(100)
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.2])
+def test_a_kept_fitted_estimator_draws_from_a_generator_of_its_own(dropout):
+    # Shuffling (and dropout) draw from the estimator's generator: a kept
+    # model sharing it would change the rest of the live fit.
+    params = dict(hidden_layer_sizes=(8,), solver="adam", max_iter=4, random_state=0)
+    reference = _quiet_fit(BPClassifier(dropout=dropout, **params), X, y)
+    drawer = Drawer()
+    est = BPClassifier(dropout=dropout, **params).set_callbacks(drawer)
+    _quiet_fit(est, X, y)
+    assert len(drawer.kept) > 4
+    for ours, theirs in zip(
+        est.coefs_ + est.intercepts_, reference.coefs_ + reference.intercepts_
+    ):
+        assert_array_equal(ours, theirs)
+    assert all(
+        model._random_state is not est._random_state for *_, model, _ in drawer.kept
+    )

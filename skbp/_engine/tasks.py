@@ -25,6 +25,8 @@ merged into the meta-estimator's tree, by scikit-learn's own
 ``sklearn.callback``) nothing here does anything.
 """
 
+import copy
+
 import numpy as np
 
 from .._model.arrays import cast_like, convert_arrays, copied
@@ -194,8 +196,10 @@ def _attributes(estimator, weights):
     scikit-learn makes that estimator a shallow copy of the live one with
     these attributes set, and a callback may keep it. So they are copies of
     what training goes on changing in place: the weights, the lists of the
-    curves (appended to) and the optimizer (its moments). A kept estimator
-    then holds its step's model, whatever the fit does next.
+    curves (appended to), the optimizer (its moments) and the random
+    generator (its state: shuffling and dropout draw from it). A kept
+    estimator then holds its step's model, whatever the fit does next, and
+    whatever is done with it changes nothing in the fit.
     """
 
     def attributes():
@@ -208,6 +212,9 @@ def _attributes(estimator, weights):
         optimizer = getattr(estimator, "_optimizer", None)
         if optimizer is not None:
             snapshot["_optimizer"] = convert_arrays(optimizer, copied)
+        generator = getattr(estimator, "_random_state", None)
+        if generator is not None:
+            snapshot["_random_state"] = copy.deepcopy(generator)
         return snapshot
 
     return attributes
