@@ -132,6 +132,7 @@ class BPClassifier(DocLinkMixin, ClassifierMixin, BaseBackprop):
         dropout=0.0,
         restore_best_weights=False,
         progress=False,
+        check_gradients=True,
         class_weight=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -160,6 +161,7 @@ class BPClassifier(DocLinkMixin, ClassifierMixin, BaseBackprop):
         self.dropout = dropout
         self.restore_best_weights = restore_best_weights
         self.progress = progress
+        self.check_gradients = check_gradients
         self.class_weight = class_weight
 
     # -- labels ----------------------------------------------------------

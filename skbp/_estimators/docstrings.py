@@ -13,7 +13,14 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 
-from ..core import HIDDEN_ACTIVATIONS, LOSSES, OPTIMIZERS, REGRESSION_LOSSES
+from ..core import (
+    HIDDEN_ACTIVATIONS,
+    LOSSES,
+    OPTIMIZERS,
+    REGRESSION_LOSSES,
+    Activation,
+    Loss,
+)
 from ..core.optimizers import LEARNING_RATE_SCHEDULES
 
 _INDENT = " " * 8  # a parameter's description
@@ -87,7 +94,11 @@ def constraints(parameters):
 
 _ACTIVATION = _paragraph(
     f"Activation of the hidden layers: one of {_quoted(HIDDEN_ACTIVATIONS)} for "
-    "every hidden layer, or a list with one name per hidden layer."
+    "every hidden layer, or a list with one per hidden layer. An "
+    ":class:`~skbp.core.Activation` object (your own subclass, with its "
+    "``forward`` and ``derivative`` written by hand) can stand in for any name, "
+    "alone or in the list; its derivative is checked before training "
+    "(``check_gradients``)."
 )
 
 #: Each parameter both estimators take: its docstring entry and its
@@ -104,10 +115,10 @@ COMMON = (
     ),
     Parameter(
         "activation",
-        "str or list of str, default='relu'",
+        "str, Activation or list of them, default='relu'",
         f"""\
 {_ACTIVATION}""",
-        [StrOptions(set(HIDDEN_ACTIVATIONS)), list, tuple],
+        [StrOptions(set(HIDDEN_ACTIVATIONS)), Activation, list, tuple],
     ),
     Parameter(
         "solver",
@@ -302,6 +313,19 @@ COMMON = (
         around it): one display on the terminal at a time.""",
         ["boolean"],
     ),
+    Parameter(
+        "check_gradients",
+        "bool, default=True",
+        """\
+        Before training on an :class:`~skbp.core.Activation` or
+        :class:`~skbp.core.Loss` object of your own (``activation=``,
+        ``loss=``), compare its derivative with finite differences, in float64
+        on a few training rows, and refuse a wrong one with a ``ValueError``
+        that names the object and the relative error. The built-in names are
+        not checked (their gradients are tested with skbp). Set False to skip
+        the check.""",
+        ["boolean"],
+    ),
 )
 
 #: The classifier's own parameters.
@@ -327,12 +351,12 @@ CLASSIFIER = (
     ),
 )
 
-#: The regressor's own parameters: the loss (first in its docstring) and
-#: the Huber loss's threshold (last).
+#: The regressor's own parameters: the loss (first in its docstring), then
+#: the Huber loss's threshold and the quantile loss's levels (last).
 REGRESSOR = (
     Parameter(
         "loss",
-        f"{_choices(REGRESSION_LOSSES)}, default='squared_error'",
+        f"{_choices(REGRESSION_LOSSES)} or Loss, default='squared_error'",
         f"""\
         The loss minimised, each with its output activation
         (:mod:`skbp.core.losses`):
@@ -340,8 +364,11 @@ REGRESSOR = (
 {_described(LOSSES, REGRESSION_LOSSES)}
 
         ``'poisson'`` needs non-negative targets; ``'huber'`` turns from
-        quadratic to linear at ``huber_delta``.""",
-        [StrOptions(set(REGRESSION_LOSSES))],
+        quadratic to linear at ``huber_delta``; ``'quantile'`` predicts the
+        ``quantile`` levels. A :class:`~skbp.core.Loss` object of your own
+        (its ``per_sample`` loss and ``per_sample_gradient`` written by hand)
+        is trained on once its gradient is checked (``check_gradients``).""",
+        [StrOptions(set(REGRESSION_LOSSES)), Loss],
     ),
     Parameter(
         "huber_delta",
@@ -350,6 +377,23 @@ REGRESSOR = (
         Residual size where the Huber loss turns from quadratic to linear
         (``loss='huber'`` only), in the units of ``y``.""",
         [Interval(Real, 0, None, closed="neither")],
+    ),
+    Parameter(
+        "quantile",
+        "float or array-like of float, default=None",
+        """\
+        The quantile level(s) predicted with ``loss='quantile'`` (required
+        there, ignored otherwise), each in (0, 1): ``0.9`` predicts the 90th
+        percentile of ``y`` given ``X``, as
+        :class:`~sklearn.ensemble.HistGradientBoostingRegressor`'s
+        ``quantile`` does. A list, such as ``[0.05, 0.5, 0.95]``, trains one
+        network with an output per level and target: ``predict`` then returns
+        shape ``(n_samples, n_quantiles)`` for one target and ``(n_samples,
+        n_targets, n_quantiles)`` for several, columns in the order given.
+        The predicted quantiles never cross: each row's predictions are
+        sorted by level (Chernozhukov, Fernandez-Val & Galichon's
+        rearrangement, 2010).""",
+        [Interval(Real, 0, 1, closed="neither"), "array-like", None],
     ),
 )
 
@@ -409,5 +453,5 @@ COMMON_ATTRIBUTES = """\
 """
 
 REGRESSION_LOSS = documented(REGRESSOR[:1])
-HUBER_DELTA = documented(REGRESSOR[1:])
+LOSS_CONSTANTS = documented(REGRESSOR[1:])
 CLASS_WEIGHT = documented(CLASSIFIER)

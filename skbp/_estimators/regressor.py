@@ -15,7 +15,7 @@ from .base import BaseBackprop
 from .docstrings import (
     COMMON_ATTRIBUTES,
     COMMON_PARAMETERS,
-    HUBER_DELTA,
+    LOSS_CONSTANTS,
     REGRESSION_LOSS,
     REGRESSOR,
     constraints,
@@ -64,7 +64,7 @@ class BPRegressor(DocLinkMixin, RegressorMixin, BaseBackprop):
     ----------
 {REGRESSION_LOSS}
 {COMMON_PARAMETERS}
-{HUBER_DELTA}
+{LOSS_CONSTANTS}
     Attributes
     ----------
 {COMMON_ATTRIBUTES}
@@ -120,7 +120,9 @@ class BPRegressor(DocLinkMixin, RegressorMixin, BaseBackprop):
         dropout=0.0,
         restore_best_weights=False,
         progress=False,
+        check_gradients=True,
         huber_delta=1.0,
+        quantile=None,
     ):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -149,7 +151,9 @@ class BPRegressor(DocLinkMixin, RegressorMixin, BaseBackprop):
         self.dropout = dropout
         self.restore_best_weights = restore_best_weights
         self.progress = progress
+        self.check_gradients = check_gradients
         self.huber_delta = huber_delta
+        self.quantile = quantile
 
     # -- what BaseBackprop asks of an estimator ------------------------
     def _learn_targets(self, y, place, incremental):
