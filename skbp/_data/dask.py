@@ -699,5 +699,7 @@ def _predict_blocks(estimator, name, X):
         dtype=probe.dtype,
         chunks=(X.chunks[0], *((n,) for n in probe.shape[1:])),
         drop_axis=1 if probe.ndim == 1 else None,
+        # Quantile predictions of several targets: (rows, targets, levels).
+        new_axis=list(range(2, probe.ndim)) or None,
         meta=probe[:0],
     )

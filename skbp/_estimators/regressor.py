@@ -1,13 +1,17 @@
 """BPRegressor: a multi-layer perceptron regressor on the hand-written core."""
 
+import functools
+
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.utils.validation import column_or_1d
+from sklearn.metrics import r2_score
+from sklearn.utils.validation import check_array, column_or_1d
 
 from .._data.dask import dask_blocks
 from .._data.scores import R2
 from .._engine.tasks import with_callbacks
 from .._model.arrays import namespace_of
+from .._model.quantiles import check_quantile, quantile_predictions
 from .._model.rollback import keeps_fitted_state
 from .._model.settings import check_finite_targets
 from ..core import get_loss
@@ -23,7 +27,7 @@ from .docstrings import (
 from .html_repr import DocLinkMixin
 
 
-def target_matrix(y, dtype, nonnegative=False):
+def target_matrix(y, dtype, nonnegative=False, n_levels=1):
     """The 2-D target matrix of validated regression targets.
 
     Parameters
@@ -34,10 +38,14 @@ def target_matrix(y, dtype, nonnegative=False):
         The training data's float dtype, of ``y``'s library.
     nonnegative : bool, default=False
         Refuse negative targets (the Poisson loss's).
+    n_levels : int, default=1
+        Quantile levels per target (``loss='quantile'``): each target's
+        column is repeated ``n_levels`` times, side by side, one per output
+        column of the network (:mod:`skbp._model.quantiles`).
 
     Returns
     -------
-    Y : ndarray of shape (n_samples, n_outputs)
+    Y : ndarray of shape (n_samples, n_outputs * n_levels)
     """
     xp = namespace_of(y)
     if y.ndim == 2 and y.shape[1] == 1:
@@ -47,7 +55,18 @@ def target_matrix(y, dtype, nonnegative=False):
             "loss='poisson' requires non-negative targets; y has negative values."
         )
     Y = xp.reshape(y, (-1, 1)) if y.ndim == 1 else y
+    if n_levels > 1:
+        n, n_targets = Y.shape
+        Y = xp.broadcast_to(Y[:, :, None], (n, n_targets, n_levels))
+        Y = xp.reshape(Y, (n, n_targets * n_levels))
     return xp.astype(Y, dtype, copy=False)
+
+
+@functools.lru_cache(maxsize=64)
+def _pinball_loss(levels):
+    """The pinball loss of checked ``levels``: made once per setting, as
+    ``predict`` asks for the loss (its output activation) on every call."""
+    return get_loss("quantile", quantile=levels)
 
 
 class BPRegressor(DocLinkMixin, RegressorMixin, BaseBackprop):
@@ -160,9 +179,13 @@ class BPRegressor(DocLinkMixin, RegressorMixin, BaseBackprop):
         """Nothing to learn from numbers."""
 
     def _encoded(self, y, place, dtype):
-        n_outputs = 1 if y.ndim == 1 else y.shape[1]
+        levels = self._levels()
+        n_levels = len(levels) if isinstance(levels, tuple) else 1
+        n_outputs = (1 if y.ndim == 1 else y.shape[1]) * n_levels
         nonnegative = self.loss == "poisson"
-        return place.encode(y, target_matrix, n_outputs, dtype, dtype, nonnegative)
+        return place.encode(
+            y, target_matrix, n_outputs, dtype, dtype, nonnegative, n_levels
+        )
 
     def _out_activation(self):
         return self._output_loss().output_activation.name
@@ -170,7 +193,16 @@ class BPRegressor(DocLinkMixin, RegressorMixin, BaseBackprop):
     def _output_loss(self):
         if self.loss == "huber":
             return get_loss("huber", delta=self.huber_delta)
+        if self.loss == "quantile":
+            return _pinball_loss(self._levels())
         return get_loss(self.loss)
+
+    def _levels(self):
+        """The checked quantile levels with ``loss='quantile'`` (a float, or
+        a tuple for a list); None for the other losses."""
+        if isinstance(self.loss, str) and self.loss == "quantile":
+            return check_quantile(self.quantile)
+        return None
 
     def _scoring(self):
         return R2()
@@ -191,12 +223,28 @@ class BPRegressor(DocLinkMixin, RegressorMixin, BaseBackprop):
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            Predicted values, in the dtype of the training data.
+            Predicted values, in the dtype of the training data. With
+            ``loss='quantile'`` and a list of levels, shape
+            ``(n_samples, n_quantiles)`` for one target and
+            ``(n_samples, n_targets, n_quantiles)`` for several, the levels
+            in the order of ``quantile`` and sorted in each row (they never
+            cross).
         """
-        return self._one_column_as_1d(self._predict_raw(X, "predict"))
+        output = self._predict_raw(X, "predict")
+        levels = self._levels()
+        if isinstance(levels, tuple):
+            return quantile_predictions(output, levels)
+        return self._one_column_as_1d(output)
 
     def score(self, X, y, sample_weight=None):
         """Coefficient of determination :math:`R^2` of :meth:`predict` on ``X``.
+
+        As for every scikit-learn regressor, whatever the loss. With
+        ``loss='quantile'`` and a list of levels, the mean of the :math:`R^2`
+        of each level's predictions against ``y`` (scikit-learn's
+        ``'uniform_average'`` over those columns). To judge quantiles, use
+        :func:`sklearn.metrics.mean_pinball_loss` with ``alpha`` set to the
+        level, and the coverage of the predicted intervals.
 
         Parameters
         ----------
@@ -210,8 +258,18 @@ class BPRegressor(DocLinkMixin, RegressorMixin, BaseBackprop):
         score : float
         """
         check_finite_targets(y, sample_weight)
+        levels = self._levels()
         with np.errstate(over="ignore"):  # astronomically wrong predictions: -inf
-            return super().score(X, y, sample_weight=sample_weight)
+            if not isinstance(levels, tuple):
+                return super().score(X, y, sample_weight=sample_weight)
+            # Every level's column against y (repeated), as the network
+            # holds them: one (n_samples, n_targets * n_levels) matrix each.
+            output = self._predict_raw(X, "score")
+            predicted = quantile_predictions(output, levels)
+            predicted = namespace_of(output).reshape(predicted, output.shape)
+            y = check_array(y, ensure_2d=False, dtype="numeric")
+            Y = target_matrix(y, predicted.dtype, n_levels=len(levels))
+            return float(r2_score(Y, predicted, sample_weight=sample_weight))
 
     @keeps_fitted_state
     @with_callbacks

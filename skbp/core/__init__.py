@@ -71,9 +71,11 @@ from .losses import (
     HuberLoss,
     Loss,
     MulticlassLogLoss,
+    PinballLoss,
     PoissonLoss,
     SquaredError,
     get_loss,
+    sort_quantiles,
 )
 from .namespace import (
     NUMPY,
@@ -134,6 +136,7 @@ __all__ = [
     "MulticlassLogLoss",
     "Optimizer",
     "ParameterLayout",
+    "PinballLoss",
     "PoissonLoss",
     "ReLU",
     "SGD",
@@ -151,6 +154,7 @@ __all__ = [
     "forward_loss",
     "get_activation",
     "get_loss",
+    "sort_quantiles",
     "gradient_check",
     "initialize_parameters",
     "l2_penalty",

@@ -36,7 +36,7 @@ equation is written once, against the namespace ``xp`` of its inputs
 import numpy as np
 
 from .activations import Exp, Identity, Logistic, Softmax, log_sum_exp, softplus
-from .namespace import NUMPY, host_scalar, namespace_of
+from .namespace import NUMPY, device, host_scalar, namespace_of
 from .regularization import squared_norm
 
 __all__ = [
@@ -47,6 +47,8 @@ __all__ = [
     "PoissonLoss",
     "HuberLoss",
     "AbsoluteError",
+    "PinballLoss",
+    "sort_quantiles",
     "LOSSES",
     "REGRESSION_LOSSES",
     "get_loss",
@@ -385,6 +387,138 @@ class AbsoluteError(Loss):
         return xp.sign(dZ, out=dZ)
 
 
+class PinballLoss(Loss):
+    r"""Pinball (quantile) loss, identity output: predicts the quantile :math:`\tau`.
+
+    With the residual :math:`r = y - z` and the level :math:`\tau \in (0, 1)`:
+
+    .. math:: \rho_\tau(r) = \max(\tau r, (\tau - 1) r)
+              = r\,(\tau - [r < 0]), \qquad
+              \frac{\partial \rho_\tau}{\partial z} = [z > y] - \tau
+
+    Its expectation over :math:`y` is least where :math:`P(y \le z) = \tau`,
+    at the conditional :math:`\tau`-quantile of :math:`y`: a point below it
+    pulls up with force :math:`\tau`, one above pulls down with
+    :math:`1 - \tau` (derivation: ``docs/backprop.rst``). At the kink
+    :math:`z = y` the subgradient taken is 0, the one of least norm in
+    :math:`[-\tau, 1 - \tau]`, as :class:`AbsoluteError` takes 0 there:
+    ``quantile=0.5`` is half the absolute error, in value and gradient.
+    (scikit-learn's ``PinballLoss`` takes :math:`1 - \tau` there.)
+
+    Parameters
+    ----------
+    quantile : float or tuple of float, default=0.5
+        The level :math:`\tau`, or one level per output column, repeated
+        across the columns: with levels :math:`(\tau_1, \dots, \tau_q)`
+        column :math:`k` has level :math:`\tau_{(k \bmod q) + 1}`, so that
+        target :math:`t` owns columns :math:`tq, \dots, tq + q - 1` (see
+        :func:`sort_quantiles`). Each in (0, 1).
+    """
+
+    name = "quantile"
+    output_activation = Identity()
+
+    def __init__(self, quantile=0.5):
+        if isinstance(quantile, (list, tuple, np.ndarray)):
+            quantile = tuple(float(q) for q in np.ravel(quantile))
+            levels = quantile
+        else:
+            quantile = float(quantile)
+            levels = (quantile,)
+        if not levels or not all(0.0 < q < 1.0 for q in levels):
+            raise ValueError(
+                f"quantile levels must lie in (0, 1), got quantile={quantile!r}."
+            )
+        self.quantile = quantile
+
+    def _levels(self, A):
+        """:math:`\tau` of each of ``A``'s columns: a Python float for one
+        level, else a row of shape ``(n_outputs,)`` in ``A``'s library."""
+        if not isinstance(self.quantile, tuple):
+            return float(self.quantile)
+        n_levels = len(self.quantile)
+        if A.shape[1] % n_levels:
+            raise ValueError(
+                f"{A.shape[1]} output columns do not hold {n_levels} quantile "
+                "levels per target."
+            )
+        row = np.tile(np.asarray(self.quantile, dtype=float), A.shape[1] // n_levels)
+        xp = namespace_of(A)
+        if xp is NUMPY:
+            return row.astype(A.dtype)
+        return xp.asarray(row, dtype=A.dtype, device=device(A))
+
+    def per_sample(self, Y, Z, A):
+        r"""Row losses :math:`\sum_k \max(\tau_k r_k, (\tau_k - 1) r_k)`,
+        :math:`r = y - z`, shape ``(n_samples,)``."""
+        xp = namespace_of(A)
+        tau = self._levels(A)
+        r = Y - A
+        return xp.sum(xp.maximum(tau * r, (tau - 1.0) * r), axis=1)
+
+    def per_sample_gradient(self, Y, Z, A, out=None):
+        r"""Row gradients :math:`dZ = [A > Y] - \tau` (0 where :math:`A = Y`).
+
+        With :math:`s = \mathrm{sign}(A - Y)` this is
+        :math:`\max(s, 0) - \tau |s|`: :math:`1 - \tau` above the target,
+        :math:`-\tau` below, 0 on it. Unweighted; arguments and shapes as in
+        :meth:`Loss.per_sample_gradient`.
+        """
+        dZ = super().per_sample_gradient(Y, Z, A, out=out)  # A - Y
+        xp = namespace_of(dZ)
+        tau = self._levels(A)
+        s = xp.sign(dZ, out=dZ)
+        pull_down = tau * xp.abs(s)  # tau where A != Y
+        dZ = xp.maximum(s, 0.0, out=dZ)
+        dZ -= pull_down
+        return dZ
+
+
+def sort_quantiles(P, quantile, *, xp=None):
+    r"""Rearrange quantile predictions so that they never cross.
+
+    Each row's predictions of one target are sorted by level: the
+    prediction of the :math:`j`-th smallest level becomes the :math:`j`-th
+    smallest value. This is the rearrangement of Chernozhukov,
+    Fernández-Val & Galichon (2010, *Econometrica* 78(3)): estimated
+    quantile curves that cross are sorted into monotone ones, which are
+    never further from the true (monotone) quantile function in any
+    :math:`L^p` norm.
+
+    Parameters
+    ----------
+    P : ndarray of shape (n_samples, n_targets * n_levels)
+        Network outputs, target :math:`t`'s levels in columns
+        :math:`t q, \dots, t q + q - 1` (the layout of
+        :class:`PinballLoss`).
+    quantile : tuple of float of length n_levels
+        The levels, in the columns' order (need not be increasing).
+    xp : namespace, optional
+        ``P``'s namespace when the caller knows it.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_targets * n_levels)
+        A new array, in ``P``'s library.
+    """
+    if xp is None:
+        xp = namespace_of(P)
+    n_levels = len(quantile)
+    n_samples = P.shape[0]
+    grouped = xp.reshape(P, (n_samples, P.shape[1] // n_levels, n_levels))
+    order = np.argsort(np.asarray(quantile, dtype=float), kind="stable")
+    if np.array_equal(order, np.arange(n_levels)):
+        ranked = xp.sort(grouped, axis=2)
+    else:
+        # Into increasing levels, sorted, then back to the columns' order.
+        index = xp.asarray(order, device=device(P))
+        inverse = xp.asarray(np.argsort(order), device=device(P))
+        ranked = xp.take(
+            xp.sort(xp.take(grouped, index, axis=2), axis=2), inverse, axis=2
+        )
+    return xp.reshape(ranked, (n_samples, P.shape[1]))
+
+
 #: Every loss by name. ``"multilabel_log_loss"`` is the binary log-loss
 #: applied to each output independently.
 LOSSES = {
@@ -395,6 +529,7 @@ LOSSES = {
     "multilabel_log_loss": BinaryLogLoss,
     "huber": HuberLoss,
     "absolute_error": AbsoluteError,
+    "quantile": PinballLoss,
 }
 
 #: Names :class:`~skbp.BPRegressor` accepts for ``loss``: those whose class

@@ -17,6 +17,7 @@ from namespaces import NAMESPACES
 from sklearn.metrics import (
     log_loss,
     mean_absolute_error,
+    mean_pinball_loss,
     mean_poisson_deviance,
     mean_squared_error,
 )
@@ -103,6 +104,10 @@ REFERENCE = {
     ),
     "huber": lambda Y, Z: np.sum(_huber(Z - Y), axis=1),
     "absolute_error": lambda Y, Z: np.sum(np.abs(Z - Y), axis=1),
+    # get_loss("quantile") is the median's: tau = 0.5.
+    "quantile": lambda Y, Z: np.sum(
+        np.where(Y >= Z, 0.5 * (Y - Z), (1 - 0.5) * (Z - Y)), axis=1
+    ),
 }
 
 
@@ -127,6 +132,8 @@ def _sklearn_value(name, Y, A, sample_weight):
         return 0.5 * k * mean_squared_error(Y, A, sample_weight=sw)
     if name == "absolute_error":
         return k * mean_absolute_error(Y, A, sample_weight=sw)
+    if name == "quantile":
+        return k * mean_pinball_loss(Y, A, alpha=0.5, sample_weight=sw)
     if name == "poisson":
         return 0.5 * sum(
             mean_poisson_deviance(Y[:, j], A[:, j], sample_weight=sw) for j in range(k)
@@ -149,6 +156,7 @@ SKLEARN_COMPARABLE = [
     in (
         "squared_error",
         "absolute_error",
+        "quantile",
         "poisson",
         "log_loss",
         "binary_log_loss",
