@@ -3,7 +3,7 @@
 The default constructors first (what the issue asks), then a few
 configurations that switch skbp's own features on, so that class weights,
 dropout, per-layer and new activations, the robust losses and the
-no-hidden-layer network are held to the same contract.
+no-hidden-layer network and the quantile loss are held to the same contract.
 
 scikit-learn's array-API checks on PyTorch's CUDA device are skipped, with
 a reason, where ``torch.cuda.is_available()`` is false (scikit-learn itself
@@ -34,6 +34,7 @@ FEATURE_CONFIGURATIONS = [
     BPRegressor(loss="huber", activation="gelu", restore_best_weights=True),
     BPRegressor(loss="absolute_error", hidden_layer_sizes=(), solver="sgd"),
     BPRegressor(hidden_layer_sizes=(10, 10), activation=["elu", "softplus"]),
+    BPRegressor(loss="quantile", quantile=0.7, solver="lbfgs"),
 ]
 
 
