@@ -153,6 +153,7 @@ _EXTERNAL = {
                 "sklearn.callback.ScoringMonitor",
                 "sklearn.linear_model.LogisticRegression",
                 "sklearn.ensemble.HistGradientBoostingClassifier",
+                "sklearn.ensemble.HistGradientBoostingRegressor",
             ],
             "py:function": [
                 "sklearn.pipeline.make_pipeline",
@@ -162,6 +163,7 @@ _EXTERNAL = {
                 "sklearn.utils.estimator_checks.check_estimator",
                 "sklearn.metrics.accuracy_score",
                 "sklearn.metrics.r2_score",
+                "sklearn.metrics.mean_pinball_loss",
                 "sklearn.datasets.load_digits",
                 "sklearn.datasets.load_breast_cancer",
                 "sklearn.datasets.load_iris",

@@ -1,5 +1,6 @@
 """Every example in examples/ runs to completion (figures drawn off screen)."""
 
+import importlib.util
 import re
 import runpy
 from pathlib import Path
@@ -32,6 +33,14 @@ def test_example_runs(path, monkeypatch, capsys):
         assert "W == W_true: True" in out and "b == b_true: True" in out
     if path.name == "plot_sine_fit.py":
         assert namespace["reg"].score(namespace["x"], namespace["y"]) > 0.99
+    if path.name == "plot_quantile_regression.py":
+        # MAPIE is optional: without it the example says so and skips CQR
+        # (tests/test_mapie.py runs it that way on purpose).
+        band = re.search(r"^conformalized 90% band: covers (\S+) ", out, re.M)
+        if importlib.util.find_spec("mapie") is None:
+            assert "conformalization skipped" in out
+        else:
+            assert band and float(band[1]) >= 0.88, out
 
 
 def test_python_m_skbp_fits_the_example_setup(monkeypatch, capsys):
