@@ -52,7 +52,13 @@ from .dropout import (
     row_keys,
     uniform_hash,
 )
-from .gradient_check import gradient_check, numerical_gradients, relative_error
+from .gradient_check import (
+    activation_error,
+    gradient_check,
+    loss_error,
+    numerical_gradients,
+    relative_error,
+)
 from .layers import (
     LayerCache,
     check_layer_shapes,
@@ -144,6 +150,7 @@ __all__ = [
     "SquaredError",
     "Tanh",
     "Workspace",
+    "activation_error",
     "add_l2_gradient",
     "dropout_backward",
     "dropout_forward",
@@ -164,6 +171,7 @@ __all__ = [
     "check_layer_shapes",
     "linear_forward",
     "log_sum_exp",
+    "loss_error",
     "max_shifted_exp",
     "minimize_lbfgs",
     "numerical_gradients",

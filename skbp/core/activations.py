@@ -128,7 +128,9 @@ class Activation:
         return xp.multiply(dA, self.derivative(Z, A), out=out)
 
     def __repr__(self):
-        return f"{type(self).__name__}()"
+        # The constants, as the constructor takes them: LeakyReLU(negative_slope=0.1).
+        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        return f"{type(self).__name__}({params})"
 
     # Activations hold no state beyond fixed constants: two instances of a
     # class with the same constants are equal, which keeps estimators that
