@@ -51,8 +51,7 @@ import numpy as np
 from ._estimators.classifier import BPClassifier
 from ._estimators.regressor import BPRegressor
 from ._model.arrays import is_numpy_array
-from ._model.settings import check_hidden_activations
-from .core import get_activation, to_numpy
+from .core import ACTIVATIONS, to_numpy
 
 __all__ = ["to_onnx", "register_converters"]
 
@@ -249,18 +248,32 @@ class _Graph:
         )
         return output
 
-    def activation(self, name, z):
-        """The graph of the activation ``name`` on ``z``, from
-        :data:`_ACTIVATION_GRAPHS`."""
+    def activation(self, activation, z, where):
+        """The graph of ``activation`` (an object) on ``z``, from
+        :data:`_ACTIVATION_GRAPHS`; ``where`` names its layer in errors.
+
+        Only the built-in classes of :data:`skbp.core.ACTIVATIONS` have a
+        graph (an instance keeps its constants: ``LeakyReLU(0.1)``); an
+        object of a user's own class is Python code, which ONNX cannot hold.
+        """
+        if type(activation) not in _BUILTIN_ACTIVATIONS:
+            raise ValueError(
+                f"No ONNX conversion for the activation {activation!r} of the "
+                f"{where}: it is an object of your own class "
+                f"{type(activation).__qualname__}, whose forward() is Python "
+                "code that an ONNX graph cannot hold. Export covers skbp's "
+                f"built-in activations {sorted(ACTIVATIONS)}; serve this model "
+                "with pickle, joblib or skops instead."
+            )
         try:
-            build = _ACTIVATION_GRAPHS[name]
+            build = _ACTIVATION_GRAPHS[activation.name]
         except KeyError:
             raise ValueError(
-                f"No ONNX conversion for the activation {name!r}: the model fits "
-                "and predicts, but its export needs a graph for that activation "
-                "in _ACTIVATION_GRAPHS in skbp/onnx.py."
+                f"No ONNX conversion for the activation {activation.name!r}: the "
+                "model fits and predicts, but its export needs a graph for that "
+                "activation in _ACTIVATION_GRAPHS in skbp/onnx.py."
             ) from None
-        return build(self, get_activation(name), z)
+        return build(self, activation, z)
 
     def positive(self, z):
         """Boolean ``z > 0``."""
@@ -271,15 +284,19 @@ class _Graph:
         x = self.node(
             "Cast", operator.inputs[0].full_name, hint="cast_input", to=self.float
         )
-        n_hidden = len(estimator.coefs_) - 1
-        names = check_hidden_activations(estimator.activation, n_hidden)
-        names = [*names, estimator.out_activation_]
-        for W, b, name in zip(estimator.coefs_, estimator.intercepts_, names):
+        # The objects the model predicts with: names made objects, a user's
+        # objects as they are, the output layer's from its loss.
+        activations = estimator._activations()
+        n_hidden = len(activations) - 1
+        for layer, (W, b, activation) in enumerate(
+            zip(estimator.coefs_, estimator.intercepts_, activations)
+        ):
             # A model fitted on a GPU: its weights are copied to the host.
             W, b = to_numpy(W), to_numpy(b)
             z = self.node("MatMul", [x, self.constant(W, "coefficient")])
             z = self.node("Add", [z, self.constant(b, "intercepts")])
-            x = self.activation(name, z)
+            where = "output layer" if layer == n_hidden else f"hidden layer {layer + 1}"
+            x = self.activation(activation, z, where)
         return x
 
 
@@ -334,6 +351,9 @@ def _gelu(graph, activation, z):
     half = graph.node("Mul", [graph.node("Add", [t, graph.constant(1.0)]), z])
     return graph.node("Mul", [half, graph.constant(0.5)], hint="gelu")
 
+
+#: The built-in activation classes: the only ones with a graph.
+_BUILTIN_ACTIVATIONS = frozenset(ACTIVATIONS.values())
 
 #: The ONNX graph of every activation of :data:`skbp.core.ACTIVATIONS`, by
 #: name. A model whose activation has none fits and predicts; only its export

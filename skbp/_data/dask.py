@@ -516,6 +516,11 @@ class DaskPlacement(Placement):
     def weights_like(self, X):
         return None  # numpy weights, sent to the chunks with each task
 
+    def head(self, X, Y, n_rows):
+        # A few rows of the first chunk(s), fetched from where they are.
+        rows = self.workers.compute(X[:n_rows], Y[:n_rows])
+        return tuple(np.array(a, dtype=np.float64) for a in rows)
+
     def fit_context(self):
         """On a ``distributed`` Client's workers, one BLAS thread in this
         process.

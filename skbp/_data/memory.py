@@ -11,6 +11,7 @@ Bookkeeping only, like the rest of the estimator code: the math of a step is
 """
 
 import numpy as np
+import scipy.sparse
 from sklearn.model_selection import train_test_split
 from sklearn.utils import gen_batches
 from sklearn.utils.multiclass import type_of_target
@@ -185,6 +186,16 @@ class MemoryPlacement(Placement):
 
     def weights_like(self, X):
         return None if isinstance(X, np.ndarray) else X
+
+    def head(self, X, Y, n_rows):
+        return tuple(_host_float64(a[:n_rows, :]) for a in (X, Y))
+
+
+def _host_float64(rows):
+    """Rows of an array or sparse matrix as a dense float64 numpy array."""
+    if scipy.sparse.issparse(rows):
+        rows = rows.toarray()
+    return np.array(to_numpy(rows), dtype=np.float64)
 
 
 class MemoryRows(TrainingRows):

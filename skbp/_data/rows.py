@@ -198,6 +198,12 @@ class Placement(ABC):
     def weights_like(self, X):
         """The ``like`` array fresh weights are moved to (None: numpy)."""
 
+    @abstractmethod
+    def head(self, X, Y, n_rows):
+        """The first ``n_rows`` rows of checked ``X`` and of the target
+        matrix ``Y``, as dense float64 numpy arrays on the host (the rows
+        ``check_gradients`` checks a user's derivatives on)."""
+
     def fit_context(self):
         """A context around the solver (nothing by default)."""
         return contextlib.nullcontext()

@@ -39,6 +39,7 @@ from .._model.settings import (
     check_dropout,
     check_hidden_activations,
     check_hidden_layer_sizes,
+    check_output_loss,
     check_warm_start_shapes,
     init_factors,
 )
@@ -46,12 +47,14 @@ from .._model.versioning import check_version, stamp_version
 from ..core import (
     NUMPY,
     OPTIMIZERS,
+    Activation,
     ParameterLayout,
     forward_output,
     get_activation,
     initialize_parameters,
     to_numpy,
 )
+from . import user_math
 from .docstrings import COMMON, constraints
 from .validation_data import split_validation, validation_arguments, validation_rows
 
@@ -61,10 +64,33 @@ _STOCHASTIC_SOLVERS = tuple(OPTIMIZERS)
 @functools.lru_cache(maxsize=64)
 def _hidden_activations(activation, n_hidden):
     """The checked activation objects of ``n_hidden`` hidden layers for the
-    ``activation`` setting. They hold no state, so they are made once per
-    setting, not on every ``predict`` (a share of a one-row prediction)."""
-    names = check_hidden_activations(activation, n_hidden)
-    return tuple(get_activation(name) for name in names)
+    ``activation`` setting (names, objects, or a tuple mixing them). They
+    hold no state, so they are made once per setting, not on every
+    ``predict`` (a share of a one-row prediction); an object is used as it
+    is (:func:`~skbp.core.get_activation`)."""
+    entries = check_hidden_activations(activation, n_hidden)
+    return tuple(get_activation(entry) for entry in entries)
+
+
+def _hidden_of(activation, n_hidden):
+    """The hidden layers' activation objects for the ``activation`` setting:
+    cached for names, uncached when objects are given."""
+    if isinstance(activation, str):
+        return _hidden_activations(activation, n_hidden)
+    if isinstance(activation, Activation) or not _all_names(activation):
+        # Objects are used as they are, uncached: the model predicts with its
+        # own (an equal one cached from another model would do, but a user's
+        # object may be unhashable, or mutated since).
+        return _hidden_activations.__wrapped__(activation, n_hidden)
+    return _hidden_activations(tuple(activation), n_hidden)
+
+
+def _all_names(activation):
+    """Whether the ``activation`` setting is an iterable of names only."""
+    try:
+        return all(isinstance(entry, str) for entry in activation)
+    except TypeError:  # not iterable: refused by the uncached check
+        return False
 
 
 class BaseBackprop(CallbackSupportMixin, BaseEstimator, ABC):
@@ -120,13 +146,7 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator, ABC):
     # ------------------------------------------------------------------
     def _activations(self):
         """Activation objects of every layer, output layer last."""
-        n_hidden = len(self.coefs_) - 1
-        activation = self.activation
-        key = activation if isinstance(activation, str) else tuple(activation)
-        try:
-            hidden = _hidden_activations(key, n_hidden)
-        except TypeError:  # unhashable names: checked (and refused) uncached
-            hidden = _hidden_activations.__wrapped__(activation, n_hidden)
+        hidden = _hidden_of(self.activation, len(self.coefs_) - 1)
         return [*hidden, self._output_loss().output_activation]
 
     def _network(self):
@@ -291,6 +311,9 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator, ABC):
         else:
             check_warm_start_shapes(self.coefs_, layer_units)
             check_stopping_state(self)
+        if self.check_gradients and (first_pass or not incremental):
+            # Once per fit (and first partial_fit), never per batch.
+            user_math.check_estimator_math(self, place, X, Y)
         if any(rates) and getattr(self, "_dropout_seed", None) is None:
             self._draw_dropout_seed(X.shape[1], placement(X))
         return place.rows(X, Y, sample_weight)
@@ -299,6 +322,8 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator, ABC):
         """The dropout rates, checked with the activations against the
         solver; returns the rates."""
         check_hidden_activations(self.activation, n_hidden)
+        # The regressor's loss= (the classifier picks its own loss).
+        check_output_loss(getattr(self, "loss", None))
         rates = check_dropout(self.dropout, n_hidden)
         if any(rates) and self.solver not in _STOCHASTIC_SOLVERS:
             raise ValueError(

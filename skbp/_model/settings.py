@@ -6,13 +6,14 @@ import numpy as np
 from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils.class_weight import compute_class_weight
 
-from ..core import HIDDEN_ACTIVATIONS, get_activation
+from ..core import HIDDEN_ACTIVATIONS, Activation, Loss, get_activation
 from .arrays import host_dtype
 
 __all__ = [
     "check_sample_weight",
     "check_hidden_layer_sizes",
     "check_hidden_activations",
+    "check_output_loss",
     "check_dropout",
     "check_finite_targets",
     "check_weight_values",
@@ -349,36 +350,105 @@ def check_hidden_layer_sizes(hidden_layer_sizes):
 
 
 def check_hidden_activations(activation, n_hidden):
-    """Return one activation name per hidden layer.
+    """Return one activation, a name or an object, per hidden layer.
 
     Parameters
     ----------
-    activation : str or sequence of str
-        One name for every hidden layer, or one per hidden layer.
+    activation : str, Activation or sequence of them
+        One name or :class:`~skbp.core.Activation` object for every hidden
+        layer, or one per hidden layer (names and objects may mix).
     n_hidden : int
         Number of hidden layers.
 
     Returns
     -------
-    list of str of length ``n_hidden``
+    list of (str or Activation) of length ``n_hidden``
+
+    Raises
+    ------
+    TypeError
+        For an entry that is neither a name nor an Activation object.
+    ValueError
+        For an unknown name, an activation that is not offered for hidden
+        layers (``softmax``, ``exp``, or an object whose ``hidden`` is
+        False), or a list of the wrong length.
     """
-    if isinstance(activation, str):
-        names = [activation] * n_hidden
+    if isinstance(activation, (str, Activation)):
+        entries = [activation] * n_hidden
     else:
-        names = list(activation)
-        if len(names) != n_hidden:
+        entries = list(activation)
+        if len(entries) != n_hidden:
             raise ValueError(
-                f"activation has {len(names)} names but the network has "
-                f"{n_hidden} hidden layers; give one name per hidden layer, or "
-                "a single name for all of them."
+                f"activation has {len(entries)} entries but the network has "
+                f"{n_hidden} hidden layers; give one name per hidden layer (names "
+                "and Activation objects may mix), or a single one for all of them."
             )
-    for name in names:
-        if name not in HIDDEN_ACTIVATIONS:
+    for entry in entries:
+        _check_hidden_activation(entry, activation)
+    return entries
+
+
+def _check_hidden_activation(entry, activation):
+    """Refuse ``entry`` of the ``activation`` setting unless it is a hidden
+    activation's name or a hidden :class:`~skbp.core.Activation` object."""
+    if isinstance(entry, Activation):
+        if not entry.hidden:
             raise ValueError(
-                f"Unknown hidden activation {name!r} in activation={activation!r}; "
-                f"expected one of {list(HIDDEN_ACTIVATIONS)}."
+                f"{_shown(entry)} in activation={_shown(activation)} is an output "
+                "activation (its hidden attribute is False), not offered for "
+                f"hidden layers; use one of {list(HIDDEN_ACTIVATIONS)} or an "
+                "Activation object whose hidden is True."
             )
-    return names
+        return
+    if not isinstance(entry, str):
+        raise TypeError(
+            f"activation entries must be names or skbp.core.Activation objects; "
+            f"got {_shown(entry)} (a {type(entry).__name__}) in "
+            f"activation={_shown(activation)}."
+        )
+    if entry not in HIDDEN_ACTIVATIONS:
+        raise ValueError(
+            f"Unknown hidden activation {entry!r} in activation={activation!r}; "
+            f"expected one of {list(HIDDEN_ACTIVATIONS)}, or an "
+            "skbp.core.Activation object."
+        )
+
+
+def _shown(value, limit=80):
+    """``repr(value)`` for a message: cut when long, the type's name when
+    the repr itself fails (a user's object)."""
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a broken repr is not the user's question
+        return f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def check_output_loss(loss):
+    """Refuse a :class:`~skbp.core.Loss` object that the regressor does not
+    offer: one whose ``regression`` is False (the log-losses, which the
+    classifier picks itself), or whose ``output_activation`` is not an
+    :class:`~skbp.core.Activation`.
+
+    Parameters
+    ----------
+    loss : str or Loss
+        The regressor's ``loss`` (a name passes: its constraint checks it).
+    """
+    if not isinstance(loss, Loss):
+        return
+    if not loss.regression:
+        raise ValueError(
+            f"loss={_shown(loss)} is not a regression loss (its regression "
+            "attribute is False): BPRegressor trains on losses whose class sets "
+            "regression = True. BPClassifier picks its log-loss itself."
+        )
+    if not isinstance(loss.output_activation, Activation):
+        raise TypeError(
+            f"loss={_shown(loss)} has output_activation="
+            f"{_shown(loss.output_activation)}, which is not an "
+            "skbp.core.Activation object."
+        )
 
 
 def check_dropout(dropout, n_hidden):
@@ -428,7 +498,7 @@ def init_factors(activation, n_hidden):
 
     Parameters
     ----------
-    activation : str or list of str
+    activation : str, Activation or list of them
         The estimator's ``activation`` (checked).
     n_hidden : int
         The number of hidden layers.
@@ -437,12 +507,12 @@ def init_factors(activation, n_hidden):
     -------
     list of float, one per layer (output layer last)
     """
-    if isinstance(activation, str):
-        names = [activation] * (n_hidden + 1)
+    if isinstance(activation, (str, Activation)):
+        entries = [activation] * (n_hidden + 1)
     else:
-        names = list(activation)
-        names.append(names[-1] if names else "identity")
-    return [get_activation(name).init_factor for name in names]
+        entries = list(activation)
+        entries.append(entries[-1] if entries else "identity")
+    return [float(get_activation(entry).init_factor) for entry in entries]
 
 
 def check_warm_start_shapes(coefs, layer_units):

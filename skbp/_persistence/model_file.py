@@ -30,6 +30,7 @@ from .._model.best_weights import store_best_weights
 from .._model.moving import converted, placement_record
 from .._model.settings import check_hidden_layer_sizes
 from .._model.versioning import skbp_version
+from ..core import Activation, Loss
 from ..core.namespace import to_numpy
 from ..exceptions import InconsistentVersionWarning, PersistenceWarning
 from .archive import (
@@ -106,7 +107,11 @@ def save(estimator, file):
     pass an int to keep refits reproducible). Not stored: the optimizer's
     moment estimates (``partial_fit`` after :func:`load` starts a fresh
     optimizer, as a ``warm_start`` fit does) and the internal random
-    generator.
+    generator. No code is stored either: a model whose ``activation`` or
+    ``loss`` holds an :class:`~skbp.core.Activation` or
+    :class:`~skbp.core.Loss` object (your own math, or a built-in class's
+    instance) is refused; save it with pickle, joblib or skops, which
+    record the object's class (importable where the model is loaded).
 
     Parameters
     ----------
@@ -119,9 +124,11 @@ def save(estimator, file):
     ------
     TypeError
         If ``estimator`` is not an skbp estimator, or holds a parameter or
-        attribute that is not plain data.
+        attribute that is not plain data, such as an Activation or Loss
+        object.
     """
     estimator = _numpy_model(estimator)
+    _refuse_code(estimator)
     encoder = Encoder(little_endian)
     # _plain_params is called here: its warning's stacklevel names save's
     # caller. Parameters first: the encoder numbers the arrays in order.
@@ -249,6 +256,30 @@ def _check_writable(text, document, arrays):
             f"its arrays besides the weights exceed {OTHER_ARRAYS_BYTES} bytes "
             "(loss curves or labels too long)"
         )
+
+
+def _refuse_code(estimator):
+    """Refuse a model whose parameters hold math as objects.
+
+    An :class:`~skbp.core.Activation` or :class:`~skbp.core.Loss` object
+    is code: a file :func:`load` reads runs none, so :func:`save` stores
+    none, and says what does.
+    """
+    for name, value in estimator.get_params(deep=False).items():
+        entries = value if isinstance(value, (list, tuple)) else [value]
+        for entry in entries:
+            if isinstance(entry, (Activation, Loss)):
+                kind = "Activation" if isinstance(entry, Activation) else "Loss"
+                raise TypeError(
+                    f"skbp.save cannot store the parameter {name}={quote(value)}: "
+                    f"{quote(entry)} is an skbp.core.{kind} object, which is "
+                    "code, and skbp.save stores no code (skbp.load runs none). "
+                    "Save this model with pickle or joblib, or with skops "
+                    "(skops.io.dump; trust the object's class when loading): "
+                    "they record the class, which must be importable where the "
+                    "model is loaded. Or use a built-in name for "
+                    f"{name}."
+                )
 
 
 def _plain_params(estimator):
