@@ -193,8 +193,19 @@ def _regressor_shapes(operator):
     check_input_and_output_numbers(operator, input_count_range=1, output_count_range=1)
     n = operator.inputs[0].get_first_dimension()
     operator.outputs[0].set_type(
-        _float_type(operator)([n, operator.raw_operator.n_outputs_])
+        _float_type(operator)([n, *_quantile_shape(operator.raw_operator)])
     )
+
+
+def _quantile_shape(estimator):
+    """The output's shape after the rows: ``[n_outputs]``, or, for several
+    quantile levels, ``predict``'s ``[n_levels]`` (one target) or
+    ``[n_targets, n_levels]``."""
+    levels = estimator._levels()
+    if not isinstance(levels, tuple):
+        return [estimator.n_outputs_]
+    n_targets = estimator.n_outputs_ // len(levels)
+    return [len(levels)] if n_targets == 1 else [n_targets, len(levels)]
 
 
 def _float_type(operator):
@@ -375,8 +386,49 @@ _ACTIVATION_GRAPHS = {
 
 def _convert_regressor(scope, operator, container):
     graph = _Graph(scope, container, operator)
-    y = graph.network(operator, operator.raw_operator)
+    estimator = operator.raw_operator
+    y = graph.network(operator, estimator)
+    levels = estimator._levels()
+    if isinstance(levels, tuple):
+        y = _sorted_quantiles(graph, y, levels, _quantile_shape(estimator))
     graph.node("Identity", y, output=operator.outputs[0].full_name)
+
+
+def _sorted_quantiles(graph, y, levels, shape):
+    """The graph of :func:`skbp.core.sort_quantiles` and ``predict``'s shape:
+    each target's outputs sorted by level (``TopK``, ascending), into the
+    columns' order of ``levels``, shaped ``[rows, *shape]``."""
+    n_levels = len(levels)
+    int64 = graph.proto.INT64
+    # [rows, targets, levels]; Reshape's 0 keeps the rows' dimension.
+    grouped_shape = graph.constant([0, -1, n_levels], "grouped", int64, [3])
+    grouped = graph.node("Reshape", [y, grouped_shape])
+    order = np.argsort(np.asarray(levels, dtype=float), kind="stable")
+    identity = np.array_equal(order, np.arange(n_levels))
+    if not identity:  # into increasing levels
+        index = graph.constant(
+            order.tolist(), "levels", onnx_type=int64, shape=[n_levels]
+        )
+        grouped = graph.node("Gather", [grouped, index], axis=2)
+    values, indices = graph.name("sorted"), graph.name("ranks")
+    graph.container.add_node(
+        "TopK",
+        [grouped, graph.constant([n_levels], "k", onnx_type=int64, shape=[1])],
+        [values, indices],
+        name=graph.scope.get_unique_operator_name("TopK"),
+        axis=2,
+        largest=0,
+        sorted=1,
+        op_version=11,
+    )
+    if not identity:  # back to the columns' order
+        inverse = np.argsort(order).tolist()
+        back = graph.constant(inverse, "columns", onnx_type=int64, shape=[n_levels])
+        values = graph.node("Gather", [values, back], axis=2)
+    out_shape = graph.constant(
+        [-1, *shape], "shape", onnx_type=int64, shape=[1 + len(shape)]
+    )
+    return graph.node("Reshape", [values, out_shape])
 
 
 def _convert_classifier(scope, operator, container):

@@ -55,6 +55,9 @@ ALLOWED_OPS = {
     "Gather",
     "Greater",
     "ZipMap",
+    # several quantile levels, sorted by level in each row
+    "Reshape",
+    "TopK",
 }
 
 RNG = np.random.RandomState(0)
@@ -259,3 +262,45 @@ def test_an_activation_without_a_graph_fits_and_predicts_but_export_names_it(
     assert np.isfinite(reg.predict(X32)).all()
     with pytest.raises(ValueError, match="activation 'silu'.*_ACTIVATION_GRAPHS"):
         to_onnx(reg, X32[:1])
+
+
+@pytest.mark.parametrize(
+    ("quantile", "n_targets", "shape"),
+    [
+        (0.3, 1, (1,)),
+        ([0.1, 0.5, 0.9], 1, (3,)),
+        ([0.9, 0.1, 0.5], 1, (3,)),
+        ([0.8, 0.2], 2, (2, 2)),
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_quantile_levels_are_sorted_in_the_graph_as_predict_sorts_them(
+    quantile, n_targets, shape, dtype
+):
+    y = X32[:, :n_targets] if n_targets > 1 else X32[:, 0]
+    reg = _fit(
+        BPRegressor(
+            loss="quantile",
+            quantile=quantile,
+            hidden_layer_sizes=(6,),
+            max_iter=5,
+            random_state=0,
+        ),
+        X32,
+        y,
+    )
+    # Output weights that make the levels' columns cross on most rows.
+    reg.coefs_[-1] = np.random.RandomState(1).normal(
+        scale=3.0, size=reg.coefs_[-1].shape
+    )
+    X = X32.astype(dtype)
+    model = to_onnx(reg, X[:1])
+    assert _ops(model) <= ALLOWED_OPS
+    (pred,) = _run(model, X)
+    assert pred.dtype == dtype and pred.shape == (len(X), *shape)
+    expected = reg.predict(X).reshape(pred.shape)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(pred, expected, rtol=rtol, atol=rtol)
+    if isinstance(quantile, list):
+        raw = reg._forward(X).reshape(pred.shape)
+        assert not np.allclose(raw, expected)  # the network's outputs crossed

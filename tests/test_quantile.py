@@ -300,3 +300,14 @@ def test_dask_fit_and_blockwise_predict_of_several_targets():
     lazy = reg.predict(da.from_array(X, chunks=100))
     assert lazy.shape == (400, 2, 2)
     assert_allclose(lazy.compute(), expected.predict(X), rtol=1e-8)
+
+
+def test_a_pinball_loss_object_is_the_quantile_setting():
+    from skbp.core import PinballLoss
+
+    X, y, _ = heteroscedastic(200, seed=13)
+    params = dict(hidden_layer_sizes=(5,), max_iter=20, random_state=0)
+    by_name = BPRegressor(loss="quantile", quantile=[0.9, 0.1], **params).fit(X, y)
+    by_object = BPRegressor(loss=PinballLoss([0.9, 0.1]), **params).fit(X, y)
+    assert_array_equal(by_object.predict(X), by_name.predict(X))
+    assert by_object.predict(X).shape == (200, 2)

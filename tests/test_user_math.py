@@ -562,3 +562,13 @@ def test_onnx_export_of_builtin_objects_keeps_their_constants():
     np.testing.assert_allclose(
         session.run(None, {"X": X})[0][:, 0], reg.predict(X), rtol=1e-4, atol=1e-5
     )
+
+
+def test_a_poisson_loss_object_refuses_negative_targets_as_the_name_does():
+    from skbp.core import PoissonLoss
+
+    X = np.random.RandomState(0).normal(size=(20, 2))
+    y = X[:, 0]  # negative values
+    for loss in ("poisson", PoissonLoss()):
+        with pytest.raises(ValueError, match="non-negative targets"):
+            BPRegressor(loss=loss, max_iter=2).fit(X, y)

@@ -321,9 +321,11 @@ COMMON = (
         :class:`~skbp.core.Loss` object of your own (``activation=``,
         ``loss=``), compare its derivative with finite differences, in float64
         on a few training rows, and refuse a wrong one with a ``ValueError``
-        that names the object and the relative error. The built-in names are
-        not checked (their gradients are tested with skbp). Set False to skip
-        the check.""",
+        that names the object and the relative error. The built-in names and
+        objects of the built-in classes are not checked (their gradients are
+        tested with skbp). Set False to skip the check. (``skbp.save``
+        refuses a model holding such an object: it stores no code; use
+        pickle, joblib or skops.)""",
         ["boolean"],
     ),
 )
@@ -367,7 +369,10 @@ REGRESSOR = (
         quadratic to linear at ``huber_delta``; ``'quantile'`` predicts the
         ``quantile`` levels. A :class:`~skbp.core.Loss` object of your own
         (its ``per_sample`` loss and ``per_sample_gradient`` written by hand)
-        is trained on once its gradient is checked (``check_gradients``).""",
+        is trained on once its gradient is checked (``check_gradients``). An
+        object carries its own constants: ``huber_delta`` and ``quantile``
+        apply to the names (``loss=PinballLoss([0.1, 0.9])`` is
+        ``loss='quantile', quantile=[0.1, 0.9]``).""",
         [StrOptions(set(REGRESSION_LOSSES)), Loss],
     ),
     Parameter(

@@ -14,7 +14,7 @@ from .._model.arrays import namespace_of
 from .._model.quantiles import check_quantile, quantile_predictions
 from .._model.rollback import keeps_fitted_state
 from .._model.settings import check_finite_targets
-from ..core import get_loss
+from ..core import PinballLoss, PoissonLoss, get_loss
 from .base import BaseBackprop
 from .docstrings import (
     COMMON_ATTRIBUTES,
@@ -182,7 +182,7 @@ class BPRegressor(DocLinkMixin, RegressorMixin, BaseBackprop):
         levels = self._levels()
         n_levels = len(levels) if isinstance(levels, tuple) else 1
         n_outputs = (1 if y.ndim == 1 else y.shape[1]) * n_levels
-        nonnegative = self.loss == "poisson"
+        nonnegative = isinstance(self._output_loss(), PoissonLoss)
         return place.encode(
             y, target_matrix, n_outputs, dtype, dtype, nonnegative, n_levels
         )
@@ -199,9 +199,12 @@ class BPRegressor(DocLinkMixin, RegressorMixin, BaseBackprop):
 
     def _levels(self):
         """The checked quantile levels with ``loss='quantile'`` (a float, or
-        a tuple for a list); None for the other losses."""
-        if isinstance(self.loss, str) and self.loss == "quantile":
-            return check_quantile(self.quantile)
+        a tuple for a list), or those of a :class:`~skbp.core.PinballLoss`
+        object given as ``loss``; None for the other losses."""
+        if isinstance(self.loss, str):
+            return check_quantile(self.quantile) if self.loss == "quantile" else None
+        if isinstance(self.loss, PinballLoss):
+            return self.loss.quantile
         return None
 
     def _scoring(self):
