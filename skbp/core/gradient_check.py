@@ -258,7 +258,7 @@ def activation_error(activation, Z, dA, eps=1e-6, floor=None):
     Entries within ``eps`` of a kink (relu's 0), where the one-sided
     slopes :math:`(J(Z + \varepsilon e_j) - J(Z)) / \varepsilon` and
     :math:`(J(Z) - J(Z - \varepsilon e_j)) / \varepsilon` disagree by more
-    than :data:`KINK_TOLERANCE` of their size, are left out: any value
+    than ``KINK_TOLERANCE`` (0.1) of their size, are left out: any value
     between the two slopes is a right derivative there.
 
     Everything runs in float64 numpy; ``Z`` and ``dA`` may be arrays of
@@ -275,7 +275,7 @@ def activation_error(activation, Z, dA, eps=1e-6, floor=None):
     eps : float, default=1e-6
     floor : float, optional
         Smallest denominator of :func:`relative_error`. By default
-        :data:`NOISE_MARGIN` times the rounding error of the differences
+        ``NOISE_MARGIN`` (1e5) times the rounding error of the differences
         (about :math:`10^{-16} \sum_k |dA_{ik} A_{ik}| / \varepsilon` per
         entry): gradients smaller than that count as zero.
 
@@ -358,7 +358,7 @@ def loss_error(loss, Y, Z, eps=1e-6, floor=None):
     eps : float, default=1e-6
     floor : float, optional
         Smallest denominator of :func:`relative_error`; by default
-        :data:`NOISE_MARGIN` times the rounding error of the differences
+        ``NOISE_MARGIN`` (1e5) times the rounding error of the differences
         (about :math:`10^{-16} |\ell_i^0| / \varepsilon` per entry).
 
     Returns
@@ -450,7 +450,7 @@ def _smooth_entries(plus, minus, J0, eps, rounding):
     :math:`s_- = (J_0 - J_-) / \varepsilon` agree to :math:`O(\varepsilon)`
     where :math:`J` is smooth; a kink in between makes them differ by the
     jump of the slope. An entry is left out where :math:`|s_+ - s_-|`
-    exceeds both :data:`KINK_TOLERANCE` times :math:`|s_+| + |s_-|` and a
+    exceeds both ``KINK_TOLERANCE`` (0.1) times :math:`|s_+| + |s_-|` and a
     hundred times its ``rounding`` error (slopes that differ by rounding
     alone are no kink).
     """
