@@ -60,6 +60,7 @@ from ._engine.display import ProgressDisplay
 from ._engine.rules import stalled, update_no_improvement
 from ._model.best_weights import weights_of
 from ._model.history import StreamingHistory
+from ._model.quantiles import validation_score
 
 __all__ = [
     "StreamingHistory",
@@ -320,8 +321,9 @@ def fit_chunks(
     n_epochs : int, default=10
         Most passes over the training chunks.
     validation : int or tuple (X_val, y_val) or None, default=None
-        Held-out data scored (``estimator.score``) after each epoch for
-        early stopping:
+        Held-out data scored (``estimator.score``; for a quantile
+        regressor, the negative mean pinball loss of its levels) after each
+        epoch for early stopping:
 
         - an int: the index of a chunk of the sequence ``chunks`` (e.g.
           ``-1``, the last), which is then left out of training and
@@ -427,7 +429,7 @@ class _ValidationRule(Listener):
     def step_ends(self, estimator, step):
         if self._X is None:
             return False
-        step.score = score = float(estimator.score(self._X, self._y))
+        step.score = score = validation_score(estimator, self._X, self._y)
         self._history.validation_score.append(score)
         self._count, self._best, improved = update_no_improvement(
             self._count, self._best, score, self._tol

@@ -146,23 +146,79 @@ def test_sample_weight_is_row_repetition():
     assert_allclose(weighted.predict(X), repeated.predict(X), rtol=1e-6, atol=1e-8)
 
 
-def test_early_stopping_and_validation_curves():
-    X, y, _ = heteroscedastic(1500, seed=5)
+@pytest.mark.parametrize("dask", [False, True], ids=["memory", "dask"])
+def test_early_stopping_watches_the_pinball_loss_not_r2(dask):
+    # R^2 is best for predictions near the mean: stopping on it kept the
+    # weights of an early epoch whose 0.1 and 0.9 levels covered 20% and 63%.
+    X, y, _ = heteroscedastic(3000, seed=5)
+    X_val, y_val, _ = heteroscedastic(1000, seed=15)
+    if dask:
+        da = pytest.importorskip("dask.array")
+        X, y = da.from_array(X, chunks=700), da.from_array(y, chunks=700)
     reg = BPRegressor(
         loss="quantile",
-        quantile=LEVELS,
+        quantile=[0.1, 0.9],
         hidden_layer_sizes=(16,),
         activation="tanh",
         early_stopping=True,
-        n_iter_no_change=5,
-        max_iter=500,
+        max_iter=300,
         learning_rate_init=0.01,
         random_state=0,
     ).fit(X, y)
-    assert reg.n_iter_ < 500
-    assert len(reg.validation_scores_) == reg.n_iter_
-    assert len(reg.validation_loss_curve_) == reg.n_iter_
+    assert reg.n_iter_ < 300
+    coverage = (y_val[:, None] <= reg.predict(X_val)).mean(axis=0)
+    assert_allclose(coverage, [0.1, 0.9], atol=0.04)
+    assert len(reg.validation_scores_) == len(reg.validation_loss_curve_)
     assert np.isfinite(reg.validation_loss_curve_).all()
+
+
+def test_the_validation_score_is_the_negative_mean_pinball_loss():
+    X, y, _ = heteroscedastic(600, seed=16)
+    X_val, y_val, _ = heteroscedastic(300, seed=17)
+    w_val = np.linspace(0.5, 2.0, 300)
+    reg = BPRegressor(
+        loss="quantile",
+        quantile=[0.9, 0.2],
+        hidden_layer_sizes=(8,),
+        early_stopping=True,
+        n_iter_no_change=3,
+        max_iter=40,
+        random_state=0,
+    ).fit(X, y, X_val=X_val, y_val=y_val, sample_weight_val=w_val)
+    P = reg.predict(X_val)  # the best epoch's weights, kept
+    expected = -np.mean(
+        [
+            mean_pinball_loss(y_val, P[:, j], alpha=tau, sample_weight=w_val)
+            for j, tau in enumerate([0.9, 0.2])
+        ]
+    )
+    assert reg.best_validation_score_ == pytest.approx(expected, rel=1e-10)
+    assert max(reg.validation_scores_) == reg.best_validation_score_
+
+
+def test_streaming_stops_on_the_pinball_loss():
+    from skbp.streaming import fit_chunks
+
+    X, y, _ = heteroscedastic(2000, seed=18)
+    X_val, y_val, _ = heteroscedastic(500, seed=19)
+    chunks = [(X[i : i + 500], y[i : i + 500]) for i in range(0, 2000, 500)]
+    reg = BPRegressor(
+        loss="quantile",
+        quantile=[0.1, 0.9],
+        hidden_layer_sizes=(16,),
+        activation="tanh",
+        learning_rate_init=0.01,
+        random_state=0,
+    )
+    fit_chunks(reg, chunks, n_epochs=30, validation=(X_val, y_val), random_state=0)
+    history = reg.streaming_history_
+    P = reg.predict(X_val)
+    expected = -np.mean(
+        [mean_pinball_loss(y_val, P[:, j], alpha=t) for j, t in enumerate([0.1, 0.9])]
+    )
+    assert history.best_validation_score == pytest.approx(expected, rel=1e-10)
+    coverage = (y_val[:, None] <= P).mean(axis=0)
+    assert_allclose(coverage, [0.1, 0.9], atol=0.05)
 
 
 def test_score_is_the_mean_r2_of_the_levels():

@@ -14,9 +14,10 @@ its worker) and ``value(total, sums)`` (the score of the added sums).
 
 import numpy as np
 
+from ..core import sort_quantiles
 from .workers import tree_sum
 
-__all__ = ["Accuracy", "R2"]
+__all__ = ["Accuracy", "R2", "NegativePinball"]
 
 
 class Accuracy:
@@ -131,3 +132,50 @@ class R2:
         scores[fitted] = 1 - residual[fitted] / self.denominator[fitted]
         scores[~fitted & (residual != 0)] = 0.0
         return float(np.mean(scores))
+
+
+class NegativePinball:
+    r"""The negative mean pinball loss of quantile predictions.
+
+    .. math:: -\frac{1}{K} \sum_k \frac{\sum_i s_i\,
+              \rho_{\tau_k}(y_{ik} - \hat y_{ik})}{\sum_i s_i}
+
+    over the :math:`K` output columns (every level of every target), each
+    row's predictions sorted by level first, as ``predict`` sorts them:
+    scikit-learn's ``mean_pinball_loss`` of each level, averaged and
+    negated (higher is better), with the pinball loss of
+    :class:`skbp.core.PinballLoss`. Early stopping of ``loss='quantile'``
+    watches this: :math:`R^2` rewards predictions near the conditional
+    mean, and would stop a network as its outer quantiles move away from
+    it.
+
+    Parameters
+    ----------
+    loss : PinballLoss
+        The fit's loss, with its levels.
+    """
+
+    def __init__(self, loss):
+        self.loss = loss
+
+    def prepare(self, workers, chunks):
+        """Nothing to compute before the first epoch."""
+
+    def prepare_rows(self, Y, sample_weight):
+        """Nothing to compute before the first epoch."""
+
+    def sums(self, output, Y, sample_weight):
+        """A part's weighted sum of the rows' mean pinball losses over the
+        columns, and its number of non-finite outputs."""
+        non_finite = int(np.sum(~np.isfinite(output)))
+        if isinstance(self.loss.quantile, tuple):
+            output = sort_quantiles(output, self.loss.quantile)
+        Y = Y.astype(output.dtype, copy=False)
+        with np.errstate(invalid="ignore", over="ignore"):  # non-finite: NaN
+            rows = self.loss.per_sample(Y, output, output) / output.shape[1]
+        total = np.sum(rows) if sample_weight is None else sample_weight @ rows
+        return float(total), non_finite
+
+    def value(self, total, sums):
+        loss, non_finite = sums
+        return np.nan if non_finite else -loss / total

@@ -397,7 +397,9 @@ REGRESSOR = (
         n_targets, n_quantiles)`` for several, columns in the order given.
         The predicted quantiles never cross: each row's predictions are
         sorted by level (Chernozhukov, Fernandez-Val & Galichon's
-        rearrangement, 2010).""",
+        rearrangement, 2010). Early stopping watches the negative mean
+        pinball loss of the levels (``validation_scores_``), not
+        :math:`R^2`, which rewards predictions near the mean.""",
         [Interval(Real, 0, 1, closed="neither"), "array-like", None],
     ),
 )

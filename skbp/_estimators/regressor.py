@@ -8,7 +8,7 @@ from sklearn.metrics import r2_score
 from sklearn.utils.validation import check_array, column_or_1d
 
 from .._data.dask import dask_blocks
-from .._data.scores import R2
+from .._data.scores import R2, NegativePinball
 from .._engine.tasks import with_callbacks
 from .._model.arrays import namespace_of
 from .._model.quantiles import check_quantile, quantile_predictions
@@ -208,6 +208,9 @@ class BPRegressor(DocLinkMixin, RegressorMixin, BaseBackprop):
         return None
 
     def _scoring(self):
+        loss = self._output_loss()
+        if isinstance(loss, PinballLoss):  # R^2 would pull to the mean
+            return NegativePinball(loss)
         return R2()
 
     @staticmethod

@@ -26,7 +26,8 @@ class StreamingHistory:
         as weights (``nan`` when the estimator has no ``loss_``).
     validation_score : list of float
         ``estimator.score`` on the validation chunk after each epoch
-        (accuracy for classifiers, R^2 for regressors); empty without
+        (accuracy for classifiers, R^2 for regressors, the negative mean
+        pinball loss for ``loss='quantile'``); empty without
         validation.
     best_epoch : int or None
         Epoch (counting from 1) whose weights the estimator holds at the

@@ -13,10 +13,11 @@ import functools
 import numbers
 
 import numpy as np
+from sklearn.metrics import mean_pinball_loss
 
-from ..core import namespace_of, sort_quantiles
+from ..core import namespace_of, sort_quantiles, to_numpy
 
-__all__ = ["check_quantile", "quantile_predictions"]
+__all__ = ["check_quantile", "quantile_predictions", "validation_score"]
 
 
 def check_quantile(quantile):
@@ -110,3 +111,41 @@ def quantile_predictions(output, levels, xp=None):
     if n_targets == 1:
         return ranked
     return xp.reshape(ranked, (output.shape[0], n_targets, len(levels)))
+
+
+def validation_score(estimator, X, y):
+    """The score :func:`skbp.streaming.fit_chunks` stops on: ``estimator.score``,
+    but the negative mean pinball loss for a quantile regressor.
+
+    :math:`R^2` rewards predictions near the conditional mean; the levels'
+    own loss is what a quantile fit improves. The pinball loss of each level
+    (scikit-learn's :func:`~sklearn.metrics.mean_pinball_loss`, with
+    ``alpha`` the level) is averaged over the levels and targets and
+    negated: higher is better, as early stopping's
+    :class:`~skbp._data.scores.NegativePinball` inside ``fit``.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,) or (n_samples, n_targets)
+
+    Returns
+    -------
+    float
+    """
+    levels = getattr(estimator, "_levels", lambda: None)()
+    if levels is None:
+        return float(estimator.score(X, y))
+    predicted = to_numpy(estimator.predict(X))
+    y = np.asarray(to_numpy(y), dtype=np.float64)
+    levels = levels if isinstance(levels, tuple) else (levels,)
+    # Rows, targets, levels: y's targets against each level's predictions.
+    Y = y.reshape(y.shape[0], -1, 1)
+    P = predicted.reshape(Y.shape[0], Y.shape[1], len(levels))
+    losses = [
+        mean_pinball_loss(Y[:, t, 0], P[:, t, j], alpha=tau)
+        for t in range(Y.shape[1])
+        for j, tau in enumerate(levels)
+    ]
+    return -float(np.mean(losses))
