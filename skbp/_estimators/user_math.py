@@ -17,6 +17,7 @@ upstream gradients come from a generator of their own, seeded with
 
 import numpy as np
 
+from .._model.settings import shown
 from ..core import (
     ACTIVATIONS,
     LOSSES,
@@ -149,7 +150,7 @@ def check(checked, coefs, intercepts, activations, X, Y):
                 error = activation_error(obj, Z, rng.standard_normal(Z.shape))
         except Exception as exc:
             exc.add_note(
-                f"(raised while check_gradients checked {_shown(obj)}, the {where}; "
+                f"(raised while check_gradients checked {shown(obj)}, the {where}; "
                 "set check_gradients=False to skip the check)"
             )
             raise
@@ -161,13 +162,13 @@ def _refusal(kind, where, obj, error, n_rows):
     """The message of a refused object."""
     if kind == "loss":
         what = (
-            f"loss={_shown(obj)}: its per_sample_gradient() and the central "
+            f"loss={shown(obj)}: its per_sample_gradient() and the central "
             "finite differences of its per_sample()"
         )
         hint = "Check per_sample_gradient()"
     else:
         what = (
-            f"activation {_shown(obj)} ({where}): its backward() (the chain "
+            f"activation {shown(obj)} ({where}): its backward() (the chain "
             "rule through derivative()) and the central finite differences of "
             "its forward()"
         )
@@ -178,12 +179,3 @@ def _refusal(kind, where, obj, error, n_rows):
         f"rows, in float64. {hint}; or set check_gradients=False to skip this "
         "check."
     )
-
-
-def _shown(obj, limit=80):
-    """``repr(obj)`` for a message, cut when long (a user's repr may fail)."""
-    try:
-        text = repr(obj)
-    except Exception:  # noqa: BLE001 - a broken repr is not the question here
-        return f"<{type(obj).__name__}>"
-    return text if len(text) <= limit else text[: limit - 3] + "..."

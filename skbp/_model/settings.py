@@ -14,6 +14,7 @@ __all__ = [
     "check_hidden_layer_sizes",
     "check_hidden_activations",
     "check_output_loss",
+    "shown",
     "check_dropout",
     "check_finite_targets",
     "check_weight_values",
@@ -394,7 +395,7 @@ def _check_hidden_activation(entry, activation):
     if isinstance(entry, Activation):
         if not entry.hidden:
             raise ValueError(
-                f"{_shown(entry)} in activation={_shown(activation)} is an output "
+                f"{shown(entry)} in activation={shown(activation)} is an output "
                 "activation (its hidden attribute is False), not offered for "
                 f"hidden layers; use one of {list(HIDDEN_ACTIVATIONS)} or an "
                 "Activation object whose hidden is True."
@@ -403,8 +404,8 @@ def _check_hidden_activation(entry, activation):
     if not isinstance(entry, str):
         raise TypeError(
             f"activation entries must be names or skbp.core.Activation objects; "
-            f"got {_shown(entry)} (a {type(entry).__name__}) in "
-            f"activation={_shown(activation)}."
+            f"got {shown(entry)} (a {type(entry).__name__}) in "
+            f"activation={shown(activation)}."
         )
     if entry not in HIDDEN_ACTIVATIONS:
         raise ValueError(
@@ -414,7 +415,7 @@ def _check_hidden_activation(entry, activation):
         )
 
 
-def _shown(value, limit=80):
+def shown(value, limit=80):
     """``repr(value)`` for a message: cut when long, the type's name when
     the repr itself fails (a user's object)."""
     try:
@@ -439,14 +440,14 @@ def check_output_loss(loss):
         return
     if not loss.regression:
         raise ValueError(
-            f"loss={_shown(loss)} is not a regression loss (its regression "
+            f"loss={shown(loss)} is not a regression loss (its regression "
             "attribute is False): BPRegressor trains on losses whose class sets "
             "regression = True. BPClassifier picks its log-loss itself."
         )
     if not isinstance(loss.output_activation, Activation):
         raise TypeError(
-            f"loss={_shown(loss)} has output_activation="
-            f"{_shown(loss.output_activation)}, which is not an "
+            f"loss={shown(loss)} has output_activation="
+            f"{shown(loss.output_activation)}, which is not an "
             "skbp.core.Activation object."
         )
 
