@@ -367,3 +367,17 @@ def test_a_pinball_loss_object_is_the_quantile_setting():
     by_object = BPRegressor(loss=PinballLoss([0.9, 0.1]), **params).fit(X, y)
     assert_array_equal(by_object.predict(X), by_name.predict(X))
     assert by_object.predict(X).shape == (200, 2)
+
+
+def test_a_loaded_model_whose_outputs_do_not_hold_its_levels_is_refused(tmp_path):
+    X, y, _ = heteroscedastic(60, seed=20)
+    reg = BPRegressor(loss="quantile", quantile=[0.1, 0.9], max_iter=2).fit(X, y)
+    reg.quantile = [0.1, 0.5, 0.9]  # 2 outputs for 3 levels
+    with pytest.raises(ValueError, match="does not hold the 3 levels"):
+        pickle.loads(pickle.dumps(reg))
+    skbp.save(reg, tmp_path / "model.skbp")
+    with pytest.raises(ValueError, match="does not hold the 3 levels"):
+        skbp.load(tmp_path / "model.skbp")
+    reg.quantile = [0.1, 1.5]
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        pickle.loads(pickle.dumps(reg))

@@ -457,6 +457,12 @@ def check_model(estimator):
             f"out_activation_={estimator.out_activation_!r} does not match the "
             f"targets and loss (expected {estimator._out_activation()!r})"
         )
+    levels = getattr(estimator, "_levels", lambda: None)()
+    if isinstance(levels, tuple) and estimator.n_outputs_ % len(levels):
+        raise ValueError(
+            f"n_outputs_={estimator.n_outputs_} does not hold the {len(levels)} "
+            f"levels of quantile={list(levels)} for each target"
+        )
 
 
 def _check_weights(estimator):
