@@ -206,3 +206,14 @@ def test_sorted_quantiles_are_monotone_in_the_level(P, permutation):
     np.testing.assert_array_equal(
         np.sort(grouped, axis=2), np.sort(P.reshape(len(P), -1, 3), axis=2)
     )
+
+
+def test_the_levels_row_is_made_once_and_cannot_be_written():
+    loss = PinballLoss((0.1, 0.9))
+    A = np.zeros((4, 6), np.float32)
+    row = loss._levels(A)
+    assert row is loss._levels(A) and row.dtype == np.float32
+    assert_array_equal_ = np.testing.assert_array_equal
+    assert_array_equal_(row, np.float32([0.1, 0.9] * 3))
+    with pytest.raises(ValueError, match="read-only"):
+        row[0] = 0.5
