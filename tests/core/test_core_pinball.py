@@ -213,7 +213,6 @@ def test_the_levels_row_is_made_once_and_cannot_be_written():
     A = np.zeros((4, 6), np.float32)
     row = loss._levels(A)
     assert row is loss._levels(A) and row.dtype == np.float32
-    assert_array_equal_ = np.testing.assert_array_equal
-    assert_array_equal_(row, np.float32([0.1, 0.9] * 3))
+    np.testing.assert_array_equal(row, np.float32([0.1, 0.9] * 3))
     with pytest.raises(ValueError, match="read-only"):
         row[0] = 0.5
