@@ -22,6 +22,7 @@ import zipfile
 import joblib
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import make_pipeline
@@ -735,3 +736,24 @@ def test_a_model_trained_by_fit_chunks_round_trips():
     assert loaded.streaming_history_ == est.streaming_history_
     assert loaded.streaming_history_.n_epochs == 3
     np.testing.assert_array_equal(loaded.predict_proba(X), est.predict_proba(X))
+
+
+@pytest.mark.parametrize("cls", [BPRegressor, BPClassifier])
+def test_a_pickle_from_before_a_parameter_existed_gets_its_default(cls):
+    # A model pickled before check_gradients (and the regressor's quantile)
+    # existed: its state lacks them. It unpickles with their defaults, and
+    # get_params, clone and a refit work (they raised AttributeError).
+    X = np.random.RandomState(0).normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    model = cls(hidden_layer_sizes=(4,), max_iter=5, random_state=0).fit(X, y)
+    state = model.__getstate__()
+    for name in ("check_gradients", "quantile"):
+        state.pop(name, None)
+    old = cls.__new__(cls)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InconsistentVersionWarning)
+        old.__setstate__(state)
+    assert old.get_params()["check_gradients"] is True
+    np.testing.assert_array_equal(old.predict(X), model.predict(X))
+    refit = clone(old).fit(X, y)
+    np.testing.assert_array_equal(refit.predict(X), model.predict(X))

@@ -43,7 +43,7 @@ from .._model.settings import (
     check_warm_start_shapes,
     init_factors,
 )
-from .._model.versioning import check_version, stamp_version
+from .._model.versioning import check_version, stamp_version, with_new_parameters
 from ..core import (
     NUMPY,
     OPTIMIZERS,
@@ -473,6 +473,7 @@ default=None
         state, record = split_placement(check_version(state, cls.__name__))
         try:
             check_state_names(cls, state)
+            with_new_parameters(state, cls)
             super().__setstate__(state)
             check_unpickled(self)
         except ValueError as exc:

@@ -5,12 +5,13 @@ The estimators' ``__getstate__`` adds the skbp version to their state, and
 when a model comes from another version (or from one that did not record it).
 """
 
+import inspect
 import warnings
 
 from .. import _version
 from ..exceptions import InconsistentVersionWarning
 
-__all__ = ["stamp_version", "check_version", "skbp_version"]
+__all__ = ["stamp_version", "check_version", "skbp_version", "with_new_parameters"]
 
 
 def skbp_version():
@@ -58,4 +59,31 @@ def check_version(state, estimator_name):
             ),
             stacklevel=3,
         )
+    return state
+
+
+def with_new_parameters(state, cls):
+    """``state`` with the default of each constructor parameter it lacks.
+
+    For ``__setstate__``: a model pickled before skbp added a parameter
+    (``check_gradients`` and ``quantile`` came with 0.1's quantile loss)
+    holds no value for it, and ``get_params``, ``clone`` and ``fit`` would
+    fail with a bare ``AttributeError``. The default is what the model did
+    before the parameter existed. Parameters present are left as they are.
+
+    Parameters
+    ----------
+    state : dict
+        The unpickled ``__dict__`` (modified in place and returned).
+    cls : type
+        The estimator class.
+
+    Returns
+    -------
+    dict
+    """
+    for name, parameter in inspect.signature(cls.__init__).parameters.items():
+        if name in state or name == "self" or parameter.default is parameter.empty:
+            continue
+        state[name] = parameter.default
     return state
